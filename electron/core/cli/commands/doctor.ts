@@ -1,0 +1,32 @@
+// `apollo-chat doctor`: what this machine offers Apollo (ffmpeg, native addon, onnxruntime).
+import type { Command } from 'commander';
+import { floatConverter } from '../../native/float-convert.js';
+import { resolveFfmpeg } from '../../video/ffmpeg-locate.js';
+import { toApolloError } from '../../../shared/errors.js';
+import type { RunAction } from '../command-types.js';
+
+export function registerDoctorCommand(program: Command, run: RunAction): void {
+  program
+    .command('doctor')
+    .description('check this machine: ffmpeg, the native addon and the inference runtime')
+    .action(async (_opts: unknown, command: Command) => {
+      await run(command, async (ctx) => {
+        const report: Record<string, unknown> = { node: process.version, platform: `${process.platform}-${process.arch}` };
+        try {
+          report.ffmpeg = resolveFfmpeg();
+        } catch (error) {
+          report.ffmpeg = { error: toApolloError(error).toJSON() };
+        }
+        const conv = floatConverter();
+        report.native = { backend: conv.backend, ...(conv.fallbackReason ? { fallbackReason: conv.fallbackReason } : {}) };
+        try {
+          const ort = await import('onnxruntime-node');
+          report.onnxruntime = { version: ort.env.versions?.node ?? 'unknown', backends: ort.listSupportedBackends?.() ?? [] };
+        } catch (error) {
+          report.onnxruntime = { error: toApolloError(error).toJSON() };
+        }
+        if (ctx.json) ctx.printJson(report);
+        else for (const [key, value] of Object.entries(report)) ctx.print(`${key}: ${typeof value === 'string' ? value : JSON.stringify(value)}`);
+      });
+    });
+}

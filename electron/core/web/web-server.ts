@@ -1,0 +1,166 @@
+// Web mode: the same renderer and API served to a browser on loopback, for headless GPU boxes and
+// for the end-to-end tests. Every request must carry the session token (query on the first page
+// load, then an HttpOnly SameSite=Strict cookie, or a Bearer header for scripts).
+import { createReadStream, existsSync, statSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { extname, join, normalize, sep } from 'node:path';
+import { ApolloError, serializeError } from '../../shared/errors.js';
+import { TOKEN_COOKIE, createSessionToken, tokenSource } from './web-token.js';
+
+export const WEB_CSP = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' blob: data:",
+  "media-src 'self' blob:",
+  "connect-src 'self'",
+  "font-src 'self'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+const MIME: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.json': 'application/json',
+  '.woff2': 'font/woff2',
+};
+
+export type ApiHandler = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void> | void;
+
+export interface WebServerOptions {
+  host?: string;
+  port?: number;
+  token?: string;
+  rendererDir: string;
+  /** API routes under /api/, keyed by path without the prefix, e.g. 'health'. */
+  api?: Record<string, ApiHandler>;
+}
+
+export interface RunningWebServer {
+  server: Server;
+  token: string;
+  origin: string;
+  /** The address to open: includes the token once. */
+  url: string;
+  close(): Promise<void>;
+}
+
+export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+export function sendError(res: ServerResponse, status: number, error: unknown): void {
+  sendJson(res, status, { error: serializeError(error) });
+}
+
+function allowedHost(hostHeader: string | undefined, port: number): boolean {
+  // Refuses DNS-rebinding: only loopback names with our port are accepted.
+  if (hostHeader === undefined) return false;
+  return [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`].includes(hostHeader.toLowerCase());
+}
+
+function serveStatic(rendererDir: string, pathname: string, res: ServerResponse): void {
+  let rel: string;
+  try {
+    rel = decodeURIComponent(pathname);
+  } catch {
+    sendError(res, 400, new ApolloError('INVALID_ARGUMENT', 'The address is malformed.'));
+    return;
+  }
+  const target = normalize(join(rendererDir, rel === '/' ? 'index.html' : rel));
+  if (target !== rendererDir && !target.startsWith(rendererDir + sep)) {
+    sendError(res, 404, new ApolloError('FILE_NOT_FOUND', 'Not found.'));
+    return;
+  }
+  let file = target;
+  if (!existsSync(file) || !statSync(file).isFile()) {
+    // Client-side routes fall back to the app shell; missing assets are 404s.
+    if (extname(rel) !== '') {
+      sendError(res, 404, new ApolloError('FILE_NOT_FOUND', 'Not found.'));
+      return;
+    }
+    file = join(rendererDir, 'index.html');
+  }
+  res.writeHead(200, {
+    'content-type': MIME[extname(file)] ?? 'application/octet-stream',
+    'cache-control': extname(file) === '.html' ? 'no-store' : 'private, max-age=3600',
+  });
+  createReadStream(file).pipe(res);
+}
+
+export async function startWebServer(options: WebServerOptions): Promise<RunningWebServer> {
+  const host = options.host ?? '127.0.0.1';
+  const token = options.token ?? createSessionToken();
+  const rendererDir = normalize(options.rendererDir);
+  if (!existsSync(join(rendererDir, 'index.html'))) throw new ApolloError('NOT_BUILT', undefined, { details: { rendererDir } });
+  const api = options.api ?? {};
+  let port = options.port ?? 0;
+
+  const server = createServer((req, res) => {
+    res.setHeader('content-security-policy', WEB_CSP);
+    res.setHeader('x-content-type-options', 'nosniff');
+    res.setHeader('referrer-policy', 'no-referrer');
+    res.setHeader('cross-origin-opener-policy', 'same-origin');
+    res.setHeader('cross-origin-resource-policy', 'same-origin');
+    res.setHeader('x-frame-options', 'DENY');
+    if (!allowedHost(req.headers.host, port)) {
+      sendError(res, 403, new ApolloError('UNAUTHORIZED', 'This server only answers on its loopback address.'));
+      return;
+    }
+    const url = new URL(req.url ?? '/', `http://${req.headers.host}`);
+    const source = tokenSource(req, url, token);
+    if (source === undefined) {
+      sendError(res, 401, new ApolloError('UNAUTHORIZED'));
+      return;
+    }
+    if (source === 'query') res.setHeader('set-cookie', `${TOKEN_COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/`);
+    if (url.pathname.startsWith('/api/')) {
+      const handler = api[url.pathname.slice('/api/'.length)];
+      if (handler === undefined) {
+        sendError(res, 404, new ApolloError('INVALID_ARGUMENT', `Unknown API route ${url.pathname}.`));
+        return;
+      }
+      Promise.resolve(handler(req, res, url)).catch((error: unknown) => {
+        if (!res.headersSent) sendError(res, error instanceof ApolloError && error.exitCode === 2 ? 400 : 500, error);
+        else res.destroy();
+      });
+      return;
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      sendError(res, 405, new ApolloError('INVALID_ARGUMENT', 'Method not allowed.'));
+      return;
+    }
+    serveStatic(rendererDir, url.pathname, res);
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  port = (server.address() as AddressInfo).port;
+  const origin = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  return {
+    server,
+    token,
+    origin,
+    url: `${origin}/?token=${token}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

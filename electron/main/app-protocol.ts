@@ -1,0 +1,36 @@
+// Serves the built renderer over app://apollo/ (never file://), with the CSP on every response.
+import { readFile } from 'node:fs/promises';
+import { extname, join, normalize, sep } from 'node:path';
+import { RENDERER_CSP } from './window-security.js';
+
+const MIME: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.json': 'application/json',
+  '.woff2': 'font/woff2',
+};
+
+export async function serveRendererFile(rendererDir: string, requestUrl: string): Promise<Response> {
+  const url = new URL(requestUrl);
+  let pathname: string;
+  try {
+    pathname = decodeURIComponent(url.pathname);
+  } catch {
+    return new Response('bad request', { status: 400 });
+  }
+  const root = normalize(rendererDir);
+  const target = normalize(join(root, pathname === '/' ? 'index.html' : pathname));
+  if (!target.startsWith(root + sep)) return new Response('not found', { status: 404 });
+  try {
+    const body = await readFile(target);
+    return new Response(body, {
+      status: 200,
+      headers: { 'content-type': MIME[extname(target)] ?? 'application/octet-stream', 'content-security-policy': RENDERER_CSP, 'x-content-type-options': 'nosniff' },
+    });
+  } catch {
+    return new Response('not found', { status: 404 });
+  }
+}

@@ -1,0 +1,91 @@
+// The one error model shared by the CLI, the engine protocol, IPC and web mode. Every failure a
+// user can meet has a stable `code` and a sentence that says what to do about it.
+// This file is imported by the renderer too: no Node, no Electron.
+
+/** Stable codes. Never rename one: scripts and the UI match on them. */
+export const ERROR_CODES = {
+  USAGE: { exit: 2, message: 'The command was used incorrectly; run it with --help to see its usage.' },
+  INTERNAL: { exit: 1, message: 'Something went wrong inside Apollo; run again with --debug and report the output.' },
+  CANCELLED: { exit: 1, message: 'The operation was cancelled.' },
+  TIMEOUT: { exit: 1, message: 'The operation took too long and was stopped; try again, or with a shorter video.' },
+  FFMPEG_NOT_FOUND: {
+    exit: 1,
+    message:
+      'ffmpeg was not found; install it (Debian/Ubuntu: `sudo apt-get install ffmpeg`, macOS: `brew install ffmpeg`, Windows: `winget install ffmpeg`) or set APOLLO_FFMPEG_PATH to its binary.',
+  },
+  NATIVE_UNAVAILABLE: {
+    exit: 1,
+    message: 'The native addon is not available; rebuild it with `npm run build:native`.',
+  },
+  FILE_NOT_FOUND: { exit: 1, message: 'The file does not exist; check the path.' },
+  FILE_UNREADABLE: { exit: 1, message: 'The file cannot be read; check its permissions.' },
+  NOT_A_FILE: { exit: 1, message: 'The path is a folder, not a file; choose a video file.' },
+  INVALID_ARGUMENT: { exit: 2, message: 'An argument has an invalid value; run the command with --help.' },
+  UNAUTHORIZED: { exit: 1, message: 'This request is missing the session token; open the address the server printed.' },
+  INVALID_MESSAGE: { exit: 1, message: 'A message was malformed and was rejected.' },
+  NOT_BUILT: { exit: 1, message: 'Apollo is not built yet; run `npm run build` in the project folder first.' },
+} as const satisfies Record<string, { exit: 1 | 2; message: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** What crosses a process boundary (JSON): never a stack unless asked for. */
+export interface SerializedError {
+  code: ErrorCode;
+  message: string;
+  details?: Record<string, unknown>;
+  stack?: string;
+}
+
+export class ApolloError extends Error {
+  readonly code: ErrorCode;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(code: ErrorCode, message?: string, options?: { cause?: unknown; details?: Record<string, unknown> }) {
+    super(message ?? ERROR_CODES[code].message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'ApolloError';
+    this.code = code;
+    this.details = options?.details;
+  }
+
+  get exitCode(): 1 | 2 {
+    return ERROR_CODES[this.code].exit;
+  }
+
+  toJSON(): SerializedError {
+    return serializeError(this);
+  }
+}
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && Object.prototype.hasOwnProperty.call(ERROR_CODES, value);
+}
+
+/** Any thrown value becomes an ApolloError; unknown failures become INTERNAL with their text kept. */
+export function toApolloError(error: unknown): ApolloError {
+  if (error instanceof ApolloError) return error;
+  if (error instanceof Error && error.name === 'AbortError') return new ApolloError('CANCELLED', undefined, { cause: error });
+  const text = error instanceof Error ? error.message : String(error);
+  return new ApolloError('INTERNAL', `${ERROR_CODES.INTERNAL.message} (${text})`, { cause: error });
+}
+
+export function serializeError(error: unknown, options: { includeStack?: boolean } = {}): SerializedError {
+  const e = toApolloError(error);
+  const out: SerializedError = { code: e.code, message: e.message };
+  if (e.details !== undefined) out.details = e.details;
+  if (options.includeStack) {
+    const cause = e.cause instanceof Error ? e.cause : e;
+    if (cause.stack !== undefined) out.stack = cause.stack;
+  }
+  return out;
+}
+
+/** Rebuilds a typed error from the wire; an unknown code is treated as INTERNAL, never trusted. */
+export function deserializeError(value: unknown): ApolloError {
+  if (typeof value === 'object' && value !== null) {
+    const v = value as Record<string, unknown>;
+    const message = typeof v.message === 'string' ? v.message.slice(0, 2000) : undefined;
+    const details = typeof v.details === 'object' && v.details !== null ? (v.details as Record<string, unknown>) : undefined;
+    if (isErrorCode(v.code)) return new ApolloError(v.code, message, details === undefined ? undefined : { details });
+  }
+  return new ApolloError('INTERNAL');
+}

@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 120_000,
+    hookTimeout: 180_000,
+    pool: 'forks',
+    // Two cores: heavy tests (ffmpeg, onnxruntime, Chromium) must not all run at once.
+    maxWorkers: 2,
+  },
+});

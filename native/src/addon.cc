@@ -3,25 +3,13 @@
 #include <napi.h>
 
 #include "convert.h"
+#include "napi-helpers.h"
+#include "register.h"
 
 namespace {
 
-template <typename T>
-bool GetTypedArray(const Napi::Env& env, const Napi::Value& v, napi_typedarray_type type, const char* name,
-                   T** data, size_t* length) {
-  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != type) {
-    Napi::TypeError::New(env, std::string(name) + " has the wrong typed-array type").ThrowAsJavaScriptException();
-    return false;
-  }
-  auto arr = v.As<Napi::TypedArray>();
-  auto buf = arr.ArrayBuffer();
-  *data = reinterpret_cast<T*>(static_cast<uint8_t*>(buf.Data()) + arr.ByteOffset());
-  *length = arr.ElementLength();
-  return true;
-}
-
 // bf16ToF32(src: Uint16Array, dst: Float32Array): void
-Napi::Value Bf16ToF32(const Napi::CallbackInfo& info) {
+Napi::Value JsBf16ToF32(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   uint16_t* src;
   float* dst;
@@ -30,8 +18,8 @@ Napi::Value Bf16ToF32(const Napi::CallbackInfo& info) {
     Napi::TypeError::New(env, "bf16ToF32 expects (src, dst)").ThrowAsJavaScriptException();
     return env.Undefined();
   }
-  if (!GetTypedArray(env, info[0], napi_uint16_array, "src", &src, &ns)) return env.Undefined();
-  if (!GetTypedArray(env, info[1], napi_float32_array, "dst", &dst, &nd)) return env.Undefined();
+  if (!apollo::GetTypedArray(env, info[0], napi_uint16_array, "src", &src, &ns)) return env.Undefined();
+  if (!apollo::GetTypedArray(env, info[1], napi_float32_array, "dst", &dst, &nd)) return env.Undefined();
   if (ns != nd) {
     Napi::RangeError::New(env, "src and dst lengths differ").ThrowAsJavaScriptException();
     return env.Undefined();
@@ -41,7 +29,7 @@ Napi::Value Bf16ToF32(const Napi::CallbackInfo& info) {
 }
 
 // f32ToF16(src: Float32Array, dst: Uint16Array): void
-Napi::Value F32ToF16(const Napi::CallbackInfo& info) {
+Napi::Value JsF32ToF16(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   float* src;
   uint16_t* dst;
@@ -50,8 +38,8 @@ Napi::Value F32ToF16(const Napi::CallbackInfo& info) {
     Napi::TypeError::New(env, "f32ToF16 expects (src, dst)").ThrowAsJavaScriptException();
     return env.Undefined();
   }
-  if (!GetTypedArray(env, info[0], napi_float32_array, "src", &src, &ns)) return env.Undefined();
-  if (!GetTypedArray(env, info[1], napi_uint16_array, "dst", &dst, &nd)) return env.Undefined();
+  if (!apollo::GetTypedArray(env, info[0], napi_float32_array, "src", &src, &ns)) return env.Undefined();
+  if (!apollo::GetTypedArray(env, info[1], napi_uint16_array, "dst", &dst, &nd)) return env.Undefined();
   if (ns != nd) {
     Napi::RangeError::New(env, "src and dst lengths differ").ThrowAsJavaScriptException();
     return env.Undefined();
@@ -60,13 +48,23 @@ Napi::Value F32ToF16(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+}  // namespace
+
+namespace apollo {
+// Each feature file registers its own functions (one line each here).
+void RegisterConvert(Napi::Env env, Napi::Object exports) {
+  exports.Set("bf16ToF32", Napi::Function::New(env, JsBf16ToF32));
+  exports.Set("f32ToF16", Napi::Function::New(env, JsF32ToF16));
+}
+}  // namespace apollo
+
+namespace {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  // Bump with any change to an exported function's contract (the loader checks it).
   exports.Set("abiVersion", Napi::Number::New(env, 1));
-  exports.Set("bf16ToF32", Napi::Function::New(env, Bf16ToF32));
-  exports.Set("f32ToF16", Napi::Function::New(env, F32ToF16));
+  apollo::RegisterConvert(env, exports);
   return exports;
 }
-
 }  // namespace
 
 NODE_API_MODULE(apollo_native, Init)

@@ -1,0 +1,7 @@
+// One registration function per feature file of the addon; Init in addon.cc calls each.
+#pragma once
+#include <napi.h>
+
+namespace apollo {
+void RegisterConvert(Napi::Env env, Napi::Object exports);
+}  // namespace apollo

@@ -23,7 +23,31 @@ export const ERROR_CODES = {
   INVALID_ARGUMENT: { exit: 2, message: 'An argument has an invalid value; run the command with --help.' },
   UNAUTHORIZED: { exit: 1, message: 'This request is missing the session token; open the address the server printed.' },
   INVALID_MESSAGE: { exit: 1, message: 'A message was malformed and was rejected.' },
+  ENGINE_CRASHED: { exit: 1, message: 'The engine stopped unexpectedly; it restarts with your next request and your chat is kept.' },
+  ENGINE_OUT_OF_MEMORY: { exit: 1, message: 'The engine ran out of memory; try a smaller model, a lower precision or a lower clip sampling ratio.' },
   NOT_BUILT: { exit: 1, message: 'Apollo is not built yet; run `npm run build` in the project folder first.' },
+  CHECKPOINT_INVALID: {
+    exit: 1,
+    message: 'A model checkpoint file is damaged or not in the expected format; download the model again.',
+  },
+  CHECKPOINT_CONFIG_INVALID: {
+    exit: 1,
+    message: 'A model configuration file is missing or has an unexpected value; download the model again.',
+  },
+  TENSOR_NOT_FOUND: {
+    exit: 1,
+    message: 'A weight the model needs is missing from its checkpoint; download the model again.',
+  },
+  MODEL_UNKNOWN: { exit: 2, message: 'That model is not in the catalog and is not a repository id org/name; run `apollo-chat models --catalog`.' },
+  MODEL_NOT_INSTALLED: { exit: 1, message: 'That model is not downloaded; run `apollo-chat pull MODEL` while online.' },
+  MODEL_REPO_NOT_FOUND: { exit: 1, message: 'No mirror of this model could be found on the hub; check the name, or set HF_ENDPOINT to a mirror that has it.' },
+  HUB_AUTH_REQUIRED: { exit: 1, message: 'The hub requires a token for this repository; set HF_TOKEN to a token that can read it.' },
+  HUB_UNREACHABLE: { exit: 1, message: 'The model hub could not be reached; check your connection or proxy (HTTPS_PROXY), then run the same command again to resume.' },
+  HUB_BAD_RESPONSE: { exit: 1, message: 'The model hub sent an answer Apollo does not understand; try again later or set HF_ENDPOINT to another mirror.' },
+  HUB_OFFLINE: { exit: 1, message: 'HF_HUB_OFFLINE is set and this model is not fully downloaded; unset HF_HUB_OFFLINE and pull it while online.' },
+  DOWNLOAD_CORRUPT: { exit: 1, message: 'A downloaded file did not match its checksum after several tries; run the same command again, or use another mirror.' },
+  DISK_FULL: { exit: 1, message: 'There is not enough free disk space for the model; free some space or set HF_HUB_CACHE to a larger disk, then pull again to resume.' },
+  DOWNLOAD_BUSY: { exit: 1, message: 'Another Apollo process is downloading this file; wait for it to finish, then try again.' },
 } as const satisfies Record<string, { exit: 1 | 2; message: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

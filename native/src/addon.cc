@@ -63,6 +63,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   // Bump with any change to an exported function's contract (the loader checks it).
   exports.Set("abiVersion", Napi::Number::New(env, 1));
   apollo::RegisterConvert(env, exports);
+  apollo::RegisterQuantize(env, exports);
   return exports;
 }
 }  // namespace

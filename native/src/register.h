@@ -4,4 +4,5 @@
 
 namespace apollo {
 void RegisterConvert(Napi::Env env, Napi::Object exports);
+void RegisterQuantize(Napi::Env env, Napi::Object exports);
 }  // namespace apollo

@@ -48,6 +48,13 @@ export const ERROR_CODES = {
   DOWNLOAD_CORRUPT: { exit: 1, message: 'A downloaded file did not match its checksum after several tries; run the same command again, or use another mirror.' },
   DISK_FULL: { exit: 1, message: 'There is not enough free disk space for the model; free some space or set HF_HUB_CACHE to a larger disk, then pull again to resume.' },
   DOWNLOAD_BUSY: { exit: 1, message: 'Another Apollo process is downloading this file; wait for it to finish, then try again.' },
+  VIDEO_TOO_SMALL: { exit: 1, message: 'The file is smaller than 1 KiB, too small to be a video; choose the complete video file.' },
+  NOT_A_VIDEO: { exit: 1, message: 'The file is not a video Apollo can read; choose a video file (for example MP4, MOV, MKV or WebM).' },
+  NO_VIDEO_STREAM: { exit: 1, message: 'The file has no video stream (audio only?); choose a file that contains video.' },
+  VIDEO_INCOMPLETE: { exit: 1, message: 'The video file is incomplete (a truncated download or an unfinished recording); download or export it again.' },
+  VIDEO_EMPTY: { exit: 1, message: 'The video has no frames or no frame rate (zero duration); choose another file.' },
+  UNSUPPORTED_CODEC: { exit: 1, message: 'This ffmpeg cannot decode the video codec; convert the file (e.g. `ffmpeg -i IN -c:v libx264 OUT.mp4`) or install a full ffmpeg build.' },
+  VIDEO_DECODE_FAILED: { exit: 1, message: 'Part of the video could not be decoded (the file may be damaged); re-encode it or download it again.' },
 } as const satisfies Record<string, { exit: 1 | 2; message: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

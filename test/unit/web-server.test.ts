@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ApiRouter } from '../../electron/core/web/api-router.js';
 import { startWebServer, type RunningWebServer } from '../../electron/core/web/web-server.js';
 import { makeTempDir } from '../helpers/paths.js';
 
@@ -26,7 +27,12 @@ describe('web mode server', () => {
     writeFileSync(join(dir, 'index.html'), '<!doctype html><title>shell</title>');
     writeFileSync(join(dir, 'assets', 'app.js'), 'console.log(1)');
     writeFileSync(join(dir, '..', 'secret.txt'), 'secret');
-    server = await startWebServer({ rendererDir: dir, api: { health: (_q, res) => void res.end('{"ok":true}') } });
+    server = await startWebServer({
+      rendererDir: dir,
+      router: new ApiRouter()
+        .add('GET', 'health', ({ res }) => void res.end('{"ok":true}'))
+        .add('GET', 'echo/:word', ({ res, params }) => void res.end(JSON.stringify(params))),
+    });
   });
   afterAll(() => server.close());
 
@@ -55,6 +61,15 @@ describe('web mode server', () => {
     const r = await get(`${server.origin}/api/health`, { authorization: `Bearer ${server.token}` });
     expect(r.status).toBe(200);
     expect(JSON.parse(r.body)).toEqual({ ok: true });
+  });
+
+  it('routes path parameters, and answers unknown routes and methods with typed 404/405', async () => {
+    const auth = { authorization: `Bearer ${server.token}` };
+    expect(JSON.parse((await get(`${server.origin}/api/echo/h%C3%A9llo`, auth)).body)).toEqual({ word: 'héllo' });
+    const missing = await get(`${server.origin}/api/nope`, auth);
+    expect(missing.status).toBe(404);
+    expect(JSON.parse(missing.body).error.code).toBe('INVALID_ARGUMENT');
+    expect((await get(`${server.origin}/api/echo/%E0%A4%A`, auth)).status).toBe(404);
   });
 
   it('refuses foreign Host headers (DNS rebinding) even with the token', async () => {

@@ -5,7 +5,8 @@ import { createReadStream, existsSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, sep } from 'node:path';
-import { ApolloError, serializeError } from '../../shared/errors.js';
+import { ApolloError, serializeError, toApolloError } from '../../shared/errors.js';
+import type { ApiRouter } from './api-router.js';
 import { TOKEN_COOKIE, createSessionToken, tokenSource } from './web-token.js';
 
 export const WEB_CSP = [
@@ -33,15 +34,13 @@ const MIME: Record<string, string> = {
   '.woff2': 'font/woff2',
 };
 
-export type ApiHandler = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void> | void;
-
 export interface WebServerOptions {
   host?: string;
   port?: number;
   token?: string;
   rendererDir: string;
-  /** API routes under /api/, keyed by path without the prefix, e.g. 'health'. */
-  api?: Record<string, ApiHandler>;
+  /** Routes under /api/. */
+  router?: ApiRouter;
 }
 
 export interface RunningWebServer {
@@ -61,6 +60,19 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
 
 export function sendError(res: ServerResponse, status: number, error: unknown): void {
   sendJson(res, status, { error: serializeError(error) });
+}
+
+/** The HTTP status for a typed error: an explicit details.status, else by code. */
+export function httpStatusFor(error: unknown): number {
+  const e = toApolloError(error);
+  const explicit = e.details?.status;
+  if (typeof explicit === 'number' && explicit >= 400 && explicit < 600) return explicit;
+  if (e.exitCode === 2 || e.code === 'INVALID_MESSAGE') return 400;
+  if (e.code === 'UNAUTHORIZED') return 401;
+  if (e.code === 'FILE_NOT_FOUND') return 404;
+  if (e.code === 'INTERNAL') return 500;
+  if (e.code.startsWith('ENGINE_')) return 503;
+  return 422;
 }
 
 function allowedHost(hostHeader: string | undefined, port: number): boolean {
@@ -103,7 +115,6 @@ export async function startWebServer(options: WebServerOptions): Promise<Running
   const token = options.token ?? createSessionToken();
   const rendererDir = normalize(options.rendererDir);
   if (!existsSync(join(rendererDir, 'index.html'))) throw new ApolloError('NOT_BUILT', undefined, { details: { rendererDir } });
-  const api = options.api ?? {};
   let port = options.port ?? 0;
 
   const server = createServer((req, res) => {
@@ -125,15 +136,16 @@ export async function startWebServer(options: WebServerOptions): Promise<Running
     }
     if (source === 'query') res.setHeader('set-cookie', `${TOKEN_COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/`);
     if (url.pathname.startsWith('/api/')) {
-      const handler = api[url.pathname.slice('/api/'.length)];
-      if (handler === undefined) {
-        sendError(res, 404, new ApolloError('INVALID_ARGUMENT', `Unknown API route ${url.pathname}.`));
-        return;
-      }
-      Promise.resolve(handler(req, res, url)).catch((error: unknown) => {
-        if (!res.headersSent) sendError(res, error instanceof ApolloError && error.exitCode === 2 ? 400 : 500, error);
-        else res.destroy();
-      });
+      Promise.resolve()
+        .then(() => {
+          if (options.router === undefined) throw new ApolloError('INVALID_ARGUMENT', 'This server has no API.', { details: { status: 404 } });
+          const { handler, params } = options.router.match(req.method ?? 'GET', url.pathname.slice('/api/'.length));
+          return handler({ req, res, url, params });
+        })
+        .catch((error: unknown) => {
+          if (!res.headersSent) sendError(res, httpStatusFor(error), error);
+          else res.destroy();
+        });
       return;
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') {

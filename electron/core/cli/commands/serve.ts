@@ -3,7 +3,8 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { Option, type Command } from 'commander';
 import { packageRoot } from '../../platform/package-root.js';
-import { startWebServer } from '../../web/web-server.js';
+import { ApiRouter } from '../../web/api-router.js';
+import { sendJson, startWebServer } from '../../web/web-server.js';
 import type { RunAction } from '../command-types.js';
 import { parseIntegerOption } from '../option-parsers.js';
 import { CLI_VERSION } from '../version.js';
@@ -35,12 +36,7 @@ export function registerServeCommand(program: Command, run: RunAction): void {
         const server = await startWebServer({
           port: opts.port ?? 0,
           rendererDir: join(packageRoot(), 'dist', 'renderer'),
-          api: {
-            health: (_req, res) => {
-              res.writeHead(200, { 'content-type': 'application/json' });
-              res.end(JSON.stringify({ ok: true, version: CLI_VERSION }));
-            },
-          },
+          router: new ApiRouter().add('GET', 'health', ({ res }) => sendJson(res, 200, { ok: true, version: CLI_VERSION })),
         });
         if (ctx.json) ctx.printJson({ url: server.url, origin: server.origin, token: server.token });
         else {

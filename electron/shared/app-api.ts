@@ -1,0 +1,95 @@
+// The app's API between the renderer and its host (Electron main over IPC, or the web-mode
+// server over HTTP + server-sent events): one declaration, used on both sides. No Node here.
+import type { SerializedError } from './errors.js';
+import type { ProgressEvent } from './progress.js';
+
+export type DeviceKind = 'cuda' | 'webgpu' | 'dml' | 'cpu';
+export type Precision = 'fp32' | 'fp16' | 'int4';
+
+export interface VideoRef {
+  /** Opaque id: the renderer never sees the file's path. */
+  id: string;
+  name: string;
+  sizeBytes: number;
+  /** Where <video> loads it from (apollo-media:// in the app, an /api/media URL in web mode). */
+  mediaUrl: string;
+}
+
+export interface ClipSummary {
+  index: number;
+  start: number;
+  end: number;
+  /** The "a-b" text the model sees for this clip, e.g. "2.0-3.5". */
+  label: string;
+  frameIndices: number[];
+}
+
+export interface VideoAnalysis {
+  video: VideoRef;
+  probe: { frameCount: number; fps: number; duration: number; width: number; height: number; rotation: number; codec: string };
+  clips: ClipSummary[];
+  clipSamplingRatio: number;
+}
+
+export type TurnStatus = 'pending' | 'streaming' | 'done' | 'stopped' | 'error';
+
+export interface TurnTimings {
+  encodeMs?: number;
+  ttftMs?: number;
+  prefillTokens?: number;
+  decodeTokens?: number;
+  decodeTokensPerSecond?: number;
+}
+
+export interface ChatTurn {
+  id: string;
+  question: string;
+  answer: string;
+  status: TurnStatus;
+  error?: SerializedError;
+  timings?: TurnTimings;
+  createdAt: string;
+}
+
+export interface ChatHistory {
+  videoId: string;
+  videoName: string;
+  turns: ChatTurn[];
+  /** Set when older turns were left out of the model's context to fit its token budget. */
+  droppedTurns?: number;
+}
+
+export interface DeviceStatus {
+  device: DeviceKind;
+  /** Why a preferred device was not used; absent when the first choice works. */
+  fallbackReason?: string;
+  precision: Precision;
+}
+
+export interface AppSettings {
+  device: 'auto' | DeviceKind;
+  precision: Precision;
+  temperature: number;
+  topP: number;
+  maxNewTokens: number;
+  clipSamplingRatio: number;
+  cacheSizeGiB: number;
+}
+
+export const DEFAULT_SETTINGS: AppSettings = {
+  device: 'auto',
+  precision: 'int4',
+  temperature: 0.4,
+  topP: 0.7,
+  maxNewTokens: 256,
+  clipSamplingRatio: 0.65,
+  cacheSizeGiB: 10,
+};
+
+export type AppEvent =
+  | { type: 'progress'; scope: 'video' | 'model'; id: string; progress: ProgressEvent }
+  | { type: 'analysis'; analysis: VideoAnalysis }
+  | { type: 'turn'; videoId: string; turn: ChatTurn }
+  | { type: 'turn-delta'; videoId: string; turnId: string; delta: string }
+  | { type: 'device'; status: DeviceStatus }
+  | { type: 'notice'; level: 'info' | 'warning' | 'error'; message: string };

@@ -2,7 +2,7 @@
 // for the end-to-end tests. Every request must carry the session token (query on the first page
 // load, then an HttpOnly SameSite=Strict cookie, or a Bearer header for scripts).
 import { createReadStream, existsSync, statSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, sep } from 'node:path';
 import { ApolloError, serializeError, toApolloError } from '../../shared/errors.js';

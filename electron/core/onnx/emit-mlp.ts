@@ -1,0 +1,29 @@
+// Feed-forward blocks and activations.
+import { emitLinear, type LinearWeights } from './emit-linear.js';
+import type { FloatDType } from './float-encoding.js';
+import { MS_DOMAIN, type GraphBuilder } from './graph-builder.js';
+
+export interface SwiGluWeights {
+  gate: LinearWeights;
+  up: LinearWeights;
+  down: LinearWeights;
+}
+
+/** down(SiLU(gate(x)) ⊙ up(x)); SiLU as x·Sigmoid(x), which is its definition (no approximation). */
+export function emitSwiGluMlp(g: GraphBuilder, x: string, name: string, w: SwiGluWeights, dtype: FloatDType): string {
+  const gate = emitLinear(g, x, `${name}.gate_proj`, w.gate, dtype);
+  const up = emitLinear(g, x, `${name}.up_proj`, w.up, dtype);
+  const act = g.op('Mul', [gate, g.op('Sigmoid', [gate])]);
+  return emitLinear(g, g.op('Mul', [act, up]), `${name}.down_proj`, w.down, dtype);
+}
+
+export type GeluVariant = 'erf' | 'tanh';
+
+/**
+ * GELU. 'erf': com.microsoft Gelu, exactly 0.5·x·(1 + erf(x/√2)) (InternVideo2's nn.GELU).
+ * 'tanh': com.microsoft FastGelu, exactly 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))) (SigLIP's
+ * gelu_pytorch_tanh). Both are single fused kernels on CPU, CUDA and WebGPU; opset 17 has no Gelu.
+ */
+export function emitGelu(g: GraphBuilder, x: string, variant: GeluVariant): string {
+  return g.op(variant === 'erf' ? 'Gelu' : 'FastGelu', [x], {}, MS_DOMAIN);
+}

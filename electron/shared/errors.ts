@@ -55,6 +55,14 @@ export const ERROR_CODES = {
   VIDEO_EMPTY: { exit: 1, message: 'The video has no frames or no frame rate (zero duration); choose another file.' },
   UNSUPPORTED_CODEC: { exit: 1, message: 'This ffmpeg cannot decode the video codec; convert the file (e.g. `ffmpeg -i IN -c:v libx264 OUT.mp4`) or install a full ffmpeg build.' },
   VIDEO_DECODE_FAILED: { exit: 1, message: 'Part of the video could not be decoded (the file may be damaged); re-encode it or download it again.' },
+  PREPARE_BUSY: {
+    exit: 1,
+    message: 'Another Apollo process is preparing this model right now; wait for it to finish, or stop it and run the command again.',
+  },
+  PREPARED_MODEL_INVALID: {
+    exit: 1,
+    message: 'The prepared model files are damaged or incomplete; run `apollo-chat prepare MODEL_DIR` again to rebuild them.',
+  },
 } as const satisfies Record<string, { exit: 1 | 2; message: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -1,0 +1,8 @@
+// The artifacts `prepare` builds by default, in build order. Vision tower and connector graphs
+// append here when their builders land.
+import { configFilesArtifact } from './config-files-artifact.js';
+import type { PrepareArtifact } from './prepare-artifact.js';
+
+export function defaultPrepareArtifacts(): PrepareArtifact[] {
+  return [configFilesArtifact];
+}

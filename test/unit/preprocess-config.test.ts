@@ -1,0 +1,101 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ApolloError } from '../../electron/shared/errors.js';
+import {
+  DEFAULT_PREPROCESSOR_CONFIG,
+  internVideoPreprocessingFromConfig,
+  loadPreprocessorConfig,
+  padFillColour,
+  siglipPreprocessingFromConfig,
+} from '../../electron/core/video/preprocessor-config.js';
+import { squarePlacement } from '../../electron/core/video/preprocess.js';
+import { makeTempDir } from '../helpers/paths.js';
+import { runPython } from '../helpers/python-oracle.js';
+
+// google/siglip-so400m-patch14-384's preprocessor_config.json (the spec: Apollo's file matches it).
+const STOCK_SIGLIP = {
+  do_normalize: true,
+  do_rescale: true,
+  do_resize: true,
+  image_mean: [0.5, 0.5, 0.5],
+  image_processor_type: 'SiglipImageProcessor',
+  image_std: [0.5, 0.5, 0.5],
+  processor_class: 'SiglipProcessor',
+  resample: 3,
+  rescale_factor: 0.00392156862745098,
+  size: { height: 384, width: 384 },
+};
+
+function writeCheckpoint(siglip: unknown, internVideo: unknown): string {
+  const dir = makeTempDir('preproc');
+  mkdirSync(join(dir, 'vision_tower', 'siglip-so400m-patch14-384'), { recursive: true });
+  mkdirSync(join(dir, 'vision_tower', 'internvideo2'), { recursive: true });
+  if (siglip !== undefined) writeFileSync(join(dir, 'vision_tower', 'siglip-so400m-patch14-384', 'preprocessor_config.json'), typeof siglip === 'string' ? siglip : JSON.stringify(siglip));
+  if (internVideo !== undefined) writeFileSync(join(dir, 'vision_tower', 'internvideo2', 'config.json'), JSON.stringify(internVideo));
+  return dir;
+}
+
+function codeOf(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (error) {
+    return error instanceof ApolloError ? error.code : 'not an ApolloError';
+  }
+  return undefined;
+}
+
+describe('preprocessor config', () => {
+  it('pad colours are floor(mean × 255), as Python int(m * 255) computes them', () => {
+    const { siglip, internVideo } = DEFAULT_PREPROCESSOR_CONFIG;
+    const expected = JSON.parse(
+      runPython(`import json; print(json.dumps([[int(m * 255) for m in ${JSON.stringify(siglip.mean)}], [int(m * 255) for m in ${JSON.stringify(internVideo.mean)}]]))`).toString(),
+    ) as number[][];
+    expect(padFillColour(siglip.mean)).toEqual(expected[0]);
+    expect(padFillColour(internVideo.mean)).toEqual(expected[1]);
+    // The spec states these two colours; they must follow from the means above.
+    expect(expected).toEqual([[127, 127, 127], [123, 116, 103]]);
+  });
+
+  it.each([
+    [1920, 1080, 1920, 0, 420],
+    [1080, 1920, 1920, 420, 0],
+    [3, 2, 3, 0, 0],
+    [2, 5, 5, 1, 0],
+    [1, 1, 1, 0, 0],
+  ])('square placement of %i×%i: side %i, left %i, top %i', (w, h, side, left, top) => {
+    const p = squarePlacement(w, h, [1, 2, 3]);
+    expect([p.canvasWidth, p.canvasHeight, p.left, p.top, Array.from(p.fill)]).toEqual([side, side, left, top, [1, 2, 3]]);
+  });
+
+  it('reads the stock SigLIP file and InternVideo2 img_size into the 3B defaults', async () => {
+    const dir = writeCheckpoint(STOCK_SIGLIP, { img_size: 224, architectures: ['InternVideo2'] });
+    const config = await loadPreprocessorConfig(dir);
+    expect(config.siglip).toEqual({ ...DEFAULT_PREPROCESSOR_CONFIG.siglip, rescaleFactor: STOCK_SIGLIP.rescale_factor });
+    expect(config.internVideo).toEqual(DEFAULT_PREPROCESSOR_CONFIG.internVideo);
+  });
+
+  it('takes sizes, means and stds from the files', () => {
+    const s = siglipPreprocessingFromConfig({ ...STOCK_SIGLIP, size: 448, image_mean: [0.4, 0.5, 0.6], image_std: [0.2, 0.3, 0.4] });
+    expect([s.width, s.height, s.mean, s.std]).toEqual([448, 448, [0.4, 0.5, 0.6], [0.2, 0.3, 0.4]]);
+    const s2 = siglipPreprocessingFromConfig({ ...STOCK_SIGLIP, size: { height: 256, width: 320 } });
+    expect([s2.width, s2.height]).toEqual([320, 256]);
+    expect(internVideoPreprocessingFromConfig({ img_size: 336 })).toMatchObject({ width: 336, height: 336, resample: 'cv2-linear' });
+  });
+
+  it.each([
+    ['a resampler other than bicubic', { ...STOCK_SIGLIP, resample: 2 }],
+    ['no mean', { ...STOCK_SIGLIP, image_mean: undefined }],
+    ['a zero std', { ...STOCK_SIGLIP, image_std: [0.5, 0, 0.5] }],
+    ['normalisation switched off', { ...STOCK_SIGLIP, do_normalize: false }],
+    ['a fractional size', { ...STOCK_SIGLIP, size: 383.5 }],
+  ])('rejects a SigLIP file with %s', (_label, config) => {
+    expect(codeOf(() => siglipPreprocessingFromConfig(config))).toBe('CHECKPOINT_CONFIG_INVALID');
+  });
+
+  it('rejects missing files, broken JSON and a missing img_size with CHECKPOINT_CONFIG_INVALID', async () => {
+    await expect(loadPreprocessorConfig(writeCheckpoint(undefined, { img_size: 224 }))).rejects.toMatchObject({ code: 'CHECKPOINT_CONFIG_INVALID' });
+    await expect(loadPreprocessorConfig(writeCheckpoint('{not json', { img_size: 224 }))).rejects.toMatchObject({ code: 'CHECKPOINT_CONFIG_INVALID' });
+    await expect(loadPreprocessorConfig(writeCheckpoint(STOCK_SIGLIP, { depth: 40 }))).rejects.toMatchObject({ code: 'CHECKPOINT_CONFIG_INVALID', message: expect.stringContaining('img_size') });
+  });
+});

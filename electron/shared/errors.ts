@@ -55,6 +55,9 @@ export const ERROR_CODES = {
   VIDEO_EMPTY: { exit: 1, message: 'The video has no frames or no frame rate (zero duration); choose another file.' },
   UNSUPPORTED_CODEC: { exit: 1, message: 'This ffmpeg cannot decode the video codec; convert the file (e.g. `ffmpeg -i IN -c:v libx264 OUT.mp4`) or install a full ffmpeg build.' },
   VIDEO_DECODE_FAILED: { exit: 1, message: 'Part of the video could not be decoded (the file may be damaged); re-encode it or download it again.' },
+  PROMPT_TOO_LONG: { exit: 1, message: "The video and the question do not fit in the model's context; lower the clip sampling ratio (fewer clips), lower max new tokens, or ask a shorter question." },
+  QUESTION_TOO_LONG: { exit: 1, message: 'This question is too long to fit beside the video in the model\'s context, even with earlier questions dropped; ask a shorter question.' },
+  VIDEO_TOKEN_MISMATCH: { exit: 1, message: 'The prompt and the encoded video clips disagree (stale clip embeddings?); re-open the video to encode it again.' },
   PREPARE_BUSY: {
     exit: 1,
     message: 'Another Apollo process is preparing this model right now; wait for it to finish, or stop it and run the command again.',
@@ -63,6 +66,11 @@ export const ERROR_CODES = {
     exit: 1,
     message: 'The prepared model files are damaged or incomplete; run `apollo-chat prepare MODEL_DIR` again to rebuild them.',
   },
+  DEVICE_UNAVAILABLE: {
+    exit: 1,
+    message: 'The requested device cannot run models on this machine; run `apollo-chat doctor` to see what is available, or pass --device cpu.',
+  },
+  INFERENCE_FAILED: { exit: 1, message: 'onnxruntime failed while running the model; run again with --debug and report the output, or try --device cpu.' },
 } as const satisfies Record<string, { exit: 1 | 2; message: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -1,0 +1,75 @@
+// Which onnxruntime execution provider runs the models: by capability, CUDA → DirectML (Windows)
+// → WebGPU → CPU, each tried by creating a real (tiny) session with it, so "listed" never passes
+// for "works". The reason for every skipped provider travels with the choice.
+import { availableParallelism } from 'node:os';
+import * as ort from 'onnxruntime-node';
+import { ApolloError } from '../../shared/errors.js';
+import { GraphBuilder } from '../onnx/graph-builder.js';
+
+export const DEVICE_NAMES = ['cpu', 'cuda', 'webgpu', 'dml'] as const;
+export type DeviceName = (typeof DEVICE_NAMES)[number];
+
+export interface DeviceChoice {
+  device: DeviceName;
+  /** Why this device: "requested", or the fallback chain with each skipped provider's reason. */
+  reason: string;
+  executionProviders: ort.InferenceSession.ExecutionProviderConfig[];
+}
+
+/** Preference order on this platform. */
+export function devicePreference(platform: NodeJS.Platform = process.platform): DeviceName[] {
+  return platform === 'win32' ? ['cuda', 'dml', 'webgpu', 'cpu'] : ['cuda', 'webgpu', 'cpu'];
+}
+
+function probeModel(): Uint8Array {
+  const g = new GraphBuilder({ name: 'device_probe' });
+  const x = g.input('x', 'float32', [2]);
+  g.output(g.op('Add', [x, x]), 'y', 'float32', [2]);
+  return g.encode();
+}
+
+/** Why `device` cannot run here, or undefined when a session on it runs. */
+export async function probeDevice(device: DeviceName): Promise<string | undefined> {
+  const listed = ort.listSupportedBackends().find((b) => b.name === device);
+  if (device === 'cpu') return undefined;
+  if (listed === undefined) return `${device} is not in this onnxruntime build`;
+  try {
+    const session = await ort.InferenceSession.create(probeModel(), { executionProviders: [device] });
+    const out = await session.run({ x: new ort.Tensor('float32', Float32Array.of(1, 2), [2]) });
+    await session.release();
+    const y = out.y?.data as Float32Array | undefined;
+    if (y?.[0] !== 2 || y[1] !== 4) return `${device} computed a wrong result`;
+    return undefined;
+  } catch (error) {
+    const text = (error instanceof Error ? error.message : String(error)).replace(/\s+/g, ' ');
+    const hint = device === 'cuda' && listed.bundled === false ? ' (install it with `node node_modules/onnxruntime-node/script/install.js --onnxruntime-node-install=cuda12`)' : '';
+    return `${device} failed to start: ${text.slice(0, 200)}${hint}`;
+  }
+}
+
+/** 'auto' walks the preference order; an explicit device that cannot run is an error. */
+export async function selectDevice(requested: DeviceName | 'auto', probe: (d: DeviceName) => Promise<string | undefined> = probeDevice): Promise<DeviceChoice> {
+  if (requested !== 'auto') {
+    const why = await probe(requested);
+    if (why !== undefined) throw new ApolloError('DEVICE_UNAVAILABLE', `The device "${requested}" cannot be used here (${why}); run \`apollo-chat doctor\` to see what is available, or pass --device cpu.`, { details: { device: requested, reason: why } });
+    return { device: requested, reason: 'requested', executionProviders: [requested] };
+  }
+  const skipped: string[] = [];
+  for (const device of devicePreference()) {
+    const why = await probe(device);
+    if (why === undefined) {
+      return { device, reason: skipped.length === 0 ? 'preferred' : `fallback: ${skipped.join('; ')}`, executionProviders: [device] };
+    }
+    skipped.push(why);
+  }
+  throw new ApolloError('DEVICE_UNAVAILABLE', `No execution provider could start (${skipped.join('; ')}); reinstall the app.`);
+}
+
+/**
+ * Default intra-op threads: one per available core. On a 2-core machine whose other core is busy,
+ * 2 threads can collapse (PERFORMANCE.md: llama.cpp fell from ~15 to 0.74 tok/s), so callers offer
+ * --threads to lower it.
+ */
+export function defaultThreadCount(): number {
+  return Math.max(1, availableParallelism());
+}

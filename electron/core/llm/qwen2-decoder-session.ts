@@ -1,0 +1,139 @@
+// One onnxruntime session over a prepared decoder, holding the KV cache between calls.
+// The cache lives in one preallocated buffer per layer and tensor, [1, kvHeads, capacity, headDim],
+// bound both as past_key_values.N.* (input) and as the preallocated present.N.* (output): the
+// GroupQueryAttention kernel sees the same memory and appends the new entries in place, so no
+// cache bytes cross into JavaScript or get copied per token (only on growth past the capacity).
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { ApolloError } from '../../shared/errors.js';
+import { EmbeddingTable } from './embedding-table.js';
+import type { DeviceChoice } from './execution-device.js';
+import { readDecoderArtifacts, type DecoderArtifacts } from './qwen2-artifacts.js';
+import { decoderIo } from './qwen2-decoder-graph.js';
+
+export interface DecoderSessionOptions {
+  device: DeviceChoice;
+  /** onnxruntime intra-op threads (CPU). */
+  threads: number;
+  /** Initial cache capacity in tokens; grows by doubling when exceeded. */
+  capacity?: number;
+}
+
+interface KvBuffer {
+  data: Float32Array | Uint16Array;
+  tensor: ort.Tensor;
+}
+
+export class Qwen2DecoderSession {
+  private length_ = 0;
+  private capacity: number;
+  private keys: KvBuffer[] = [];
+  private values: KvBuffer[] = [];
+  private readonly logits: ort.Tensor;
+
+  private constructor(
+    readonly artifacts: DecoderArtifacts,
+    private readonly session: ort.InferenceSession,
+    private readonly embeddings: EmbeddingTable,
+    capacity: number,
+  ) {
+    this.capacity = capacity;
+    this.allocate(capacity);
+    this.logits = new ort.Tensor('float32', new Float32Array(artifacts.config.vocabSize), [1, 1, artifacts.config.vocabSize]);
+  }
+
+  static async open(dir: string, options: DecoderSessionOptions): Promise<Qwen2DecoderSession> {
+    const artifacts = await readDecoderArtifacts(dir);
+    let session: ort.InferenceSession;
+    try {
+      session = await ort.InferenceSession.create(join(dir, artifacts.graph.modelFile), {
+        executionProviders: options.device.executionProviders,
+        intraOpNumThreads: options.threads,
+        interOpNumThreads: 1,
+        graphOptimizationLevel: 'all',
+      });
+    } catch (error) {
+      throw new ApolloError('PREPARED_MODEL_INVALID', `The decoder graph in ${dir} could not be loaded (${error instanceof Error ? error.message.slice(0, 200) : String(error)}); run \`apollo-chat prepare MODEL_DIR\` again.`, { cause: error });
+    }
+    const table = new EmbeddingTable(join(dir, artifacts.embeddings.file), artifacts.embeddings);
+    const capacity = Math.min(artifacts.graph.maxPositions, Math.max(1, options.capacity ?? 256));
+    return new Qwen2DecoderSession(artifacts, session, table, capacity);
+  }
+
+  /** Tokens held in the cache. */
+  get length(): number {
+    return this.length_;
+  }
+
+  get config() {
+    return this.artifacts.config;
+  }
+
+  embed(ids: readonly number[]): Float32Array {
+    return this.embeddings.lookup(ids);
+  }
+
+  /** Forgets the cache (the buffers are kept). */
+  reset(): void {
+    this.length_ = 0;
+  }
+
+  private allocate(capacity: number): void {
+    const { numLayers, numKvHeads, headDim } = this.artifacts.config;
+    const kvDtype = this.artifacts.graph.kvDtype;
+    const make = (old: KvBuffer | undefined): KvBuffer => {
+      const size = numKvHeads * capacity * headDim;
+      const data = kvDtype === 'float32' ? new Float32Array(size) : new Uint16Array(size);
+      if (old !== undefined) {
+        // Copy the valid prefix of each head's rows into the larger buffer.
+        const oldCapacity = old.data.length / (numKvHeads * headDim);
+        for (let hd = 0; hd < numKvHeads; hd++) {
+          const rows = old.data.subarray(hd * oldCapacity * headDim, (hd * oldCapacity + this.length_) * headDim);
+          (data as Float32Array).set(rows as Float32Array, hd * capacity * headDim);
+        }
+      }
+      return { data, tensor: new ort.Tensor(kvDtype, data, [1, numKvHeads, capacity, headDim]) };
+    };
+    this.keys = Array.from({ length: numLayers }, (_, i) => make(this.keys[i]));
+    this.values = Array.from({ length: numLayers }, (_, i) => make(this.values[i]));
+    this.capacity = capacity;
+  }
+
+  /**
+   * Runs `seq` new positions (embeds [seq × hidden], float32) after the cached ones and returns
+   * the logits of the last one. The returned array is reused by the next call: copy to keep it.
+   */
+  async forward(embeds: Float32Array, seq: number): Promise<Float32Array> {
+    const { hiddenSize, numLayers } = this.artifacts.config;
+    if (seq < 1 || embeds.length !== seq * hiddenSize) throw new RangeError(`embeds has ${embeds.length} values, expected ${seq} × ${hiddenSize}`);
+    const total = this.length_ + seq;
+    if (total > this.artifacts.graph.maxPositions) throw new ApolloError('PROMPT_TOO_LONG', `The conversation needs ${total} positions but the model supports ${this.artifacts.graph.maxPositions}; ask a shorter question or lower max new tokens.`);
+    if (total > this.capacity) this.allocate(Math.min(this.artifacts.graph.maxPositions, Math.max(total, this.capacity * 2)));
+    const positions = new BigInt64Array(seq);
+    for (let i = 0; i < seq; i++) positions[i] = BigInt(this.length_ + i);
+    const feeds: Record<string, ort.Tensor> = {
+      [decoderIo.inputsEmbeds]: new ort.Tensor('float32', embeds, [1, seq, hiddenSize]),
+      [decoderIo.attentionMask]: new ort.Tensor('int64', new BigInt64Array(total).fill(1n), [1, total]),
+      [decoderIo.positionIds]: new ort.Tensor('int64', positions, [1, seq]),
+    };
+    const fetches: Record<string, ort.Tensor> = { [decoderIo.logits]: this.logits };
+    for (let i = 0; i < numLayers; i++) {
+      feeds[decoderIo.pastKey(i)] = this.keys[i]!.tensor;
+      feeds[decoderIo.pastValue(i)] = this.values[i]!.tensor;
+      fetches[decoderIo.presentKey(i)] = this.keys[i]!.tensor;
+      fetches[decoderIo.presentValue(i)] = this.values[i]!.tensor;
+    }
+    try {
+      await this.session.run(feeds, fetches);
+    } catch (error) {
+      throw new ApolloError('INFERENCE_FAILED', `onnxruntime failed while running the decoder (${error instanceof Error ? error.message.slice(0, 200) : String(error)}); run again with --debug, or try --device cpu.`, { cause: error });
+    }
+    this.length_ = total;
+    return this.logits.data as Float32Array;
+  }
+
+  async release(): Promise<void> {
+    this.embeddings.close();
+    await this.session.release();
+  }
+}

@@ -1,0 +1,98 @@
+// Builds the three vision graphs of a checkpoint (SigLIP, InternVideo2, fusion + connector) into a
+// folder, weights in external-data side files so that no graph is ever held whole in memory. A
+// manifest written last (aside, then renamed) marks the folder complete for this model and dtype.
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ApolloError } from '../../shared/errors.js';
+import type { TensorSource } from '../model/safetensors.js';
+import { ExternalDataWriter } from '../onnx/external-data-writer.js';
+import type { FloatDType } from '../onnx/float-encoding.js';
+import type { GraphBuilder } from '../onnx/graph-builder.js';
+import { buildConnectorGraph } from './connector-graph.js';
+import { buildInternVideoGraph } from './internvideo-graph.js';
+import { buildSiglipGraph } from './siglip-graph.js';
+import { MissingWeightError } from './vision-weights.js';
+import type { WeightFetcher } from './vision-graph-parts.js';
+import { internVideoGridFrames, internVideoGridSide, type VisionShapes } from './vision-shapes.js';
+
+export const VISION_GRAPH_FILES = { siglip: 'siglip.onnx', internVideo: 'internvideo2.onnx', connector: 'connector.onnx' } as const;
+const MANIFEST = 'vision-graphs.json';
+const MANIFEST_VERSION = 1;
+
+export interface VisionGraphSources {
+  siglip: WeightFetcher;
+  internVideo: WeightFetcher;
+  connector: WeightFetcher;
+}
+
+/** A fetcher over a safetensors source: float32 widened, element count checked. */
+export function fetcherFromSource(source: TensorSource, label: string): WeightFetcher {
+  return async (name, length) => {
+    if (!source.has(name)) throw new ApolloError('TENSOR_NOT_FOUND', `The ${label} weights have no tensor ${name}; the checkpoint does not match this model, download it again.`, { details: { tensor: name } });
+    const w = await source.readFloat32(name);
+    if (w.length !== length) throw new ApolloError('CHECKPOINT_INVALID', `The ${label} tensor ${name} holds ${w.length} values where the config implies ${length}; download the model again.`, { details: { tensor: name } });
+    return w;
+  };
+}
+
+export function fusionInputsOf(shapes: VisionShapes) {
+  const g = internVideoGridSide(shapes.internVideo);
+  return {
+    grid: shapes.fusion,
+    siglipChannels: shapes.siglip.hiddenSize,
+    internVideoGrid: { frames: internVideoGridFrames(shapes.internVideo), height: g, width: g },
+    internVideoChannels: shapes.internVideo.hiddenSize,
+  };
+}
+
+async function saveGraph(dir: string, file: string, build: (writer: ExternalDataWriter) => Promise<GraphBuilder>): Promise<void> {
+  const writer = new ExternalDataWriter(join(dir, `${file}.data`));
+  try {
+    (await build(writer)).save(join(dir, file));
+  } catch (error) {
+    writer.close();
+    if (error instanceof MissingWeightError) throw new ApolloError('TENSOR_NOT_FOUND', `The checkpoint's ${error.message}; it does not match this model, download it again.`, { cause: error });
+    throw error;
+  }
+}
+
+interface Manifest {
+  version: number;
+  modelId: string;
+  dtype: FloatDType;
+  shapes: VisionShapes;
+}
+
+/** The folder's graphs when its manifest matches (model, dtype, shapes); undefined otherwise. */
+export async function preparedVisionGraphs(dir: string, modelId: string, dtype: FloatDType, shapes: VisionShapes): Promise<string | undefined> {
+  try {
+    const m = JSON.parse(await readFile(join(dir, MANIFEST), 'utf8')) as Manifest;
+    if (m.version === MANIFEST_VERSION && m.modelId === modelId && m.dtype === dtype && JSON.stringify(m.shapes) === JSON.stringify(shapes)) return dir;
+  } catch {
+    // absent or unreadable: (re)build
+  }
+  return undefined;
+}
+
+/**
+ * Builds the graphs into `dir` unless a matching set is there already. `signal` is checked between
+ * graphs (each takes seconds to minutes at real sizes).
+ */
+export async function prepareVisionGraphs(dir: string, modelId: string, shapes: VisionShapes, sources: VisionGraphSources, dtype: FloatDType, signal?: AbortSignal): Promise<string> {
+  if ((await preparedVisionGraphs(dir, modelId, dtype, shapes)) !== undefined) return dir;
+  await mkdir(dir, { recursive: true });
+  await rm(join(dir, MANIFEST), { force: true });
+  const check = () => {
+    if (signal?.aborted) throw new ApolloError('CANCELLED');
+  };
+  check();
+  await saveGraph(dir, VISION_GRAPH_FILES.siglip, (w) => buildSiglipGraph(shapes.siglip, sources.siglip, dtype, { externalData: w }));
+  check();
+  await saveGraph(dir, VISION_GRAPH_FILES.internVideo, (w) => buildInternVideoGraph(shapes.internVideo, sources.internVideo, dtype, { externalData: w }));
+  check();
+  await saveGraph(dir, VISION_GRAPH_FILES.connector, (w) => buildConnectorGraph(shapes.connector, fusionInputsOf(shapes), sources.connector, dtype, { externalData: w }));
+  const manifest: Manifest = { version: MANIFEST_VERSION, modelId, dtype, shapes };
+  await writeFile(join(dir, `${MANIFEST}.partial`), JSON.stringify(manifest, null, 2));
+  await rename(join(dir, `${MANIFEST}.partial`), join(dir, MANIFEST));
+  return dir;
+}

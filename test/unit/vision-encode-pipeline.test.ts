@@ -1,0 +1,101 @@
+// The encoder pipeline on real onnxruntime sessions over a tiny random model: clip embeddings equal
+// the naive reference chain whatever the chunking, progress per clip, the next chunk prepared while
+// the current one encodes, and cancellation between clips.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ApolloError } from '../../electron/shared/errors.js';
+import type { ProgressEvent } from '../../electron/shared/progress.js';
+import { connectorReference } from '../../electron/core/vision/connector-reference.js';
+import { encodeVideoClips, visionSizes, type PreparedChunk } from '../../electron/core/vision/encode-video-clips.js';
+import { internVideoReference } from '../../electron/core/vision/internvideo-reference.js';
+import { siglipReference } from '../../electron/core/vision/siglip-reference.js';
+import { fuseTowerFeatures } from '../../electron/core/vision/trilinear-fusion.js';
+import { fetcherFromMap } from '../../electron/core/vision/vision-graph-parts.js';
+import { prepareVisionGraphs } from '../../electron/core/vision/vision-graph-prepare.js';
+import { openVisionSessions, type VisionRunner } from '../../electron/core/vision/vision-sessions.js';
+import { makeTempDir } from '../helpers/paths.js';
+import { flatWeights, mulberry32, randomTensor, randomWeights, relativeError } from './vision-oracle.js';
+import { connectorSpecs, internVideoSpecs, siglipSpecs, tinyVisionShapes as shapes } from './vision-shapes-fixtures.js';
+
+const weights = {
+  siglip: flatWeights(randomWeights(siglipSpecs(shapes.siglip), 51)),
+  internVideo: flatWeights(randomWeights(internVideoSpecs(shapes.internVideo), 52)),
+  connector: flatWeights(randomWeights(connectorSpecs(shapes.connector), 53)),
+};
+const sizes = visionSizes(shapes);
+const K = 5;
+const rand = mulberry32(54);
+const siglipPixels = randomTensor([K * sizes.siglipPixelsPerClip], rand);
+const ivPixels = randomTensor([K * sizes.internVideoPixelsPerClip], rand);
+
+let runner: VisionRunner;
+beforeAll(async () => {
+  const dir = await prepareVisionGraphs(makeTempDir('vision-graphs'), 'tiny-test', shapes, { siglip: fetcherFromMap(weights.siglip), internVideo: fetcherFromMap(weights.internVideo), connector: fetcherFromMap(weights.connector) }, 'float32');
+  runner = await openVisionSessions(dir, shapes, { intraOpNumThreads: 1 });
+});
+afterAll(async () => runner?.release());
+
+function preparer(log: string[]) {
+  return async (first: number, count: number): Promise<PreparedChunk> => {
+    log.push(`prepare ${first}+${count}`);
+    await new Promise((r) => setTimeout(r, 5));
+    return {
+      clips: count,
+      siglipPixels: siglipPixels.slice(first * sizes.siglipPixelsPerClip, (first + count) * sizes.siglipPixelsPerClip),
+      internVideoPixels: ivPixels.slice(first * sizes.internVideoPixelsPerClip, (first + count) * sizes.internVideoPixelsPerClip),
+    };
+  };
+}
+
+/** The runner, with each call written to `log` (the sessions themselves are real). */
+function logged(log: string[]): VisionRunner {
+  return {
+    runs: runner.runs,
+    siglip: (p, n) => (log.push('siglip'), runner.siglip(p, n)),
+    internVideo: (p, n) => (log.push('internvideo'), runner.internVideo(p, n)),
+    connector: (a, b, n) => (log.push('connector'), runner.connector(a, b, n)),
+    release: async () => {},
+  };
+}
+
+describe('encodeVideoClips', () => {
+  it('matches the reference chain for any chunking, with per-clip progress', async () => {
+    const sig = siglipReference(shapes.siglip, weights.siglip, siglipPixels, K * 4);
+    const iv = internVideoReference(shapes.internVideo, weights.internVideo, ivPixels, K);
+    const fused = fuseTowerFeatures(sig, shapes.siglip.hiddenSize, iv, shapes.internVideo.hiddenSize, K, { frames: 4, height: 16, width: 16 }, shapes.fusion);
+    const ref = connectorReference(shapes.connector, weights.connector, fused, K, 4 * 27 * 27);
+    for (const [chunkSize, runClips] of [[2, 1], [5, 5], [3, 2]] as const) {
+      const events: ProgressEvent[] = [];
+      const out = await encodeVideoClips(runner, shapes, preparer([]), { clipCount: K, chunkSize, runClips, onProgress: (e) => events.push(e) });
+      expect(relativeError(out, ref)).toBeLessThan(1e-4);
+      expect(events.every((e) => e.stage === 'encode' && e.total === K && e.unit === 'clips')).toBe(true);
+      expect(events[0]!.done).toBe(0);
+      expect(events.at(-1)!.done).toBe(K);
+      if (runClips === 1) expect(events.map((e) => e.done)).toEqual([0, 1, 2, 3, 4, 5]);
+    }
+  });
+
+  it('prepares the next chunk before encoding the current one, and never more than one ahead', async () => {
+    const log: string[] = [];
+    await encodeVideoClips(logged(log), shapes, preparer(log), { clipCount: K, chunkSize: 2 });
+    expect(log).toEqual([
+      'prepare 0+2', 'prepare 2+2', 'siglip', 'internvideo', 'connector', 'siglip', 'internvideo', 'connector',
+      'prepare 4+1', 'siglip', 'internvideo', 'connector', 'siglip', 'internvideo', 'connector',
+      'siglip', 'internvideo', 'connector',
+    ]);
+  });
+
+  it('stops with CANCELLED between clips when the signal aborts', async () => {
+    const controller = new AbortController();
+    const log: string[] = [];
+    const run = encodeVideoClips(logged(log), shapes, preparer(log), {
+      clipCount: K,
+      chunkSize: 2,
+      signal: controller.signal,
+      onProgress: (e) => {
+        if (e.done === 1) controller.abort(new ApolloError('CANCELLED'));
+      },
+    });
+    await expect(run).rejects.toMatchObject({ code: 'CANCELLED' });
+    expect(log.filter((l) => l === 'connector')).toHaveLength(1);
+  });
+});

@@ -64,6 +64,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("abiVersion", Napi::Number::New(env, 1));
   apollo::RegisterConvert(env, exports);
   apollo::RegisterQuantize(env, exports);
+  apollo::RegisterMemoryBandwidth(env, exports);
+  apollo::RegisterPreprocess(env, exports);
   return exports;
 }
 }  // namespace

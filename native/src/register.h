@@ -5,4 +5,6 @@
 namespace apollo {
 void RegisterConvert(Napi::Env env, Napi::Object exports);
 void RegisterQuantize(Napi::Env env, Napi::Object exports);
+void RegisterMemoryBandwidth(Napi::Env env, Napi::Object exports);
+void RegisterPreprocess(Napi::Env env, Napi::Object exports);
 }  // namespace apollo

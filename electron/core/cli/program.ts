@@ -5,13 +5,15 @@ import { reportError, runCommand, type CliIO, type GlobalOptions } from './comma
 import type { CommandRegistrar, RunAction } from './command-types.js';
 import { registerDoctorCommand } from './commands/doctor.js';
 import { registerServeCommand } from './commands/serve.js';
+import { registerGenerateCommand } from './commands/generate.js';
 import { registerPrepareCommand } from './commands/prepare.js';
+import { registerMakeTinyModelCommand } from './commands/make-tiny-model.js';
 
 import { CLI_VERSION } from './version.js';
 
 
 /** Subcommands, in the order `--help` lists them. Later capabilities append here. */
-const registrars: CommandRegistrar[] = [registerServeCommand, registerDoctorCommand, registerPrepareCommand];
+const registrars: CommandRegistrar[] = [registerServeCommand, registerDoctorCommand, registerPrepareCommand, registerMakeTinyModelCommand, registerGenerateCommand];
 
 export function buildProgram(io: CliIO, setExitCode: (code: number) => void): Command {
   const program = new Command('apollo-chat');

@@ -1,17 +1,88 @@
-import { EmptyState } from './components/EmptyState';
-import { StatusBar } from './components/StatusBar';
+import { useCallback, useState } from 'react';
+import { ChatPanel } from './components/ChatPanel';
+import { DropOverlay, EmptyState, OpenVideoButton, useWindowDrop } from './components/DropZone';
+import { Filmstrip } from './components/Filmstrip';
+import { Notices } from './components/Notices';
+import { ProgressPanel } from './components/ProgressPanel';
+import { SettingsDialog } from './components/SettingsDialog';
+import { DeviceBadge, StatusBar } from './components/StatusBar';
+import { VideoPlayer } from './components/VideoPlayer';
+import { useVideoStore } from './stores/video-store';
+
+function VideoWorkspace() {
+  const video = useVideoStore((s) => s.video);
+  const phase = useVideoStore((s) => s.phase);
+  const progress = useVideoStore((s) => s.progress);
+  const error = useVideoStore((s) => s.error);
+  const cancel = useVideoStore((s) => s.cancel);
+  return (
+    <div className="grid h-full min-h-0 grid-cols-1 lg:grid-cols-[minmax(0,3fr)_minmax(22rem,2fr)]">
+      <div className="flex min-h-0 flex-col gap-4 overflow-y-auto p-4">
+        <div className="flex items-center justify-between gap-2">
+          <h1 data-testid="video-name" className="truncate text-base font-semibold" title={video?.name}>
+            {video?.name}
+          </h1>
+          <OpenVideoButton className="shrink-0 !px-3 !py-1 !text-xs" />
+        </div>
+        <VideoPlayer />
+        {progress !== null && <ProgressPanel progress={progress} onCancel={() => void cancel()} />}
+        {phase === 'analyzing' && progress === null && <p className="text-sm text-zinc-500">Reading the video…</p>}
+        {phase === 'error' && error !== null && (
+          <p role="alert" data-testid="video-error" className="rounded-md bg-red-50 px-3 py-2 text-sm text-red-700 dark:bg-red-950 dark:text-red-300">
+            {error}
+          </p>
+        )}
+        <Filmstrip />
+      </div>
+      <div className="min-h-0 border-t border-zinc-200 lg:border-l lg:border-t-0 dark:border-zinc-800">
+        <ChatPanel />
+      </div>
+    </div>
+  );
+}
 
 export function App() {
+  const video = useVideoStore((s) => s.video);
+  const phase = useVideoStore((s) => s.phase);
+  const error = useVideoStore((s) => s.error);
+  const progress = useVideoStore((s) => s.progress);
+  const openFile = useVideoStore((s) => s.openFile);
+  const [settingsOpen, setSettingsOpen] = useState(false);
+  const dragging = useWindowDrop(useCallback((file: File) => void openFile(file), [openFile]));
   return (
     <div className="flex h-full flex-col">
-      <header className="flex items-center gap-2 border-b border-zinc-200 px-4 py-3 dark:border-zinc-800">
+      <header className="flex items-center gap-3 border-b border-zinc-200 px-4 py-2.5 dark:border-zinc-800">
         <span className="text-lg font-semibold tracking-tight">Apollo</span>
-        <span className="text-sm text-zinc-500">chat with your videos, offline</span>
+        <span className="hidden text-sm text-zinc-500 sm:inline">chat with your videos, offline</span>
+        <span className="flex-1" />
+        <DeviceBadge />
+        <button type="button" data-testid="open-settings" onClick={() => setSettingsOpen(true)} className="rounded px-2 py-1 text-sm text-zinc-600 hover:bg-zinc-100 dark:text-zinc-300 dark:hover:bg-zinc-800">
+          Settings
+        </button>
       </header>
-      <main className="flex flex-1 items-center justify-center p-6">
-        <EmptyState />
+      <Notices />
+      <main className="min-h-0 flex-1">
+        {video === null ? (
+          <div className="flex h-full flex-col items-center justify-center gap-4 p-6">
+            <EmptyState />
+            {progress !== null && (
+              <div className="w-full max-w-xl">
+                <ProgressPanel progress={progress} />
+              </div>
+            )}
+            {phase === 'error' && error !== null && (
+              <p role="alert" data-testid="video-error" className="max-w-xl rounded-md bg-red-50 px-3 py-2 text-sm text-red-700 dark:bg-red-950 dark:text-red-300">
+                {error}
+              </p>
+            )}
+          </div>
+        ) : (
+          <VideoWorkspace />
+        )}
       </main>
       <StatusBar />
+      {settingsOpen && <SettingsDialog onClose={() => setSettingsOpen(false)} />}
+      {dragging && <DropOverlay />}
     </div>
   );
 }

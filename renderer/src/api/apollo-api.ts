@@ -1,6 +1,8 @@
 // The renderer's only door to the app: one interface, one implementation per host (Electron's
-// preload bridge, or HTTP in web mode). Stores call it; components never do.
-import { deserializeError } from '../../../electron/shared/errors';
+// preload bridge, or HTTP + server-sent events in web mode). Stores call it; components never do.
+import type { AppEvent, AppSettings, ChatHistory, ChatTurn, VideoAnalysis, VideoRef } from '../../../electron/shared/app-api';
+import { createBridgeApi, type ApolloBridge } from './bridge-api';
+import { createWebApi } from './web-api';
 
 export interface HostInfo {
   host: 'electron' | 'web';
@@ -9,31 +11,34 @@ export interface HostInfo {
 
 export interface ApolloApi {
   hostInfo(): Promise<HostInfo>;
+  listVideos(): Promise<VideoRef[]>;
+  /** Opens a file the user dropped or chose (uploaded in web mode). */
+  openFile(file: File, onProgress?: (done: number, total: number) => void): Promise<VideoRef>;
+  /** The host's own file dialog, where there is one (desktop app). */
+  pickVideo?(): Promise<VideoRef | null>;
+  analyzeVideo(videoId: string): Promise<VideoAnalysis>;
+  cancelVideoWork(videoId: string): Promise<void>;
+  thumbnailUrl(videoId: string, clipIndex: number): string;
+  getChat(videoId: string): Promise<ChatHistory>;
+  ask(videoId: string, question: string): Promise<ChatTurn>;
+  stop(videoId: string): Promise<void>;
+  regenerate(videoId: string): Promise<ChatTurn>;
+  editQuestion(videoId: string, turnId: string, question: string): Promise<ChatTurn>;
+  clearChat(videoId: string): Promise<void>;
+  exportMarkdown(videoId: string): Promise<string>;
+  getSettings(): Promise<AppSettings>;
+  updateSettings(patch: Partial<AppSettings>): Promise<AppSettings>;
+  subscribe(listener: (event: AppEvent) => void): () => void;
 }
 
 declare global {
   interface Window {
     /** Exposed by electron/preload through contextBridge; absent in web mode. */
-    apolloBridge?: { hostInfo(): Promise<HostInfo> };
+    apolloBridge?: ApolloBridge;
   }
 }
 
-async function getJson<T>(path: string): Promise<T> {
-  const response = await fetch(path, { credentials: 'same-origin', headers: { accept: 'application/json' } });
-  const body = (await response.json()) as unknown;
-  if (!response.ok) throw deserializeError((body as { error?: unknown }).error);
-  return body as T;
-}
-
-const webApi: ApolloApi = {
-  async hostInfo() {
-    const health = await getJson<{ version: string }>('api/health');
-    return { host: 'web', version: health.version };
-  },
-};
-
 export function createApolloApi(): ApolloApi {
   const bridge = window.apolloBridge;
-  if (bridge !== undefined) return { hostInfo: () => bridge.hostInfo() };
-  return webApi;
+  return bridge !== undefined ? createBridgeApi(bridge) : createWebApi();
 }

@@ -1,21 +1,47 @@
-// Connection to the host (Electron main or the web server): state and the action that fills it.
+// Connection to the host, and notices for the user (engine restarts, dropped context, errors).
 import { create } from 'zustand';
-import type { ApolloApi, HostInfo } from '../api/apollo-api';
+import type { DeviceStatus } from '../../../electron/shared/app-api';
+import type { HostInfo } from '../api/apollo-api';
+import { errorMessage, getApi } from './api-instance';
 
 export type ConnectionState = { status: 'connecting' } | { status: 'ready'; info: HostInfo } | { status: 'error'; message: string };
 
+export interface Notice {
+  id: number;
+  level: 'info' | 'warning' | 'error';
+  message: string;
+}
+
 interface AppStore {
   connection: ConnectionState;
-  connect(api: ApolloApi): Promise<void>;
+  notices: Notice[];
+  device: DeviceStatus | null;
+  connect(): Promise<void>;
+  notify(level: Notice['level'], message: string): void;
+  dismiss(id: number): void;
+  setDevice(device: DeviceStatus): void;
 }
+
+let nextNotice = 1;
 
 export const useAppStore = create<AppStore>((set) => ({
   connection: { status: 'connecting' },
-  async connect(api) {
+  notices: [],
+  device: null,
+  async connect() {
     try {
-      set({ connection: { status: 'ready', info: await api.hostInfo() } });
+      set({ connection: { status: 'ready', info: await getApi().hostInfo() } });
     } catch (error) {
-      set({ connection: { status: 'error', message: error instanceof Error ? error.message : String(error) } });
+      set({ connection: { status: 'error', message: errorMessage(error) } });
     }
+  },
+  notify(level, message) {
+    set((s) => ({ notices: [...s.notices.slice(-4), { id: nextNotice++, level, message }] }));
+  },
+  dismiss(id) {
+    set((s) => ({ notices: s.notices.filter((n) => n.id !== id) }));
+  },
+  setDevice(device) {
+    set({ device });
   },
 }));

@@ -1,10 +1,15 @@
-// `apollo-chat serve`: web mode on 127.0.0.1 with a per-run token.
+// `apollo-chat serve`: web mode on 127.0.0.1 with a per-run token: the same app as the desktop
+// window, for headless GPU boxes and for the end-to-end tests.
 import { spawn } from 'node:child_process';
-import { join } from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
+import { AppService } from '../../app/app-service.js';
+import { EngineClient, nodeEngineLauncher } from '../../engine/engine-client.js';
+import { defaultDataDir } from '../../platform/app-paths.js';
 import { packageRoot } from '../../platform/package-root.js';
-import { ApiRouter } from '../../web/api-router.js';
-import { sendJson, startWebServer } from '../../web/web-server.js';
+import { buildWebAppRouter } from '../../web/web-app-routes.js';
+import { startWebServer } from '../../web/web-server.js';
 import type { RunAction } from '../command-types.js';
 import { parseIntegerOption } from '../option-parsers.js';
 import { CLI_VERSION } from '../version.js';
@@ -12,6 +17,8 @@ import { CLI_VERSION } from '../version.js';
 interface ServeOptions {
   port?: number;
   open?: boolean;
+  model?: string;
+  dataDir?: string;
 }
 
 function openInBrowser(url: string): void {
@@ -29,27 +36,35 @@ export function registerServeCommand(program: Command, run: RunAction): void {
   program
     .command('serve')
     .description('serve the app to a browser on 127.0.0.1 (web mode, token-protected)')
+    .argument('[videos...]', 'videos to open at start')
     .addOption(new Option('--port <n>', 'port to listen on (0 = any free port)').argParser(parseIntegerOption('--port', 0, 65535)).default(0))
+    .addOption(new Option('--model <dir>', 'model folder to answer with (original checkpoint or prepared)'))
+    .addOption(new Option('--data-dir <dir>', 'where chats, settings and uploads are kept (default: APOLLO_DATA_DIR or the platform data folder)'))
     .addOption(new Option('--open', 'open the address in the default browser'))
-    .action(async (opts: ServeOptions, command: Command) => {
+    .action(async (videos: string[], opts: ServeOptions, command: Command) => {
       await run(command, async (ctx) => {
-        const server = await startWebServer({
-          port: opts.port ?? 0,
-          rendererDir: join(packageRoot(), 'dist', 'renderer'),
-          router: new ApiRouter().add('GET', 'health', ({ res }) => sendJson(res, 200, { ok: true, version: CLI_VERSION })),
-        });
-        if (ctx.json) ctx.printJson({ url: server.url, origin: server.origin, token: server.token });
+        const dataDir = resolve(opts.dataDir ?? defaultDataDir());
+        await mkdir(dataDir, { recursive: true });
+        const engine = new EngineClient(nodeEngineLauncher(), (error) => ctx.stderr.write(`engine: ${error.message}\n`));
+        const app = new AppService({ dataDir, engine, mediaUrlFor: (id) => `api/media/${encodeURIComponent(id)}`, ...(opts.model ? { modelDir: resolve(opts.model) } : {}) });
+        await app.init();
+        for (const video of videos) await app.openVideo(resolve(video));
+        const { router, hub } = buildWebAppRouter(app, { dataDir, version: CLI_VERSION });
+        const server = await startWebServer({ port: opts.port ?? 0, rendererDir: join(packageRoot(), 'dist', 'renderer'), router });
+        if (ctx.json) ctx.printJson({ url: server.url, origin: server.origin, token: server.token, dataDir });
         else {
           ctx.print(`Apollo is running at ${server.url}`);
           ctx.print('Open that address in a browser on this machine (the token in it is required). Press Ctrl-C to stop.');
         }
         if (opts.open === true) openInBrowser(server.url);
-        await new Promise<void>((resolve) => {
-          const stop = () => resolve();
+        await new Promise<void>((done) => {
+          const stop = () => done();
           ctx.signal.addEventListener('abort', stop, { once: true });
           process.once('SIGTERM', stop);
         });
+        hub.closeAll();
         await server.close();
+        await engine.shutdown();
       });
     });
 }

@@ -1,0 +1,264 @@
+// The app's host-side logic, shared by Electron main (over IPC) and web mode (over HTTP + SSE):
+// opened videos, their analysis and chats, settings, and events to the UI. Model and video work
+// happens in the engine process, reached through EngineClient; the chat history lives here, so
+// an engine crash never loses it.
+import { randomUUID } from 'node:crypto';
+import type { AppEvent, AppSettings, ChatHistory, ChatTurn, VideoAnalysis, VideoRef } from '../../shared/app-api.js';
+import { ApolloError, serializeError, toApolloError } from '../../shared/errors.js';
+import type { ProgressEvent } from '../../shared/progress.js';
+import type { EngineClient } from '../engine/engine-client.js';
+import { ChatHistoryStore } from './chat-history-store.js';
+import { ThumbnailCache } from './clip-thumbnails.js';
+import { chatToMarkdown } from './markdown-export.js';
+import { SettingsStore } from './settings-store.js';
+import { VideoLibrary } from './video-library.js';
+
+export interface AppServiceOptions {
+  dataDir: string;
+  engine: EngineClient;
+  mediaUrlFor: (videoId: string) => string;
+  /** The model folder to answer with (an original checkpoint or a prepared one), if one is installed. */
+  modelDir?: string;
+}
+
+type Listener = (event: AppEvent) => void;
+
+/** What the engine's `analyze-video` returns. */
+type EngineAnalysis = Omit<VideoAnalysis, 'video'>;
+
+interface AskResult {
+  answer: string;
+  tokenIds: number[];
+  timings: ChatTurn['timings'];
+  droppedTurns?: number;
+}
+
+export class AppService {
+  readonly videos: VideoLibrary;
+  private readonly chats: ChatHistoryStore;
+  readonly settings: SettingsStore;
+  private readonly thumbnails = new ThumbnailCache();
+  private readonly listeners = new Set<Listener>();
+  private readonly analyses = new Map<string, VideoAnalysis>();
+  private readonly histories = new Map<string, ChatHistory>();
+  private readonly active = new Map<string, AbortController>();
+  private readonly videoWork = new Map<string, AbortController>();
+  private modelDir: string | undefined;
+
+  constructor(private readonly options: AppServiceOptions) {
+    this.videos = new VideoLibrary(options.dataDir, options.mediaUrlFor);
+    this.chats = new ChatHistoryStore(options.dataDir);
+    this.settings = new SettingsStore(options.dataDir);
+    this.modelDir = options.modelDir;
+  }
+
+  async init(): Promise<void> {
+    await this.settings.load();
+  }
+
+  subscribe(listener: Listener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private emit(event: AppEvent): void {
+    for (const l of this.listeners) l(event);
+  }
+
+  setModelDir(dir: string | undefined): void {
+    this.modelDir = dir;
+  }
+
+  async openVideo(path: string, displayName?: string): Promise<VideoRef> {
+    const video = await this.videos.open(path, displayName);
+    return video.ref;
+  }
+
+  /** Probes and plans the video in the engine (progress as events); cached per video and ratio. */
+  async analyzeVideo(videoId: string): Promise<VideoAnalysis> {
+    const video = this.videos.get(videoId);
+    const ratio = this.settings.get().clipSamplingRatio;
+    const cached = this.analyses.get(videoId);
+    if (cached !== undefined && cached.clipSamplingRatio === ratio) return cached;
+    this.videoWork.get(videoId)?.abort();
+    const controller = new AbortController();
+    this.videoWork.set(videoId, controller);
+    try {
+      const result = await this.options.engine.call<EngineAnalysis>(
+        'analyze-video',
+        { path: video.path, clipSamplingRatio: ratio, ...(this.modelDir ? { modelDir: this.modelDir } : {}) },
+        { signal: controller.signal, onEvent: (e) => this.emit({ type: 'progress', scope: 'video', id: videoId, progress: e as ProgressEvent }) },
+      );
+      const analysis: VideoAnalysis = { video: video.ref, ...result };
+      this.analyses.set(videoId, analysis);
+      this.emit({ type: 'analysis', analysis });
+      return analysis;
+    } catch (error) {
+      throw withDisplayName(error, video.path, video.ref.name);
+    } finally {
+      if (this.videoWork.get(videoId) === controller) this.videoWork.delete(videoId);
+    }
+  }
+
+  cancelVideoWork(videoId: string): void {
+    this.videoWork.get(videoId)?.abort();
+  }
+
+  async thumbnail(videoId: string, clipIndex: number): Promise<Buffer> {
+    const video = this.videos.get(videoId);
+    const analysis = this.analyses.get(videoId) ?? (await this.analyzeVideo(videoId));
+    const clip = analysis.clips[clipIndex];
+    if (clip === undefined) throw new ApolloError('INVALID_ARGUMENT', `This video has no clip ${clipIndex}.`, { details: { status: 404 } });
+    return this.thumbnails.get(video.key, video.path, clipIndex, (clip.start + clip.end) / 2);
+  }
+
+  async chat(videoId: string): Promise<ChatHistory> {
+    const video = this.videos.get(videoId);
+    let history = this.histories.get(video.key);
+    if (history === undefined) {
+      history = await this.chats.load(video.key, videoId, video.ref.name);
+      this.histories.set(video.key, history);
+    }
+    return { ...history, videoId };
+  }
+
+  private async persist(videoKey: string): Promise<void> {
+    const history = this.histories.get(videoKey);
+    if (history !== undefined) await this.chats.save(videoKey, history);
+  }
+
+  /** Answers a question and resolves with the finished turn (the answer also streams as events). */
+  async ask(videoId: string, question: string): Promise<ChatTurn> {
+    return (await this.startTurn(videoId, question)).finished;
+  }
+
+  /**
+   * Validates and records a question, then starts answering it. Resolves as soon as the turn
+   * exists (bad input and a busy chat are thrown here); `finished` settles with the final turn.
+   */
+  async startTurn(videoId: string, question: string): Promise<{ turn: ChatTurn; finished: Promise<ChatTurn> }> {
+    const trimmed = question.trim();
+    if (trimmed === '') throw new ApolloError('INVALID_ARGUMENT', 'Type a question first.');
+    if (trimmed.length > 8000) throw new ApolloError('INVALID_ARGUMENT', 'That question is too long; keep it under 8000 characters.');
+    const video = this.videos.get(videoId);
+    if (this.active.has(video.key)) throw new ApolloError('INVALID_ARGUMENT', 'An answer is still being written; stop it or wait for it to finish.', { details: { status: 409 } });
+    const history = await this.chat(videoId);
+    const stored = this.histories.get(video.key)!;
+    const turn: ChatTurn = { id: randomUUID(), question: trimmed, answer: '', status: 'pending', createdAt: new Date().toISOString() };
+    stored.turns.push(turn);
+    const controller = new AbortController();
+    this.active.set(video.key, controller);
+    await this.persist(video.key);
+    this.emit({ type: 'turn', videoId, turn: { ...turn } });
+    const previous = history.turns.filter((t) => t.status === 'done').map((t) => ({ question: t.question, answer: t.answer }));
+    const finished = this.answer(videoId, video.key, video.path, turn, previous, controller);
+    return { turn: { ...turn }, finished };
+  }
+
+  private async answer(videoId: string, videoKey: string, videoPath: string, turn: ChatTurn, previous: Array<{ question: string; answer: string }>, controller: AbortController): Promise<ChatTurn> {
+    const stored = this.histories.get(videoKey)!;
+    const settings = this.settings.get();
+    try {
+      if (this.modelDir === undefined) throw new ApolloError('MODEL_NOT_INSTALLED', 'No model is installed yet; download one in the model manager (or run `apollo-chat pull`) and ask again.');
+      const result = await this.options.engine.call<AskResult>(
+        'ask',
+        { videoPath, videoKey, modelDir: this.modelDir, settings: askSettings(settings), history: previous, question: turn.question },
+        { signal: controller.signal, onEvent: (e) => this.onAskEvent(videoId, turn, e) },
+      );
+      turn.answer = result.answer;
+      turn.status = 'done';
+      if (result.timings !== undefined) turn.timings = result.timings;
+      if (result.droppedTurns !== undefined && result.droppedTurns > 0) {
+        stored.droppedTurns = result.droppedTurns;
+        this.emit({ type: 'notice', level: 'info', message: `The oldest ${result.droppedTurns} question(s) were left out of the model's context to make room.` });
+      }
+    } catch (error) {
+      const e = toApolloError(error);
+      if (e.code === 'CANCELLED') turn.status = 'stopped';
+      else {
+        turn.status = 'error';
+        turn.error = serializeError(e);
+        if (e.code === 'ENGINE_CRASHED' || e.code === 'ENGINE_OUT_OF_MEMORY') this.emit({ type: 'notice', level: 'error', message: e.message });
+      }
+    } finally {
+      this.active.delete(videoKey);
+    }
+    await this.persist(videoKey);
+    this.emit({ type: 'turn', videoId, turn: { ...turn } });
+    return { ...turn };
+  }
+
+  private onAskEvent(videoId: string, turn: ChatTurn, event: unknown): void {
+    const e = event as { type?: string; delta?: string; progress?: ProgressEvent };
+    if (e.type === 'delta' && typeof e.delta === 'string') {
+      if (turn.status !== 'streaming') {
+        turn.status = 'streaming';
+        this.emit({ type: 'turn', videoId, turn: { ...turn } });
+      }
+      turn.answer += e.delta;
+      this.emit({ type: 'turn-delta', videoId, turnId: turn.id, delta: e.delta });
+    } else if (e.type === 'progress' && e.progress !== undefined) {
+      this.emit({ type: 'progress', scope: 'video', id: videoId, progress: e.progress });
+    }
+  }
+
+  stop(videoId: string): boolean {
+    const video = this.videos.get(videoId);
+    const controller = this.active.get(video.key);
+    controller?.abort();
+    return controller !== undefined;
+  }
+
+  /** Asks the last question again (its answer is replaced). */
+  async regenerate(videoId: string): Promise<{ turn: ChatTurn; finished: Promise<ChatTurn> }> {
+    const video = this.videos.get(videoId);
+    await this.chat(videoId);
+    const stored = this.histories.get(video.key)!;
+    const last = stored.turns.at(-1);
+    if (last === undefined) throw new ApolloError('INVALID_ARGUMENT', 'There is no answer to regenerate yet.');
+    if (this.active.has(video.key)) throw new ApolloError('INVALID_ARGUMENT', 'An answer is still being written; stop it first.', { details: { status: 409 } });
+    stored.turns.pop();
+    return this.startTurn(videoId, last.question);
+  }
+
+  /** Replaces an earlier question: the turns from it on are dropped and it is asked anew. */
+  async editQuestion(videoId: string, turnId: string, question: string): Promise<{ turn: ChatTurn; finished: Promise<ChatTurn> }> {
+    const video = this.videos.get(videoId);
+    await this.chat(videoId);
+    const stored = this.histories.get(video.key)!;
+    const index = stored.turns.findIndex((t) => t.id === turnId);
+    if (index < 0) throw new ApolloError('INVALID_ARGUMENT', 'That question is no longer in this chat.', { details: { status: 404 } });
+    if (this.active.has(video.key)) throw new ApolloError('INVALID_ARGUMENT', 'An answer is still being written; stop it first.', { details: { status: 409 } });
+    stored.turns.splice(index);
+    return this.startTurn(videoId, question);
+  }
+
+  async clearChat(videoId: string): Promise<void> {
+    const video = this.videos.get(videoId);
+    await this.chat(videoId);
+    this.histories.get(video.key)!.turns = [];
+    await this.persist(video.key);
+  }
+
+  async exportMarkdown(videoId: string): Promise<string> {
+    return chatToMarkdown(await this.chat(videoId), this.analyses.get(videoId)?.clips, new Date());
+  }
+
+  async updateSettings(patch: unknown): Promise<AppSettings> {
+    const before = this.settings.get();
+    const after = await this.settings.update(patch);
+    if (after.clipSamplingRatio !== before.clipSamplingRatio) this.analyses.clear();
+    return after;
+  }
+}
+
+/** Errors name the file as the user knows it, never by a host path (uploads live in our data folder). */
+function withDisplayName(error: unknown, path: string, name: string): ApolloError {
+  const e = toApolloError(error);
+  if (!e.message.includes(path)) return e;
+  return new ApolloError(e.code, e.message.split(path).join(name), { cause: e, ...(e.details ? { details: e.details } : {}) });
+}
+
+function askSettings(s: AppSettings) {
+  return { device: s.device, precision: s.precision, temperature: s.temperature, topP: s.topP, maxNewTokens: s.maxNewTokens, clipSamplingRatio: s.clipSamplingRatio };
+}

@@ -1,0 +1,181 @@
+// The conversation about the open video: questions and streaming answers with time links, and
+// the composer (Enter sends, Shift+Enter breaks the line, Esc stops the answer).
+import { useEffect, useRef, useState } from 'react';
+import type { ChatTurn } from '../../../electron/shared/app-api';
+import { isAnswering, useChatStore } from '../stores/chat-store';
+import { useVideoStore } from '../stores/video-store';
+import { AnswerText } from './AnswerText';
+
+function downloadText(name: string, text: string): void {
+  const url = URL.createObjectURL(new Blob([text], { type: 'text/markdown' }));
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
+
+function TurnView({ turn, isLast, busy }: { turn: ChatTurn; isLast: boolean; busy: boolean }) {
+  const edit = useChatStore((s) => s.edit);
+  const regenerate = useChatStore((s) => s.regenerate);
+  const [editing, setEditing] = useState(false);
+  const [draft, setDraft] = useState(turn.question);
+  const [copied, setCopied] = useState(false);
+  return (
+    <li data-testid="turn" data-status={turn.status} className="flex flex-col gap-2">
+      <div className="group flex flex-col items-end gap-1">
+        {editing ? (
+          <form
+            className="flex w-full flex-col gap-2"
+            onSubmit={(e) => {
+              e.preventDefault();
+              setEditing(false);
+              void edit(turn.id, draft);
+            }}
+          >
+            <textarea aria-label="Edit question" value={draft} onChange={(e) => setDraft(e.target.value)} rows={2} className="w-full rounded-lg border border-zinc-300 bg-white p-2 text-sm dark:border-zinc-700 dark:bg-zinc-900" />
+            <div className="flex gap-2 self-end text-xs">
+              <button type="button" onClick={() => setEditing(false)} className="rounded px-2 py-1 hover:bg-zinc-100 dark:hover:bg-zinc-800">
+                Cancel
+              </button>
+              <button type="submit" disabled={draft.trim() === ''} className="rounded bg-indigo-600 px-2 py-1 text-white disabled:opacity-50">
+                Send
+              </button>
+            </div>
+          </form>
+        ) : (
+          <>
+            <p data-testid="question" className="max-w-[85%] whitespace-pre-wrap rounded-2xl rounded-br-sm bg-indigo-600 px-3 py-2 text-sm text-white">
+              {turn.question}
+            </p>
+            {!busy && (
+              <button type="button" onClick={() => setEditing(true)} className="text-xs text-zinc-500 opacity-0 transition group-hover:opacity-100 focus:opacity-100">
+                Edit
+              </button>
+            )}
+          </>
+        )}
+      </div>
+      <div className="flex flex-col items-start gap-1">
+        <div data-testid="answer" className="max-w-[95%] whitespace-pre-wrap rounded-2xl rounded-bl-sm bg-zinc-100 px-3 py-2 text-sm leading-relaxed dark:bg-zinc-800/70">
+          {turn.answer === '' && (turn.status === 'pending' || turn.status === 'streaming') ? (
+            <span className="animate-pulse text-zinc-500">Thinking…</span>
+          ) : (
+            <AnswerText text={turn.answer} />
+          )}
+          {turn.status === 'streaming' && <span className="ml-0.5 inline-block h-4 w-1.5 animate-pulse bg-zinc-400 align-middle" />}
+        </div>
+        <div className="flex gap-3 text-xs text-zinc-500">
+          {turn.status === 'stopped' && <span>Stopped</span>}
+          {turn.status === 'error' && <span className="text-red-600 dark:text-red-400">{turn.error?.message ?? 'Something went wrong.'}</span>}
+          {turn.timings?.decodeTokensPerSecond !== undefined && <span>{turn.timings.decodeTokensPerSecond.toFixed(1)} tok/s</span>}
+          {turn.answer !== '' && (
+            <button
+              type="button"
+              onClick={() => {
+                void navigator.clipboard?.writeText(turn.answer).then(() => {
+                  setCopied(true);
+                  setTimeout(() => setCopied(false), 1500);
+                });
+              }}
+              className="hover:text-zinc-800 dark:hover:text-zinc-200"
+            >
+              {copied ? 'Copied' : 'Copy'}
+            </button>
+          )}
+          {isLast && !busy && (
+            <button type="button" data-testid="regenerate" onClick={() => void regenerate()} className="hover:text-zinc-800 dark:hover:text-zinc-200">
+              Regenerate
+            </button>
+          )}
+        </div>
+      </div>
+    </li>
+  );
+}
+
+export function ChatPanel() {
+  const history = useChatStore((s) => s.history);
+  const error = useChatStore((s) => s.error);
+  const ask = useChatStore((s) => s.ask);
+  const stop = useChatStore((s) => s.stop);
+  const exportMarkdown = useChatStore((s) => s.exportMarkdown);
+  const videoName = useVideoStore((s) => s.video?.name);
+  const [question, setQuestion] = useState('');
+  const busy = isAnswering(history);
+  const list = useRef<HTMLOListElement>(null);
+  const lastAnswer = history?.turns.at(-1)?.answer;
+
+  useEffect(() => {
+    list.current?.lastElementChild?.scrollIntoView?.({ block: 'end' });
+  }, [history?.turns.length, lastAnswer]);
+
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key === 'Escape' && busy) void stop();
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [busy, stop]);
+
+  const send = async () => {
+    if (question.trim() === '' || busy) return;
+    if (await ask(question)) setQuestion('');
+  };
+
+  return (
+    <section aria-label="Chat" className="flex h-full min-h-0 flex-col">
+      <div className="flex items-center justify-between border-b border-zinc-200 px-4 py-2 dark:border-zinc-800">
+        <h2 className="text-sm font-medium">Chat</h2>
+        <button
+          type="button"
+          data-testid="export"
+          disabled={!history || history.turns.length === 0}
+          onClick={() => {
+            void exportMarkdown().then((md) => md !== null && downloadText(`${videoName ?? 'chat'}.md`, md));
+          }}
+          className="rounded px-2 py-1 text-xs text-zinc-600 hover:bg-zinc-100 disabled:opacity-40 dark:text-zinc-300 dark:hover:bg-zinc-800"
+        >
+          Export Markdown
+        </button>
+      </div>
+      <ol ref={list} data-testid="turns" className="flex flex-1 flex-col gap-5 overflow-y-auto p-4">
+        {history?.turns.length === 0 && <li className="m-auto max-w-xs text-center text-sm text-zinc-500">Ask anything about this video: what happens, when, who, why. Times in answers are links.</li>}
+        {history?.turns.map((turn, i) => <TurnView key={turn.id} turn={turn} isLast={i === history.turns.length - 1} busy={busy} />)}
+      </ol>
+      {error !== null && <p role="alert" className="mx-4 mb-2 rounded bg-red-50 px-3 py-2 text-sm text-red-700 dark:bg-red-950 dark:text-red-300">{error}</p>}
+      <form
+        className="flex items-end gap-2 border-t border-zinc-200 p-3 dark:border-zinc-800"
+        onSubmit={(e) => {
+          e.preventDefault();
+          void send();
+        }}
+      >
+        <textarea
+          data-testid="composer"
+          aria-label="Your question"
+          value={question}
+          rows={2}
+          placeholder="Ask about the video…"
+          onChange={(e) => setQuestion(e.target.value)}
+          onKeyDown={(e) => {
+            if (e.key === 'Enter' && !e.shiftKey) {
+              e.preventDefault();
+              void send();
+            }
+          }}
+          className="min-h-[2.5rem] flex-1 resize-none rounded-lg border border-zinc-300 bg-white p-2 text-sm focus:border-indigo-500 focus:outline-none dark:border-zinc-700 dark:bg-zinc-900"
+        />
+        {busy ? (
+          <button type="button" data-testid="stop" onClick={() => void stop()} className="rounded-lg bg-zinc-800 px-4 py-2 text-sm font-medium text-white hover:bg-zinc-700 dark:bg-zinc-200 dark:text-zinc-900">
+            Stop
+          </button>
+        ) : (
+          <button type="submit" data-testid="send" disabled={question.trim() === ''} className="rounded-lg bg-indigo-600 px-4 py-2 text-sm font-medium text-white hover:bg-indigo-500 disabled:opacity-50">
+            Send
+          </button>
+        )}
+      </form>
+    </section>
+  );
+}

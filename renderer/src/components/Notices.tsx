@@ -1,0 +1,26 @@
+// Messages from the host (engine restarted, context trimmed, errors), dismissible.
+import { useAppStore } from '../stores/app-store';
+
+const STYLE = {
+  info: 'bg-sky-50 text-sky-800 dark:bg-sky-950 dark:text-sky-200',
+  warning: 'bg-amber-50 text-amber-800 dark:bg-amber-950 dark:text-amber-200',
+  error: 'bg-red-50 text-red-800 dark:bg-red-950 dark:text-red-200',
+} as const;
+
+export function Notices() {
+  const notices = useAppStore((s) => s.notices);
+  const dismiss = useAppStore((s) => s.dismiss);
+  if (notices.length === 0) return null;
+  return (
+    <div className="flex flex-col gap-1 px-4 pt-2" role="status">
+      {notices.map((n) => (
+        <div key={n.id} data-testid="notice" className={`flex items-start justify-between gap-3 rounded-md px-3 py-2 text-sm ${STYLE[n.level]}`}>
+          <span>{n.message}</span>
+          <button type="button" aria-label="Dismiss" onClick={() => dismiss(n.id)} className="opacity-60 hover:opacity-100">
+            ×
+          </button>
+        </div>
+      ))}
+    </div>
+  );
+}

@@ -1,0 +1,77 @@
+// Settings: device, precision, sampling, clip sampling ratio and cache size, validated by the host.
+import { useEffect, useRef, useState } from 'react';
+import type { AppSettings } from '../../../electron/shared/app-api';
+import { useSettingsStore } from '../stores/settings-store';
+
+function NumberField({ label, hint, value, min, max, step, onChange }: { label: string; hint: string; value: number; min: number; max: number; step: number; onChange(v: number): void }) {
+  return (
+    <label className="flex flex-col gap-1 text-sm">
+      <span className="font-medium">{label}</span>
+      <input type="number" value={value} min={min} max={max} step={step} onChange={(e) => onChange(Number(e.target.value))} className="rounded border border-zinc-300 bg-white px-2 py-1 dark:border-zinc-700 dark:bg-zinc-900" />
+      <span className="text-xs text-zinc-500">{hint}</span>
+    </label>
+  );
+}
+
+/** Mounted while open: the draft starts from the current settings each time. */
+export function SettingsDialog({ onClose }: { onClose(): void }) {
+  const settings = useSettingsStore((s) => s.settings);
+  const error = useSettingsStore((s) => s.error);
+  const update = useSettingsStore((s) => s.update);
+  const [draft, setDraft] = useState<AppSettings>(settings);
+  const dialog = useRef<HTMLDialogElement>(null);
+
+  useEffect(() => {
+    dialog.current?.showModal?.();
+  }, []);
+
+  const set = <K extends keyof AppSettings>(key: K, value: AppSettings[K]) => setDraft((d) => ({ ...d, [key]: value }));
+  return (
+    <dialog ref={dialog} onClose={onClose} className="m-auto w-[28rem] rounded-xl bg-white p-0 text-zinc-900 shadow-2xl backdrop:bg-black/40 dark:bg-zinc-900 dark:text-zinc-100">
+      <form
+        method="dialog"
+        className="flex flex-col gap-4 p-5"
+        onSubmit={(e) => {
+          e.preventDefault();
+          void update(draft).then((ok) => ok && onClose());
+        }}
+      >
+        <h2 className="text-lg font-semibold">Settings</h2>
+        <div className="grid grid-cols-2 gap-4">
+          <label className="flex flex-col gap-1 text-sm">
+            <span className="font-medium">Device</span>
+            <select value={draft.device} onChange={(e) => set('device', e.target.value as AppSettings['device'])} className="rounded border border-zinc-300 bg-white px-2 py-1 dark:border-zinc-700 dark:bg-zinc-900">
+              <option value="auto">Automatic</option>
+              <option value="cuda">CUDA (NVIDIA)</option>
+              <option value="webgpu">WebGPU (Metal / Vulkan / D3D12)</option>
+              <option value="dml">DirectML (Windows)</option>
+              <option value="cpu">CPU</option>
+            </select>
+          </label>
+          <label className="flex flex-col gap-1 text-sm">
+            <span className="font-medium">Precision</span>
+            <select value={draft.precision} onChange={(e) => set('precision', e.target.value as AppSettings['precision'])} className="rounded border border-zinc-300 bg-white px-2 py-1 dark:border-zinc-700 dark:bg-zinc-900">
+              <option value="int4">int4 (smallest, fastest on CPU)</option>
+              <option value="fp16">fp16</option>
+              <option value="fp32">fp32 (exact, largest)</option>
+            </select>
+          </label>
+          <NumberField label="Temperature" hint="0 = always the most likely word" value={draft.temperature} min={0} max={2} step={0.05} onChange={(v) => set('temperature', v)} />
+          <NumberField label="Top-p" hint="Nucleus sampling mass" value={draft.topP} min={0.05} max={1} step={0.05} onChange={(v) => set('topP', v)} />
+          <NumberField label="Max new tokens" hint="Longest answer, in tokens" value={draft.maxNewTokens} min={1} max={4096} step={1} onChange={(v) => set('maxNewTokens', v)} />
+          <NumberField label="Clip sampling ratio" hint="Lower: fewer clips, faster, less detail" value={draft.clipSamplingRatio} min={0.05} max={1} step={0.05} onChange={(v) => set('clipSamplingRatio', v)} />
+          <NumberField label="Cache size (GiB)" hint="Clip embeddings kept on disk" value={draft.cacheSizeGiB} min={0.1} max={1024} step={1} onChange={(v) => set('cacheSizeGiB', v)} />
+        </div>
+        {error !== null && <p role="alert" className="text-sm text-red-600">{error}</p>}
+        <div className="flex justify-end gap-2">
+          <button type="button" onClick={onClose} className="rounded px-3 py-1.5 text-sm hover:bg-zinc-100 dark:hover:bg-zinc-800">
+            Cancel
+          </button>
+          <button type="submit" className="rounded bg-indigo-600 px-3 py-1.5 text-sm font-medium text-white hover:bg-indigo-500">
+            Save
+          </button>
+        </div>
+      </form>
+    </dialog>
+  );
+}

@@ -1,0 +1,118 @@
+// The chat of the open video: its turns (restored from the host), the streaming answer, actions.
+import { create } from 'zustand';
+import type { ChatHistory, ChatTurn } from '../../../electron/shared/app-api';
+import { errorMessage, getApi } from './api-instance';
+
+interface ChatStore {
+  history: ChatHistory | null;
+  loading: boolean;
+  error: string | null;
+  load(videoId: string): Promise<void>;
+  ask(question: string): Promise<boolean>;
+  stop(): Promise<void>;
+  regenerate(): Promise<void>;
+  edit(turnId: string, question: string): Promise<void>;
+  clear(): Promise<void>;
+  exportMarkdown(): Promise<string | null>;
+  applyTurn(videoId: string, turn: ChatTurn): void;
+  applyDelta(videoId: string, turnId: string, delta: string): void;
+}
+
+function upsert(turns: ChatTurn[], turn: ChatTurn): ChatTurn[] {
+  const i = turns.findIndex((t) => t.id === turn.id);
+  if (i < 0) return [...turns, turn];
+  const next = turns.slice();
+  next[i] = turn;
+  return next;
+}
+
+export function isAnswering(history: ChatHistory | null): boolean {
+  const last = history?.turns.at(-1);
+  return last !== undefined && (last.status === 'pending' || last.status === 'streaming');
+}
+
+export const useChatStore = create<ChatStore>((set, get) => {
+  const run = async (action: () => Promise<unknown>) => {
+    set({ error: null });
+    try {
+      await action();
+      return true;
+    } catch (error) {
+      set({ error: errorMessage(error) });
+      return false;
+    }
+  };
+  const videoId = () => get().history?.videoId;
+  return {
+    history: null,
+    loading: false,
+    error: null,
+    async load(id) {
+      set({ history: null, loading: true, error: null });
+      try {
+        const history = await getApi().getChat(id);
+        set({ history, loading: false });
+      } catch (error) {
+        set({ loading: false, error: errorMessage(error) });
+      }
+    },
+    ask: (question) =>
+      run(async () => {
+        const id = videoId();
+        if (id !== undefined) get().applyTurn(id, await getApi().ask(id, question));
+      }),
+    stop: async () => {
+      await run(async () => {
+        const id = videoId();
+        if (id !== undefined) await getApi().stop(id);
+      });
+    },
+    regenerate: async () => {
+      await run(async () => {
+        const id = videoId();
+        if (id === undefined) return;
+        const turn = await getApi().regenerate(id);
+        set((s) => (s.history ? { history: { ...s.history, turns: [...s.history.turns.slice(0, -1), turn] } } : {}));
+      });
+    },
+    edit: async (turnId, question) => {
+      await run(async () => {
+        const id = videoId();
+        if (id === undefined) return;
+        const turn = await getApi().editQuestion(id, turnId, question);
+        set((s) => {
+          if (!s.history) return {};
+          const index = s.history.turns.findIndex((t) => t.id === turnId);
+          return { history: { ...s.history, turns: [...s.history.turns.slice(0, Math.max(0, index)), turn] } };
+        });
+      });
+    },
+    clear: async () => {
+      await run(async () => {
+        const id = videoId();
+        if (id === undefined) return;
+        await getApi().clearChat(id);
+        set((s) => (s.history ? { history: { ...s.history, turns: [] } } : {}));
+      });
+    },
+    async exportMarkdown() {
+      const id = videoId();
+      if (id === undefined) return null;
+      try {
+        return await getApi().exportMarkdown(id);
+      } catch (error) {
+        set({ error: errorMessage(error) });
+        return null;
+      }
+    },
+    applyTurn(id, turn) {
+      set((s) => (s.history?.videoId === id ? { history: { ...s.history, turns: upsert(s.history.turns, turn) } } : {}));
+    },
+    applyDelta(id, turnId, delta) {
+      set((s) => {
+        if (s.history?.videoId !== id) return {};
+        return { history: { ...s.history, turns: s.history.turns.map((t) => (t.id === turnId ? { ...t, status: 'streaming', answer: t.answer + delta } : t)) } };
+      });
+    },
+  };
+});

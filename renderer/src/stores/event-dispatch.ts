@@ -1,0 +1,27 @@
+// Routes the host's events to the stores that own the state they change.
+import type { AppEvent } from '../../../electron/shared/app-api';
+import { useAppStore } from './app-store';
+import { useChatStore } from './chat-store';
+import { useVideoStore } from './video-store';
+
+export function dispatchAppEvent(event: AppEvent): void {
+  switch (event.type) {
+    case 'progress':
+      if (event.scope === 'video' && event.id === useVideoStore.getState().video?.id) useVideoStore.getState().setProgress(event.progress);
+      return;
+    case 'analysis':
+      return;
+    case 'turn':
+      useChatStore.getState().applyTurn(event.videoId, event.turn);
+      return;
+    case 'turn-delta':
+      useChatStore.getState().applyDelta(event.videoId, event.turnId, event.delta);
+      return;
+    case 'device':
+      useAppStore.getState().setDevice(event.status);
+      return;
+    case 'notice':
+      useAppStore.getState().notify(event.level, event.message);
+      return;
+  }
+}

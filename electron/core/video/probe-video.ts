@@ -141,7 +141,7 @@ export function isVariableFrameRate(pts: number[]): boolean {
   return max - min > Math.max(1, 0.01 * min);
 }
 
-async function checkFile(path: string): Promise<number> {
+async function checkFile(path: string): Promise<{ size: number; isoMedia: boolean }> {
   let size: number;
   try {
     const st = await stat(path);
@@ -155,19 +155,29 @@ async function checkFile(path: string): Promise<number> {
     if (code === 'EACCES' || code === 'EPERM') throw new ApolloError('FILE_UNREADABLE', `${path} cannot be read; check its permissions.`, { cause: error });
     throw error;
   }
+  let head = Buffer.alloc(0);
   try {
     const handle = await open(path, 'r');
-    await handle.close();
+    try {
+      head = Buffer.alloc(12);
+      const { bytesRead } = await handle.read(head, 0, 12, 0);
+      head = head.subarray(0, bytesRead);
+    } finally {
+      await handle.close();
+    }
   } catch (error) {
     throw new ApolloError('FILE_UNREADABLE', `${path} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'}); check its permissions.`, { cause: error });
   }
   if (size < MIN_VIDEO_BYTES) throw new ApolloError('VIDEO_TOO_SMALL', `${path} is ${size} bytes, too small to be a video (at least 1 KiB); choose the complete video file.`);
-  return size;
+  return { size, isoMedia: ISO_BOX_TYPES.has(head.subarray(4, 8).toString('latin1')) };
 }
 
-function headerFailure(path: string, stderr: string): ApolloError {
+/** First box types of MP4/MOV files: a file that starts with one but has no moov is incomplete. */
+const ISO_BOX_TYPES = new Set(['ftyp', 'mdat', 'moov', 'free', 'skip', 'wide', 'pnot', 'uuid']);
+
+function headerFailure(path: string, stderr: string, looksLikeIsoMedia = false): ApolloError {
   const text = stderr.trim().split('\n').slice(-3).join(' ');
-  if (/moov atom not found/i.test(stderr)) return new ApolloError('VIDEO_INCOMPLETE', `${path} is incomplete (its index, the moov atom, is missing: a truncated download or an unfinished recording); download or export it again.`, { details: { ffprobe: text } });
+  if (/moov atom not found/i.test(stderr) && looksLikeIsoMedia) return new ApolloError('VIDEO_INCOMPLETE', `${path} is incomplete (its index, the moov atom, is missing: a truncated download or an unfinished recording); download or export it again.`, { details: { ffprobe: text } });
   if (/Permission denied/i.test(stderr)) return new ApolloError('FILE_UNREADABLE', `${path} cannot be read; check its permissions.`, { details: { ffprobe: text } });
   return new ApolloError('NOT_A_VIDEO', `${path} is not a video Apollo can read; choose a video file (for example MP4, MOV, MKV or WebM).`, { details: { ffprobe: text } });
 }
@@ -175,11 +185,11 @@ function headerFailure(path: string, stderr: string): ApolloError {
 export async function probeVideo(path: string, options: ProbeOptions = {}): Promise<VideoProbe> {
   const { signal, onProgress } = options;
   onProgress?.({ stage: 'probe', done: 0, total: 2, unit: 'steps', detail: path });
-  const sizeBytes = await checkFile(path);
+  const { size: sizeBytes, isoMedia } = await checkFile(path);
   const { ffprobe } = resolveFfmpeg();
   const timeoutMs = options.timeoutMs ?? 30_000;
   const header = await runChildProcess(ffprobe, ['-v', 'error', '-hide_banner', '-print_format', 'json', '-show_format', '-show_streams', '--', path], { signal, timeoutMs });
-  if (header.code !== 0) throw headerFailure(path, header.stderr);
+  if (header.code !== 0) throw headerFailure(path, header.stderr, isoMedia);
   let info: z.infer<typeof ffprobeSchema>;
   try {
     info = ffprobeSchema.parse(JSON.parse(header.stdout.toString('utf8')));

@@ -18,6 +18,8 @@ export interface DecoderArtifacts {
   config: Qwen2Config;
   graph: DecoderGraphInfo;
   embeddings: EmbeddingTableInfo;
+  /** Generation stops on these ids (llm/generation_config.json eos_token_id). */
+  eosTokenIds: number[];
 }
 
 const floatDtype = z.enum(['float32', 'float16']);
@@ -48,13 +50,19 @@ const artifactsSchema = z.object({
     externalDataBytes: z.number().int().nonnegative(),
   }),
   embeddings: z.object({ file: z.string(), rows: z.number().int().positive(), cols: z.number().int().positive(), dtype: floatDtype }),
+  eosTokenIds: z.array(z.number().int().nonnegative()),
 });
 
 /**
  * Builds the decoder graph and the embedding table into `dir` and writes llm-decoder.json last,
  * so a folder with that file is complete. The table is float16 unless the graph is fp32 (parity).
  */
-export async function buildQwen2Artifacts(dir: string, config: Qwen2Config, weights: Float32WeightSource, options: BuildDecoderOptions): Promise<DecoderArtifacts> {
+export async function buildQwen2Artifacts(
+  dir: string,
+  config: Qwen2Config,
+  weights: Float32WeightSource,
+  options: BuildDecoderOptions & { eosTokenIds?: number[] },
+): Promise<DecoderArtifacts> {
   const graph = await buildQwen2Decoder(dir, config, weights, options);
   const tableDtype = options.precision === 'fp32' ? 'float32' : activationDtype('fp16');
   writeEmbeddingTable(join(dir, EMBEDDING_FILE), await weights.readFloat32(qwen2Names.embedTokens), tableDtype);
@@ -63,6 +71,7 @@ export async function buildQwen2Artifacts(dir: string, config: Qwen2Config, weig
     config,
     graph,
     embeddings: { file: EMBEDDING_FILE, rows: config.vocabSize, cols: config.hiddenSize, dtype: tableDtype },
+    eosTokenIds: options.eosTokenIds ?? [],
   };
   await writeFile(join(dir, DECODER_ARTIFACTS_FILE), JSON.stringify(artifacts, null, 2) + '\n');
   return artifacts;

@@ -28,10 +28,11 @@ export interface Int4Settings {
 }
 
 /**
- * Defaults: block 32 with int8 activations and per-block zero points; the 4-bit output matrix
- * keeps decode bytes low (a float32 151936×H head would be the largest tensor read per token).
+ * Defaults (the same as `prepare`'s): block 32, int8 activations, symmetric blocks like Q4_0; the
+ * 4-bit output matrix keeps decode bytes low (a float32 151936×H head would be the largest tensor
+ * read per token, 1.2 GB at 3B).
  */
-export const DEFAULT_INT4_SETTINGS: Int4Settings = { blockSize: 32, accuracyLevel: 4, symmetric: false, lmHead: 'int4' };
+export const DEFAULT_INT4_SETTINGS: Int4Settings = { blockSize: 32, accuracyLevel: 4, symmetric: true, lmHead: 'int4' };
 
 /** What a graph needs from a checkpoint: float tensors by name (a TensorSource fits). */
 export interface Float32WeightSource {

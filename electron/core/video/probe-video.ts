@@ -155,13 +155,11 @@ async function checkFile(path: string): Promise<{ size: number; isoMedia: boolea
     if (code === 'EACCES' || code === 'EPERM') throw new ApolloError('FILE_UNREADABLE', `${path} cannot be read; check its permissions.`, { cause: error });
     throw error;
   }
-  let head = Buffer.alloc(0);
+  const head = Buffer.alloc(12);
   try {
     const handle = await open(path, 'r');
     try {
-      head = Buffer.alloc(12);
-      const { bytesRead } = await handle.read(head, 0, 12, 0);
-      head = head.subarray(0, bytesRead);
+      await handle.read(head, 0, 12, 0);
     } finally {
       await handle.close();
     }

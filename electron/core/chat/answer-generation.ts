@@ -41,8 +41,10 @@ export async function generateAnswer(options: AnswerGenerationOptions): Promise<
   const fed: number[] = [];
   let logits = options.firstLogits;
   let reason: StopReason;
+  // A function, not a narrowed property: the signal can fire inside the callbacks.
+  const aborted = (): boolean => signal?.aborted === true;
   for (;;) {
-    if (signal?.aborted === true) {
+    if (aborted()) {
       reason = 'cancelled';
       break;
     }
@@ -51,7 +53,7 @@ export async function generateAnswer(options: AnswerGenerationOptions): Promise<
     options.onToken?.(id, generated.length - 1);
     const delta = decoder.push(id);
     if (delta.length > 0) options.onDelta?.(delta);
-    const stop = stopReason(rule, generated, signal?.aborted === true);
+    const stop = stopReason(rule, generated, aborted());
     if (stop !== null) {
       reason = stop;
       break;

@@ -153,6 +153,23 @@ async function exists(path: string): Promise<boolean> {
   );
 }
 
+/** A killed `--force` rebuild leaves a partial copy nobody will resume once the folder is reused: free its disk. */
+async function removeAbandonedPartial(root: string, name: string): Promise<void> {
+  const partialDir = join(root, `.${name}.partial`);
+  if (!(await exists(partialDir)) && !(await exists(join(root, `.${name}.lock`)))) return;
+  let release: (() => Promise<void>) | undefined;
+  try {
+    release = await acquireLock(join(root, `.${name}.lock`));
+  } catch {
+    return; // a live preparer owns it
+  }
+  try {
+    await rm(partialDir, { recursive: true, force: true });
+  } finally {
+    await release();
+  }
+}
+
 /** Reads and checks a prepared folder's manifest; sizes always, hashes when `fullVerify`. */
 export async function readPreparedManifest(preparedDir: string, fullVerify = false): Promise<PreparedManifest> {
   const read = await readJsonValidated(join(preparedDir, MANIFEST_FILE), manifestSchema);
@@ -182,7 +199,10 @@ export async function prepareModel(sourceDir: string, options: PrepareModelOptio
 
   if (options.force !== true) {
     const existing = await readPreparedManifest(finalDir).catch(() => undefined);
-    if (existing !== undefined && manifestMatches(existing, fp, builder, record)) return { preparedDir: finalDir, manifest: existing, reused: true, resumedArtifacts: [] };
+    if (existing !== undefined && manifestMatches(existing, fp, builder, record)) {
+      await removeAbandonedPartial(root, name);
+      return { preparedDir: finalDir, manifest: existing, reused: true, resumedArtifacts: [] };
+    }
   }
 
   const release = await acquireLock(join(root, `.${name}.lock`));

@@ -1,0 +1,254 @@
+// LLM decode benchmark (issue 5 item 9): prefill and decode tokens/s and peak RSS of the int4
+// Qwen2 decoder (MatMulNBits) at the real Apollo 1.5B and 3B LLM shapes with random weights on
+// CPU, measured in one run beside (a) this machine's memory-bandwidth roofline and (b) llama.cpp
+// (node-llama-cpp) on a random Q4_0 GGUF of the same shapes; plus the logit error of each int4
+// variant and of Q4_0 against fp32 on a smaller shape. Heavy: run it under the heavy lock,
+//   flock /tmp/apollo-heavy.lock npx tsx bench/llm-decode.bench.ts
+// Env: BENCH_SHAPES (1.5b,3b), BENCH_PROMPT (512), BENCH_DECODE (64), BENCH_THREADS (2),
+// BENCH_VARIANTS (b32s,b128s,b32a,b128a), BENCH_CACHE (~/.cache/apollo-desktop/bench),
+// BENCH_ERROR_LAYERS (4; 0 skips the error study).
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { loadNativeAddon } from '../electron/core/native/native-addon.js';
+import { buildQwen2Artifacts, DECODER_FORMAT_VERSION } from '../electron/core/llm/qwen2-artifacts.js';
+import { qwen2ConfigFromJson, type Qwen2Config } from '../electron/core/llm/qwen2-config.js';
+import type { Int4Settings } from '../electron/core/llm/qwen2-decoder-graph.js';
+import { Qwen2DecoderSession } from '../electron/core/llm/qwen2-decoder-session.js';
+import { int4Layout } from '../electron/core/quant/int4-layout.js';
+import { int4Quantizer } from '../electron/core/quant/int4-quantize.js';
+import { benchDir, machineFacts, writeResult, type Measurement } from './bench-harness.js';
+import { writeRandomQwen2Gguf } from './llm-random-gguf.js';
+import { q4_0RoundTrip } from './q4-0-reference.js';
+import { RandomQwen2Weights } from './random-qwen2-weights.js';
+
+const env = process.env;
+const shapes = (env.BENCH_SHAPES ?? '1.5b,3b').split(',');
+const promptTokens = Number(env.BENCH_PROMPT ?? 512);
+const decodeTokens = Number(env.BENCH_DECODE ?? 64);
+const threads = Number(env.BENCH_THREADS ?? 2);
+const variantNames = (env.BENCH_VARIANTS ?? 'b32s,b128s,b32a,b128a').split(',');
+const cacheRoot = env.BENCH_CACHE ?? join(homedir(), '.cache', 'apollo-desktop', 'bench');
+const errorLayers = Number(env.BENCH_ERROR_LAYERS ?? 4);
+const repoRoot = join(benchDir, '..');
+const log = (s: string) => process.stderr.write(`[llm-decode] ${s}\n`);
+
+/** 'b128s' = block 128, symmetric; 'b32a' = block 32 with zero points; accuracy_level 4 (int8 activations), 4-bit head. */
+function parseVariant(v: string): Int4Settings {
+  const m = /^b(\d+)([sa])(?:-acc(\d))?$/.exec(v);
+  if (!m) throw new Error(`bad variant ${v}`);
+  return { blockSize: Number(m[1]) as Int4Settings['blockSize'], symmetric: m[2] === 's', accuracyLevel: Number(m[3] ?? 4) as Int4Settings['accuracyLevel'], lmHead: 'int4' };
+}
+
+function loadConfig(shape: string): Qwen2Config {
+  const path = join(repoRoot, 'test', 'fixtures', 'checkpoint-configs', `apollo-${shape}`, 'llm', 'config.json');
+  return qwen2ConfigFromJson(JSON.parse(readFileSync(path, 'utf8')), path);
+}
+
+const quantizer = int4Quantizer();
+
+/** Builds once into the cache (temp folder + rename, so a killed build is never reused). */
+async function ensureBuilt(dir: string, build: (tmp: string) => Promise<void>): Promise<string> {
+  if (existsSync(join(dir, 'llm-decoder.json')) || existsSync(join(dir, 'done'))) return dir;
+  const tmp = `${dir}.tmp-${process.pid}`;
+  rmSync(tmp, { recursive: true, force: true });
+  mkdirSync(tmp, { recursive: true });
+  const t0 = Date.now();
+  await build(tmp);
+  rmSync(dir, { recursive: true, force: true });
+  renameSync(tmp, dir);
+  log(`built ${dir} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  return dir;
+}
+
+async function ensureOrtModel(shape: string, config: Qwen2Config, settings: Int4Settings, layersOverride?: number, transform?: ConstructorParameters<typeof RandomQwen2Weights>[2], precision: 'int4' | 'fp32' = 'int4', tag = ''): Promise<string> {
+  const c = layersOverride === undefined ? config : { ...config, numLayers: layersOverride };
+  const name = precision === 'int4' ? `b${settings.blockSize}${settings.symmetric ? 's' : 'a'}-acc${settings.accuracyLevel}` : precision;
+  const dir = join(cacheRoot, `${shape}${layersOverride === undefined ? '' : `-L${layersOverride}`}-${name}${tag}-v${DECODER_FORMAT_VERSION}`);
+  return ensureBuilt(dir, async (tmp) => {
+    await buildQwen2Artifacts(tmp, c, new RandomQwen2Weights(c, 1, transform), {
+      precision,
+      ...(precision === 'int4' ? { int4: settings, quantize: (w, n, k, o) => quantizer.quantize(w, n, k, o) } : {}),
+      maxPositions: 4096,
+    });
+  });
+}
+
+function ensureGguf(shape: string, config: Qwen2Config): string {
+  const path = join(cacheRoot, `${shape}-q4_0-pure.gguf`);
+  if (!existsSync(path)) {
+    mkdirSync(cacheRoot, { recursive: true });
+    const t0 = Date.now();
+    writeRandomQwen2Gguf(`${path}.tmp`, {
+      hidden_size: config.hiddenSize,
+      num_hidden_layers: config.numLayers,
+      num_attention_heads: config.numHeads,
+      num_key_value_heads: config.numKvHeads,
+      intermediate_size: config.intermediateSize,
+      vocab_size: config.vocabSize,
+      rope_theta: config.ropeTheta,
+      rms_norm_eps: config.rmsNormEps,
+      max_position_embeddings: config.maxPositionEmbeddings,
+      tie_word_embeddings: config.tieWordEmbeddings,
+    }, `random-qwen2-${shape}`);
+    renameSync(`${path}.tmp`, path);
+    log(`wrote ${path} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  }
+  return path;
+}
+
+/** Bytes decode reads per token: every linear layer and the head once, norms and biases, one embedding row. */
+function bytesPerToken(c: Qwen2Config, linearBytes: (n: number, k: number) => number, embeddingRowBytes: number): number {
+  const q = c.numHeads * c.headDim;
+  const kv = c.numKvHeads * c.headDim;
+  const perLayer =
+    linearBytes(q + 2 * kv, c.hiddenSize) + linearBytes(c.hiddenSize, q) + 2 * linearBytes(c.intermediateSize, c.hiddenSize) + linearBytes(c.hiddenSize, c.intermediateSize) + 4 * (2 * c.hiddenSize + q + 2 * kv);
+  return c.numLayers * perLayer + linearBytes(c.vocabSize, c.hiddenSize) + 4 * c.hiddenSize + embeddingRowBytes;
+}
+
+function int4LinearBytes(s: Int4Settings) {
+  return (n: number, k: number) => {
+    const l = int4Layout(n, k, s.blockSize);
+    return n * l.blocksPerCol * l.blobSize + n * l.blocksPerCol * 4 + (s.symmetric ? 0 : n * l.zeroPointBytesPerRow);
+  };
+}
+const q4_0LinearBytes = (n: number, k: number) => (n * k * 18) / 32;
+
+function runWorker(args: string[]): Record<string, number> {
+  const out = execFileSync(process.execPath, ['--import', 'tsx', join(benchDir, 'llm-decode-worker.ts'), ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 20 });
+  return JSON.parse(out.trim().split('\n').pop()!) as Record<string, number>;
+}
+
+// ---- (a) bandwidth ---------------------------------------------------------------------------
+const addon = loadNativeAddon();
+const bw = addon.loaded ? (addon.addon as unknown as { measureReadBandwidth?: (b: number, t: number, r: number) => number }).measureReadBandwidth : undefined;
+if (bw === undefined) throw new Error('the native addon with measureReadBandwidth is required (npm run build:native)');
+const measureBandwidth = () => ({ one: bw(2 ** 31, 1, 5), two: bw(2 ** 31, 2, 5) });
+const bwBefore = measureBandwidth();
+log(`read bandwidth: 1 thread ${(bwBefore.one / 1e9).toFixed(1)} GB/s, 2 threads ${(bwBefore.two / 1e9).toFixed(1)} GB/s`);
+
+const measurements: Measurement[] = [];
+const summary: Record<string, unknown> = {};
+
+for (const shape of shapes) {
+  const config = loadConfig(shape);
+  const gguf = ensureGguf(shape, config);
+  const variants = variantNames.map(parseVariant);
+  const dirs = [];
+  for (const v of variants) dirs.push(await ensureOrtModel(shape, config, v));
+  const roofBw = threads >= 2 ? bwBefore.two : bwBefore.one;
+
+  log(`${shape}: llama.cpp Q4_0 (pure)`);
+  const peer = runWorker(['llama', gguf, String(threads), String(promptTokens), String(decodeTokens), String(config.vocabSize)]);
+  const peerBytes = bytesPerToken(config, q4_0LinearBytes, (config.hiddenSize * 18) / 32);
+  const peerDecode = peer.decodeTokens! / peer.decodeSeconds!;
+  measurements.push({
+    name: `${shape} llama.cpp Q4_0 (all 4-bit)`,
+    seconds: peer.decodeSeconds! / peer.decodeTokens!,
+    runs: peer.decodeTokens!,
+    prefillTokPerS: peer.prefillTokens! / peer.prefillSeconds!,
+    decodeTokPerS: peerDecode,
+    weightMBPerToken: peerBytes / 1e6,
+    rooflineTokPerS: roofBw / peerBytes,
+    ofRoofline: peerDecode / (roofBw / peerBytes),
+    vsLlamaCpp: 1,
+    peakRssMB: peer.peakRssBytes! / 2 ** 20,
+  });
+  for (let i = 0; i < variants.length; i++) {
+    const v = variants[i]!;
+    log(`${shape}: onnxruntime int4 ${variantNames[i]}`);
+    const r = runWorker(['ort', dirs[i]!, String(threads), String(promptTokens), String(decodeTokens)]);
+    const bytes = bytesPerToken(config, int4LinearBytes(v), config.hiddenSize * 2);
+    const decode = r.decodeTokens! / r.decodeSeconds!;
+    measurements.push({
+      name: `${shape} onnxruntime int4 block ${v.blockSize} ${v.symmetric ? 'symmetric' : 'zero points'} acc ${v.accuracyLevel}`,
+      seconds: r.decodeSeconds! / r.decodeTokens!,
+      runs: r.decodeTokens!,
+      prefillTokPerS: r.prefillTokens! / r.prefillSeconds!,
+      decodeTokPerS: decode,
+      weightMBPerToken: bytes / 1e6,
+      rooflineTokPerS: roofBw / bytes,
+      ofRoofline: decode / (roofBw / bytes),
+      vsLlamaCpp: decode / peerDecode,
+      peakRssMB: r.peakRssBytes! / 2 ** 20,
+    });
+    log(JSON.stringify(measurements[measurements.length - 1]));
+  }
+}
+const bwAfter = measureBandwidth();
+summary.readBandwidthGBs1Thread = Math.max(bwBefore.one, bwAfter.one) / 1e9;
+summary.readBandwidthGBs2Threads = Math.max(bwBefore.two, bwAfter.two) / 1e9;
+summary.readBandwidthBeforeAfterGBs = `${(bwBefore.two / 1e9).toFixed(1)} / ${(bwAfter.two / 1e9).toFixed(1)} (2 threads)`;
+summary.threads = threads;
+summary.promptTokens = promptTokens;
+summary.decodeTokens = decodeTokens;
+summary.quantizerBackend = quantizer.backend;
+
+const speedPath = writeResult({ bench: 'llm-decode', date: new Date().toISOString(), machine: machineFacts(), measurements, summary });
+log(`wrote ${speedPath}`);
+
+// ---- logit error vs fp32 on a smaller shape ---------------------------------------------------
+if (errorLayers > 0) {
+  const shape = shapes[0]!;
+  const config = loadConfig(shape);
+  const steps = 32;
+  const prompt = Array.from({ length: 64 }, (_, i) => (i * 7919 + 13) % 151643);
+  const cpu = { device: 'cpu' as const, reason: 'requested', executionProviders: ['cpu' as const] };
+  const teacherForced = async (dir: string, tokens: number[] | undefined) => {
+    const s = await Qwen2DecoderSession.open(dir, { device: cpu, threads, capacity: prompt.length + steps + 4 });
+    const logits: Float32Array[] = [];
+    const chosen: number[] = [];
+    let l = await s.forward(s.embed(prompt), prompt.length);
+    for (let i = 0; i < steps; i++) {
+      logits.push(Float32Array.from(l));
+      let best = 0;
+      for (let j = 1; j < l.length; j++) if (l[j]! > l[best]!) best = j;
+      chosen.push(best);
+      l = await s.forward(s.embed([tokens?.[i] ?? best]), 1);
+    }
+    await s.release();
+    return { logits, chosen };
+  };
+  const none: Int4Settings = { blockSize: 32, symmetric: true, accuracyLevel: 0, lmHead: 'int4' };
+  const fp32Dir = await ensureOrtModel(shape, config, none, errorLayers, undefined, 'fp32');
+  const ref = await teacherForced(fp32Dir, undefined);
+  const errorRows: Measurement[] = [];
+  const compare = async (name: string, dir: string, bytesPerWeight: number) => {
+    const t0 = performance.now();
+    const got = await teacherForced(dir, ref.chosen);
+    let maxAbs = 0;
+    let sq = 0;
+    let refSq = 0;
+    let agree = 0;
+    for (let i = 0; i < steps; i++) {
+      const a = ref.logits[i]!;
+      const b = got.logits[i]!;
+      for (let j = 0; j < a.length; j++) {
+        const d = b[j]! - a[j]!;
+        maxAbs = Math.max(maxAbs, Math.abs(d));
+        sq += d * d;
+        refSq += a[j]! * a[j]!;
+      }
+      if (got.chosen[i] === ref.chosen[i]) agree++;
+    }
+    errorRows.push({ name, seconds: (performance.now() - t0) / 1000, runs: 1, maxAbsLogitError: maxAbs, relRmsLogitError: Math.sqrt(sq / refSq), top1Agreement: agree / steps, bytesPerWeight });
+    log(JSON.stringify(errorRows[errorRows.length - 1]));
+  };
+  const q4Dir = await ensureOrtModel(shape, config, none, errorLayers, (_n, w, rows, cols) => q4_0RoundTrip(w, rows, cols), 'fp32', '-q4_0sim');
+  await compare('Q4_0 weights (llama.cpp round trip; float activations)', q4Dir, 18 / 32);
+  for (const v of ['b32s', 'b32a', 'b128s', 'b128a', 'b32s-acc0', 'b128s-acc0']) {
+    const s = parseVariant(v);
+    const dir = await ensureOrtModel(shape, config, s, errorLayers);
+    const l = int4Layout(4096, 4096, s.blockSize);
+    await compare(`int4 block ${s.blockSize} ${s.symmetric ? 'symmetric' : 'zero points'} acc ${s.accuracyLevel}`, dir, (l.blobSize + 4 + (s.symmetric ? 0 : 0.5)) / s.blockSize);
+  }
+  const errPath = writeResult({
+    bench: 'llm-int4-error',
+    date: new Date().toISOString(),
+    machine: machineFacts(),
+    measurements: errorRows,
+    summary: { shape: `apollo-${shape} LLM widths, ${errorLayers} layers, full vocabulary, random uniform weights (std 0.02)`, promptTokens: prompt.length, teacherForcedSteps: steps, reference: 'fp32 graph, same weights' },
+  });
+  log(`wrote ${errPath}`);
+}

@@ -126,8 +126,20 @@ async function loadSourceTokenizer(): Promise<TokenizerJson> {
   return JSON.parse(await readFile(path, 'utf8')) as TokenizerJson;
 }
 
-/** File name → contents of the six Qwen2.5 tokenizer files of `llm/`. */
-export async function buildQwen25TokenizerFiles(options: { modelMaxLength: number }): Promise<Record<string, string>> {
+const built = new Map<number, Promise<Record<string, string>>>();
+
+/** File name → contents of the six Qwen2.5 tokenizer files of `llm/` (built once per process). */
+export function buildQwen25TokenizerFiles(options: { modelMaxLength: number }): Promise<Record<string, string>> {
+  let files = built.get(options.modelMaxLength);
+  if (files === undefined) {
+    files = buildFiles(options.modelMaxLength);
+    built.set(options.modelMaxLength, files);
+    files.catch(() => built.delete(options.modelMaxLength));
+  }
+  return files;
+}
+
+async function buildFiles(modelMaxLength: number): Promise<Record<string, string>> {
   const source = await loadSourceTokenizer();
   const specials = source.added_tokens.filter((t) => t.id <= QWEN25_LAST_SPECIAL_ID);
   const merges = source.model.merges.map((m) => (Array.isArray(m) ? m.join(' ') : m));
@@ -156,7 +168,7 @@ export async function buildQwen25TokenizerFiles(options: { modelMaxLength: numbe
     eos_token: '<|im_end|>',
     errors: 'replace',
     // Apollo's training run saved the tokenizer with its own length and right padding (HF-MOD loads it so).
-    model_max_length: options.modelMaxLength,
+    model_max_length: modelMaxLength,
     pad_token: '<|endoftext|>',
     padding_side: 'right',
     split_special_tokens: false,

@@ -92,4 +92,7 @@ export type AppEvent =
   | { type: 'turn'; videoId: string; turn: ChatTurn }
   | { type: 'turn-delta'; videoId: string; turnId: string; delta: string }
   | { type: 'device'; status: DeviceStatus }
-  | { type: 'notice'; level: 'info' | 'warning' | 'error'; message: string };
+  | { type: 'notice'; level: 'info' | 'warning' | 'error'; message: string }
+  /** The host opened a video by itself (menu, second launch with a file). */
+  | { type: 'open-video'; video: VideoRef }
+  | { type: 'menu'; action: 'export-chat' };

@@ -26,6 +26,8 @@ export interface ApolloApi {
   editQuestion(videoId: string, turnId: string, question: string): Promise<ChatTurn>;
   clearChat(videoId: string): Promise<void>;
   exportMarkdown(videoId: string): Promise<string>;
+  /** True where exportMarkdown already saved the file (desktop save dialog). */
+  readonly exportSavesFile?: boolean;
   getSettings(): Promise<AppSettings>;
   updateSettings(patch: Partial<AppSettings>): Promise<AppSettings>;
   subscribe(listener: (event: AppEvent) => void): () => void;

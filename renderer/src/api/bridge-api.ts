@@ -1,6 +1,7 @@
 // Desktop app: the preload's contextBridge API (typed IPC, validated in main).
 import type { AppEvent, AppSettings, ChatHistory, ChatTurn, VideoAnalysis, VideoRef } from '../../../electron/shared/app-api';
 import { deserializeError } from '../../../electron/shared/errors';
+import { IPC } from '../../../electron/shared/ipc-channels';
 import type { ApolloApi, HostInfo } from './apollo-api';
 
 /** What electron/preload exposes as window.apolloBridge. Every call resolves to {ok, value|error}. */
@@ -18,26 +19,27 @@ export function createBridgeApi(bridge: ApolloBridge): ApolloApi {
     return r.value as T;
   };
   return {
-    hostInfo: () => invoke<HostInfo>('app:host-info'),
-    listVideos: () => invoke<VideoRef[]>('video:list'),
+    hostInfo: () => invoke<HostInfo>(IPC.hostInfo),
+    listVideos: () => invoke<VideoRef[]>(IPC.videoList),
     openFile: async (file) => {
       const r = await bridge.openDroppedFile(file);
       if (!r.ok) throw deserializeError(r.error);
       return r.value as VideoRef;
     },
-    pickVideo: () => invoke<VideoRef | null>('video:pick'),
-    analyzeVideo: (id) => invoke<VideoAnalysis>('video:analyze', id),
-    cancelVideoWork: (id) => invoke('video:cancel', id),
+    pickVideo: () => invoke<VideoRef | null>(IPC.videoPick),
+    analyzeVideo: (id) => invoke<VideoAnalysis>(IPC.videoAnalyze, id),
+    cancelVideoWork: (id) => invoke(IPC.videoCancel, id),
     thumbnailUrl: (id, clip) => `apollo-media://thumb/${encodeURIComponent(id)}/${clip}`,
-    getChat: (id) => invoke<ChatHistory>('chat:get', id),
-    ask: (id, q) => invoke<ChatTurn>('chat:ask', id, q),
-    stop: (id) => invoke('chat:stop', id),
-    regenerate: (id) => invoke<ChatTurn>('chat:regenerate', id),
-    editQuestion: (id, turnId, q) => invoke<ChatTurn>('chat:edit', id, turnId, q),
-    clearChat: (id) => invoke('chat:clear', id),
-    exportMarkdown: (id) => invoke<string>('chat:export', id),
-    getSettings: () => invoke<AppSettings>('settings:get'),
-    updateSettings: (patch) => invoke<AppSettings>('settings:update', patch),
+    getChat: (id) => invoke<ChatHistory>(IPC.chatGet, id),
+    ask: (id, q) => invoke<ChatTurn>(IPC.chatAsk, id, q),
+    stop: (id) => invoke(IPC.chatStop, id),
+    regenerate: (id) => invoke<ChatTurn>(IPC.chatRegenerate, id),
+    editQuestion: (id, turnId, q) => invoke<ChatTurn>(IPC.chatEdit, id, turnId, q),
+    clearChat: (id) => invoke(IPC.chatClear, id),
+    exportMarkdown: (id) => invoke<string>(IPC.chatExport, id),
+    exportSavesFile: true,
+    getSettings: () => invoke<AppSettings>(IPC.settingsGet),
+    updateSettings: (patch) => invoke<AppSettings>(IPC.settingsUpdate, patch),
     subscribe: (listener) => bridge.onEvent(listener),
   };
 }

@@ -2,6 +2,7 @@
 // the composer (Enter sends, Shift+Enter breaks the line, Esc stops the answer).
 import { useEffect, useRef, useState } from 'react';
 import type { ChatTurn } from '../../../electron/shared/app-api';
+import { getApi } from '../stores/api-instance';
 import { isAnswering, useChatStore } from '../stores/chat-store';
 import { useVideoStore } from '../stores/video-store';
 import { AnswerText } from './AnswerText';
@@ -132,7 +133,7 @@ export function ChatPanel() {
           data-testid="export"
           disabled={!history || history.turns.length === 0}
           onClick={() => {
-            void exportMarkdown().then((md) => md !== null && downloadText(`${videoName ?? 'chat'}.md`, md));
+            void exportMarkdown().then((md) => md !== null && !getApi().exportSavesFile && downloadText(`${videoName ?? 'chat'}.md`, md));
           }}
           className="rounded px-2 py-1 text-xs text-zinc-600 hover:bg-zinc-100 disabled:opacity-40 dark:text-zinc-300 dark:hover:bg-zinc-800"
         >

@@ -23,5 +23,11 @@ export function dispatchAppEvent(event: AppEvent): void {
     case 'notice':
       useAppStore.getState().notify(event.level, event.message);
       return;
+    case 'open-video':
+      void useVideoStore.getState().openVideo(event.video);
+      return;
+    case 'menu':
+      if (event.action === 'export-chat') void useChatStore.getState().exportMarkdown();
+      return;
   }
 }

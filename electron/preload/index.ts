@@ -12,7 +12,7 @@ contextBridge.exposeInMainWorld('apolloBridge', {
     return ipcRenderer.invoke(channel, ...args);
   },
   openDroppedFile: (file: File): Promise<unknown> => {
-    let path = '';
+    let path: string;
     try {
       path = webUtils.getPathForFile(file);
     } catch {

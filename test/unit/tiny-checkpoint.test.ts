@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { loadChatTokenizer } from '../../electron/core/chat/tokenizer.js';
 import { loadApolloCheckpointConfig, type ApolloCheckpointConfig } from '../../electron/core/model/apollo-config.js';
 import { apolloTensorManifest } from '../../electron/core/model/apollo-tensor-manifest.js';
 import { openCheckpointFolder } from '../../electron/core/model/safetensors-checkpoint.js';
@@ -199,6 +200,14 @@ describe('tiny checkpoint tokenizer (Qwen2.5)', () => {
     expect(readJson(join(llm(), 'added_tokens.json'))).toEqual(byContent);
     // The embedding has rows for every id the tokenizer can produce.
     expect(config.shapes.llm.vocab).toBeGreaterThan(151664);
+  });
+
+  it('encodes the known Qwen2 tokenizations (llama.cpp / transformers) through the app tokenizer', async () => {
+    const known = (JSON.parse(readFileSync(join(repoRoot, 'test', 'fixtures', 'tokenizer', 'qwen2-known-tokenizations.json'), 'utf8')) as { cases: Array<{ text: string; ids: number[] }> }).cases;
+    expect(known.length).toBeGreaterThan(5);
+    const tok = await loadChatTokenizer(llm());
+    for (const c of known) expect(tok.encode(c.text), c.text).toEqual(c.ids);
+    expect(tok.encode('<|im_start|>user\nHi<|im_end|>')[0]).toBe(151644);
   });
 
   it('matches the published Qwen2.5 file sizes of spec section 1', () => {

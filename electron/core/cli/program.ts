@@ -8,12 +8,14 @@ import { registerServeCommand } from './commands/serve.js';
 import { registerGenerateCommand } from './commands/generate.js';
 import { registerPrepareCommand } from './commands/prepare.js';
 import { registerMakeTinyModelCommand } from './commands/make-tiny-model.js';
+import { registerPlanCommand } from './commands/plan.js';
+import { registerFramesCommand } from './commands/frames.js';
 
 import { CLI_VERSION } from './version.js';
 
 
 /** Subcommands, in the order `--help` lists them. Later capabilities append here. */
-const registrars: CommandRegistrar[] = [registerServeCommand, registerDoctorCommand, registerPrepareCommand, registerMakeTinyModelCommand, registerGenerateCommand];
+const registrars: CommandRegistrar[] = [registerServeCommand, registerDoctorCommand, registerPrepareCommand, registerMakeTinyModelCommand, registerGenerateCommand, registerPlanCommand, registerFramesCommand];
 
 export function buildProgram(io: CliIO, setExitCode: (code: number) => void): Command {
   const program = new Command('apollo-chat');

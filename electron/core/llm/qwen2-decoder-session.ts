@@ -1,8 +1,12 @@
 // One onnxruntime session over a prepared decoder, holding the KV cache between calls.
-// The cache lives in one preallocated buffer per layer and tensor, [1, kvHeads, capacity, headDim],
-// bound both as past_key_values.N.* (input) and as the preallocated present.N.* (output): the
-// GroupQueryAttention kernel sees the same memory and appends the new entries in place, so no
-// cache bytes cross into JavaScript or get copied per token (only on growth past the capacity).
+// The cache lives in one buffer per layer and tensor, [1, kvHeads, capacity, headDim], bound both
+// as past_key_values.N.* (input) and as the preallocated present.N.* (output): GroupQueryAttention
+// sees the same memory and appends the new entries in place (no past -> present copy, no memset).
+// Limit of onnxruntime-node 1.30 (measured, see the README): its run() still copies every fetched
+// output, the preallocated ones included, into a fresh ArrayBuffer on return, so each step pays one
+// memcpy of the cache *capacity* inside the binding. Hence the capacity is kept tight (the caller
+// passes prompt + max new tokens; growth adds a quarter, not a doubling). Removing that copy needs
+// IO binding, which onnxruntime-node exposes only for GPU buffers (preferredOutputLocation).
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { ApolloError } from '../../shared/errors.js';
@@ -15,7 +19,7 @@ export interface DecoderSessionOptions {
   device: DeviceChoice;
   /** onnxruntime intra-op threads (CPU). */
   threads: number;
-  /** Initial cache capacity in tokens; grows by doubling when exceeded. */
+  /** Initial cache capacity in tokens (default 256); grows by a quarter when exceeded. */
   capacity?: number;
 }
 
@@ -108,7 +112,7 @@ export class Qwen2DecoderSession {
     if (seq < 1 || embeds.length !== seq * hiddenSize) throw new RangeError(`embeds has ${embeds.length} values, expected ${seq} × ${hiddenSize}`);
     const total = this.length_ + seq;
     if (total > this.artifacts.graph.maxPositions) throw new ApolloError('PROMPT_TOO_LONG', `The conversation needs ${total} positions but the model supports ${this.artifacts.graph.maxPositions}; ask a shorter question or lower max new tokens.`);
-    if (total > this.capacity) this.allocate(Math.min(this.artifacts.graph.maxPositions, Math.max(total, this.capacity * 2)));
+    if (total > this.capacity) this.allocate(Math.min(this.artifacts.graph.maxPositions, Math.ceil((total + Math.max(256, total / 4)) / 256) * 256));
     const positions = new BigInt64Array(seq);
     for (let i = 0; i < seq; i++) positions[i] = BigInt(this.length_ + i);
     const feeds: Record<string, ort.Tensor> = {

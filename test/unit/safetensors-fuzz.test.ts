@@ -1,11 +1,14 @@
 // Mutates real safetensors headers thousands of times: every case must end in a typed error
 // (CHECKPOINT_INVALID) or in a read that returns exactly the bytes the header points at — never a
 // crash, a hang or an allocation beyond the file's size.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ApolloError } from '../../electron/shared/errors.js';
 import { openSafetensors, writeSafetensors, type TensorToWrite } from '../../electron/core/model/safetensors.js';
+import { connectorTensors } from '../../electron/core/model/apollo-tensor-manifest.js';
+import { openCheckpointFolder } from '../../electron/core/model/safetensors-checkpoint.js';
+import { tinyModelShapes } from '../../electron/core/model/tiny-checkpoint.js';
 import { makeTempDir } from '../helpers/paths.js';
 
 function rng(seed: number) {
@@ -135,51 +138,104 @@ const mutators: Array<[string, Mutator]> = [
   ],
 ];
 
-describe('safetensors header fuzzing', () => {
-  it('ends every mutated file in CHECKPOINT_INVALID or an exact read (4000 cases)', async () => {
-    const seed = await seedFile();
-    const r = rng(20241215);
-    const path = join(dir, 'case.safetensors');
-    const outcomes: Record<string, { ok: number; invalid: number }> = {};
-    const rssBefore = process.memoryUsage().rss;
-    let slowest = 0;
-    for (let i = 0; i < 4000; i++) {
-      const [kind, mutate] = mutators[i % mutators.length]!;
-      const bytes = mutate(seed, r);
-      writeFileSync(path, bytes);
-      const start = performance.now();
-      const tally = (outcomes[kind] ??= { ok: 0, invalid: 0 });
+async function fuzz(seed: Buffer, cases: number, rngSeed: number): Promise<void> {
+  const r = rng(rngSeed);
+  const path = join(dir, `case-${rngSeed}.safetensors`);
+  const outcomes: Record<string, { ok: number; invalid: number }> = {};
+  const rssBefore = process.memoryUsage().rss;
+  let slowest = 0;
+  for (let i = 0; i < cases; i++) {
+    const [kind, mutate] = mutators[i % mutators.length]!;
+    const bytes = mutate(seed, r);
+    writeFileSync(path, bytes);
+    const start = performance.now();
+    const tally = (outcomes[kind] ??= { ok: 0, invalid: 0 });
+    try {
+      const file = await openSafetensors(path);
       try {
-        const file = await openSafetensors(path);
-        try {
-          // An independent look at the same header decides which bytes each tensor must return.
-          const n = Number(bytes.readBigUInt64LE(0));
-          const json = JSON.parse(bytes.subarray(8, 8 + n).toString('utf8')) as Record<string, { data_offsets: [number, number] }>;
-          for (const name of file.names()) {
-            const [begin, end] = json[name]!.data_offsets;
-            const raw = await file.readRaw(name);
-            expect(Buffer.from(raw).equals(bytes.subarray(8 + n + begin, 8 + n + end)), `case ${i} (${kind}) tensor ${name}`).toBe(true);
-            expect(raw.byteLength).toBeLessThanOrEqual(bytes.length);
-            const info = file.info(name);
-            if (info.dtype === 'F32' || info.dtype === 'F16' || info.dtype === 'BF16') expect((await file.readFloat32(name)).length).toBe(info.shape.reduce((a, b) => a * b, 1));
-          }
-        } finally {
-          await file.close();
+        // An independent look at the same header decides which bytes each tensor must return.
+        const n = Number(bytes.readBigUInt64LE(0));
+        const json = JSON.parse(bytes.subarray(8, 8 + n).toString('utf8')) as Record<string, { data_offsets: [number, number] }>;
+        for (const name of file.names()) {
+          const [begin, end] = json[name]!.data_offsets;
+          const raw = await file.readRaw(name);
+          expect(Buffer.from(raw).equals(bytes.subarray(8 + n + begin, 8 + n + end)), `case ${i} (${kind}) tensor ${name}`).toBe(true);
+          expect(raw.byteLength).toBeLessThanOrEqual(bytes.length);
+          const info = file.info(name);
+          if (info.dtype === 'F32' || info.dtype === 'F16' || info.dtype === 'BF16') expect((await file.readFloat32(name)).length).toBe(info.shape.reduce((a, b) => a * b, 1));
         }
-        tally.ok++;
-      } catch (error) {
-        if (!(error instanceof ApolloError) || error.code !== 'CHECKPOINT_INVALID') {
-          throw new Error(`case ${i} (${kind}) ended in an untyped error: ${String(error)}`, { cause: error });
-        }
-        expect(error.message).toContain(path);
-        tally.invalid++;
+      } finally {
+        await file.close();
       }
-      slowest = Math.max(slowest, performance.now() - start);
+      tally.ok++;
+    } catch (error) {
+      if (!(error instanceof ApolloError) || error.code !== 'CHECKPOINT_INVALID') {
+        throw new Error(`case ${i} (${kind}) ended in an untyped error: ${String(error)}`, { cause: error });
+      }
+      expect(error.message).toContain(path);
+      tally.invalid++;
     }
-    // Every mutator produced failures, and the gentle ones also produced valid reads.
-    for (const [kind] of mutators) expect(outcomes[kind]!.invalid, kind).toBeGreaterThan(0);
-    expect(outcomes['bit flips']!.ok + outcomes['json text edits']!.ok).toBeGreaterThan(0);
-    expect(slowest).toBeLessThan(2000);
-    expect(process.memoryUsage().rss - rssBefore).toBeLessThan(256 * 1024 * 1024);
+    slowest = Math.max(slowest, performance.now() - start);
+  }
+  // Every mutator produced failures, and the gentle ones also produced valid reads.
+  for (const [kind] of mutators) expect(outcomes[kind]!.invalid, kind).toBeGreaterThan(0);
+  expect(outcomes['bit flips']!.ok + outcomes['json text edits']!.ok + outcomes['json field edits']!.ok).toBeGreaterThan(0);
+  expect(slowest).toBeLessThan(2000);
+  expect(process.memoryUsage().rss - rssBefore).toBeLessThan(256 * 1024 * 1024);
+}
+
+describe('safetensors header fuzzing', () => {
+  it('ends every mutated file in CHECKPOINT_INVALID or an exact read (3000 cases, mixed names and dtypes)', async () => {
+    await fuzz(await seedFile(), 3000, 20241215);
+  });
+
+  it('does the same on the header of a connector file with the real tensor names (1500 cases)', async () => {
+    const specs = connectorTensors(tinyModelShapes().connector);
+    const p = join(dir, 'connector.safetensors');
+    await writeSafetensors(
+      p,
+      specs.map((t) => ({ name: t.name, dtype: 'BF16' as const, shape: t.shape, data: new Uint16Array(t.shape.reduce((a, b) => a * b, 1)).fill(0x3f80) })),
+      { format: 'pt' },
+    );
+    await fuzz(readFileSync(p), 1500, 77);
+  });
+});
+
+describe('sharded index fuzzing', () => {
+  it('ends every mutated model.safetensors.index.json in a typed error or a consistent folder (400 cases)', async () => {
+    const folder = join(dir, 'sharded');
+    mkdirSync(folder, { recursive: true });
+    await writeSafetensors(join(folder, 'model-00001-of-00002.safetensors'), [
+      { name: 'a', dtype: 'BF16', shape: [2], data: new Uint16Array([0x3f80, 0x4000]) },
+      { name: 'b', dtype: 'F32', shape: [1], data: new Float32Array([3]) },
+    ]);
+    await writeSafetensors(join(folder, 'model-00002-of-00002.safetensors'), [{ name: 'c', dtype: 'F16', shape: [1], data: new Uint16Array([0x3c00]) }]);
+    const index = JSON.stringify({ metadata: { total_size: 14 }, weight_map: { a: 'model-00001-of-00002.safetensors', b: 'model-00001-of-00002.safetensors', c: 'model-00002-of-00002.safetensors' } });
+    const r = rng(5);
+    let ok = 0;
+    for (let i = 0; i < 400; i++) {
+      const chars = [...index];
+      const edits = 1 + Math.floor(r() * 3);
+      for (let e = 0; e < edits; e++) {
+        const at = Math.floor(r() * chars.length);
+        const kind = Math.floor(r() * 3);
+        if (kind === 0) chars.splice(at, 1);
+        else if (kind === 1) chars.splice(at, 0, '{}[]",:0-1./\\ab'[Math.floor(r() * 16)]!);
+        else chars[at] = String.fromCharCode(chars[at]!.charCodeAt(0) ^ (1 << Math.floor(r() * 7)));
+      }
+      writeFileSync(join(folder, 'model.safetensors.index.json'), chars.join(''));
+      try {
+        const src = await openCheckpointFolder(folder);
+        for (const name of src.names()) expect((await src.readRaw(name)).byteLength).toBe(src.info(name).byteLength);
+        expect(src.names().sort()).toEqual(['a', 'b', 'c']);
+        await src.close();
+        ok++;
+      } catch (error) {
+        if (!(error instanceof ApolloError) || !['CHECKPOINT_INVALID', 'FILE_NOT_FOUND', 'TENSOR_NOT_FOUND', 'FILE_UNREADABLE'].includes(error.code)) {
+          throw new Error(`index case ${i} ended in an untyped error: ${String(error)}`, { cause: error });
+        }
+      }
+    }
+    expect(ok).toBeGreaterThan(0);
   });
 });

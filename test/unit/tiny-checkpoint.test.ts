@@ -1,14 +1,15 @@
 // `apollo-chat make-tiny-model`: the exact Apollo-3B-t32 layout (spec sections 1 and 10) with tiny
 // sizes, the real Qwen2.5 tokenizer files, and bytes that depend only on the seed.
 import { createHash } from 'node:crypto';
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadChatTokenizer } from '../../electron/core/chat/tokenizer.js';
 import { loadApolloCheckpointConfig, type ApolloCheckpointConfig } from '../../electron/core/model/apollo-config.js';
 import { apolloTensorManifest } from '../../electron/core/model/apollo-tensor-manifest.js';
+import { checkWeightsAgainstManifest, openApolloCheckpoint } from '../../electron/core/model/apollo-checkpoint.js';
 import { openCheckpointFolder } from '../../electron/core/model/safetensors-checkpoint.js';
-import { openSafetensors } from '../../electron/core/model/safetensors.js';
+import { openSafetensors, writeSafetensors } from '../../electron/core/model/safetensors.js';
 import { makeTinyCheckpoint } from '../../electron/core/model/tiny-checkpoint.js';
 import { makeTempDir, repoRoot } from '../helpers/paths.js';
 import { runCli } from '../helpers/run-cli.js';
@@ -131,6 +132,30 @@ describe('make-tiny-model', () => {
       expect(pattern(tiny[part].map((t) => t.name)), part).toEqual(pattern(real[part].map((t) => t.name)));
     }
     expect(tiny.llm.find((t) => t.name === 'lm_head.weight')).toMatchObject({ shape: [151936, 64], used: false });
+  });
+
+  it('opens as a whole checkpoint whose weights match the manifest of its configs', async () => {
+    const checkpoint = await openApolloCheckpoint(dirA);
+    expect(checkpoint.config.shapes.llm.hidden).toBe(64);
+    expect(checkpoint.weights.connector.info('resampler.latents').shape).toEqual([128, 64]);
+    expect((await checkpoint.weights.internvideo2.readFloat32('pos_embed')).length).toBe(1025 * 88);
+    await checkpoint.close();
+  });
+
+  it.each([
+    ['a missing tensor', (name: string) => name !== 'resampler.layers.0.mlp.up_proj.weight', (shape: number[]) => shape, 'TENSOR_NOT_FOUND', /no tensor resampler\.layers\.0\.mlp\.up_proj\.weight/],
+    ['a wrong shape', () => true, (shape: number[]) => (shape.length === 2 && shape[0] === 128 ? [shape[1]!, shape[0]] : shape), 'CHECKPOINT_INVALID', /resampler\.latents .* \[64, 128\], but the config needs .* \[128, 64\]/],
+  ])('refuses weights with %s', async (_name, keep, reshape, code, message) => {
+    const specs = apolloTensorManifest(config.shapes).connector;
+    const folder = join(work, `bad-${code}`);
+    mkdirSync(folder, { recursive: true });
+    await writeSafetensors(
+      join(folder, 'model.safetensors'),
+      specs.filter((t) => keep(t.name)).map((t) => ({ name: t.name, dtype: 'BF16' as const, shape: reshape(t.shape), data: new Uint16Array(t.shape.reduce((a, b) => a * b, 1)) })),
+    );
+    const src = await openCheckpointFolder(folder);
+    expect(() => checkWeightsAgainstManifest('connector', src, specs)).toThrow(expect.objectContaining({ code, message: expect.stringMatching(message) }));
+    await src.close();
   });
 
   it('shards the LLM in two with a consistent index (metadata.total_size, weight_map)', async () => {

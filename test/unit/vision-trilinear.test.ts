@@ -4,34 +4,7 @@
 // permutes them.
 import { describe, expect, it } from 'vitest';
 import { concatChannels, fuseTowerFeatures, linearAxisTaps, trilinearResize } from '../../electron/core/vision/trilinear-fusion.js';
-import { mulberry32, numpyOracle, randomTensor, relativeError } from './vision-oracle.js';
-
-const TRILINEAR_ORACLE = `
-x = T['x'].astype(np.float32)  # (N, T, H, W, C) channels-last, as the towers emit it
-x = np.ascontiguousarray(x.transpose(0, 4, 1, 2, 3))  # (N, C, T, H, W), as Apollo permutes it
-def taps(n_in, n_out):
-    scale = np.float32(n_in) / np.float32(n_out)
-    dst = np.arange(n_out).astype(np.float32)
-    src = (scale * (dst + np.float32(0.5)) - np.float32(0.5)).astype(np.float32)
-    src = np.where(src < 0, np.float32(0), src).astype(np.float32)
-    i0 = src.astype(np.int64)
-    i1 = i0 + (i0 < n_in - 1).astype(np.int64)
-    l1 = (src - i0.astype(np.float32)).astype(np.float32)
-    l0 = (np.float32(1) - l1).astype(np.float32)
-    return i0, i1, l0, l1
-ot, oh, ow = cfg['out']
-t0, t1, lt0, lt1 = taps(x.shape[2], ot)
-h0, h1, lh0, lh1 = taps(x.shape[3], oh)
-w0, w1, lw0, lw1 = taps(x.shape[4], ow)
-def g(ti, hi, wi):
-    return x[:, :, ti][:, :, :, hi][:, :, :, :, wi]
-LT0 = lt0[:, None, None]; LT1 = lt1[:, None, None]
-LH0 = lh0[None, :, None]; LH1 = lh1[None, :, None]
-LW0 = lw0[None, None, :]; LW1 = lw1[None, None, :]
-y = (LT0 * (LH0 * (LW0 * g(t0, h0, w0) + LW1 * g(t0, h0, w1)) + LH1 * (LW0 * g(t0, h1, w0) + LW1 * g(t0, h1, w1)))
-     + LT1 * (LH0 * (LW0 * g(t1, h0, w0) + LW1 * g(t1, h0, w1)) + LH1 * (LW0 * g(t1, h1, w0) + LW1 * g(t1, h1, w1))))
-out = y.astype(np.float32).transpose(0, 2, 3, 4, 1)
-`;
+import { mulberry32, numpyOracle, randomTensor, relativeError, TRILINEAR_ORACLE } from './vision-oracle.js';
 
 describe('trilinear resize (PyTorch align_corners=False)', () => {
   it.each([

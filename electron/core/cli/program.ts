@@ -3,11 +3,14 @@ import { Command, CommanderError, Option } from 'commander';
 import { ApolloError } from '../../shared/errors.js';
 import { reportError, runCommand, type CliIO, type GlobalOptions } from './command-context.js';
 import type { CommandRegistrar, RunAction } from './command-types.js';
+import { registerAskCommand } from './commands/ask.js';
+import { registerChatCommand } from './commands/chat.js';
 import { registerDoctorCommand } from './commands/doctor.js';
 import { registerServeCommand } from './commands/serve.js';
 import { registerGenerateCommand } from './commands/generate.js';
 import { registerPrepareCommand } from './commands/prepare.js';
 import { registerMakeTinyModelCommand } from './commands/make-tiny-model.js';
+import { registerEmbedCommand } from './commands/embed.js';
 import { registerPlanCommand } from './commands/plan.js';
 import { registerFramesCommand } from './commands/frames.js';
 
@@ -15,7 +18,7 @@ import { CLI_VERSION } from './version.js';
 
 
 /** Subcommands, in the order `--help` lists them. Later capabilities append here. */
-const registrars: CommandRegistrar[] = [registerServeCommand, registerDoctorCommand, registerPrepareCommand, registerMakeTinyModelCommand, registerGenerateCommand, registerPlanCommand, registerFramesCommand];
+const registrars: CommandRegistrar[] = [registerServeCommand, registerDoctorCommand, registerPrepareCommand, registerMakeTinyModelCommand, registerGenerateCommand, registerEmbedCommand, registerPlanCommand, registerFramesCommand, registerAskCommand, registerChatCommand];
 
 export function buildProgram(io: CliIO, setExitCode: (code: number) => void): Command {
   const program = new Command('apollo-chat');

@@ -1,0 +1,147 @@
+// From a video file to its clip embeddings, through the cache: probe → plan → (cache hit: done, no
+// graph, no session) → prepared vision graphs → sessions → chunked encoding → cache entry.
+import { join } from 'node:path';
+import type { ProgressListener } from '../../shared/progress.js';
+import { loadApolloCheckpointConfig, type ApolloCheckpointConfig } from '../model/apollo-config.js';
+import { openCheckpointFolder } from '../model/safetensors-checkpoint.js';
+import type { FloatDType } from '../onnx/float-encoding.js';
+import { apolloCacheDir } from '../prepare/prepare-cache-dir.js';
+import { fingerprintSource } from '../prepare/source-fingerprint.js';
+import { planApolloClips, type ClipPlan } from '../video/apollo-clip-plan.js';
+import { loadPreprocessorConfig } from '../video/preprocessor-config.js';
+import { probeVideo, type VideoProbe } from '../video/probe-video.js';
+import { loadSamplingSettings, type SamplingSettings } from '../video/sampling-settings.js';
+import { clipCacheKey, type CachedClipEmbeddings, type ClipEmbeddingCache } from './clip-embedding-cache.js';
+import { fingerprintVideo } from './content-fingerprint.js';
+import { encodeVideoClips, type EncodedChunk } from './encode-video-clips.js';
+import { fetcherFromSource, prepareVisionGraphs } from './vision-graph-prepare.js';
+import { openVisionSessions, type VisionRunner, type VisionSessionOptions } from './vision-sessions.js';
+import { visionShapesOf } from './vision-shapes-from-config.js';
+import type { VisionShapes } from './vision-shapes.js';
+import { towerClipRequests, videoChunkPreparer } from './video-chunk-preparer.js';
+
+export interface VisionModel {
+  dir: string;
+  config: ApolloCheckpointConfig;
+  shapes: VisionShapes;
+  /** Content identity of the checkpoint (configs, tokenizer, tensor headers). */
+  modelId: string;
+}
+
+export async function loadVisionModel(dir: string): Promise<VisionModel> {
+  const config = await loadApolloCheckpointConfig(dir);
+  return { dir, config, shapes: visionShapesOf(config), modelId: (await fingerprintSource(dir)).digest };
+}
+
+/** Where prepared vision graphs go by default: beside the other prepared folders. */
+export function defaultVisionGraphDir(model: VisionModel, dtype: FloatDType, cacheDir = apolloCacheDir()): string {
+  return join(cacheDir, 'vision-graphs', `${model.modelId.slice(0, 16)}-${dtype}`);
+}
+
+export function defaultClipCacheDir(cacheDir = apolloCacheDir()): string {
+  return join(cacheDir, 'clip-embeddings');
+}
+
+/** Builds (or reuses) the vision graphs and opens sessions over them. */
+export async function openVisionRunner(model: VisionModel, dtype: FloatDType, graphDir: string, options: VisionSessionOptions & { signal?: AbortSignal } = {}): Promise<VisionRunner> {
+  const siglip = await openCheckpointFolder(join(model.dir, model.config.paths.siglip));
+  const internVideo = await openCheckpointFolder(join(model.dir, model.config.paths.internvideo2));
+  const connector = await openCheckpointFolder(join(model.dir, model.config.paths.connector));
+  try {
+    await prepareVisionGraphs(
+      graphDir,
+      model.modelId,
+      model.shapes,
+      { siglip: fetcherFromSource(siglip, 'SigLIP'), internVideo: fetcherFromSource(internVideo, 'InternVideo2'), connector: fetcherFromSource(connector, 'connector') },
+      dtype,
+      options.signal,
+    );
+  } finally {
+    await Promise.all([siglip.close(), internVideo.close(), connector.close()]);
+  }
+  return openVisionSessions(graphDir, model.shapes, options);
+}
+
+export interface VideoEncodeInput {
+  probe: VideoProbe;
+  plan: ClipPlan;
+  sampling: SamplingSettings;
+}
+
+export async function planVideo(videoPath: string, modelDir: string, signal?: AbortSignal): Promise<VideoEncodeInput> {
+  const probe = await probeVideo(videoPath, signal === undefined ? {} : { signal });
+  const sampling = await loadSamplingSettings(modelDir);
+  return { probe, sampling, plan: planApolloClips({ frameCount: probe.frameCount, fps: probe.fps }, sampling) };
+}
+
+/** The plan as stored with embeddings: frame indices and timestamps per tower clip. */
+export function planMetadata(input: VideoEncodeInput): Record<string, unknown> {
+  const { plan, sampling } = input;
+  return {
+    frameCount: plan.frameCount,
+    fps: plan.fps,
+    duration: plan.duration,
+    effectiveRatio: plan.effectiveRatio,
+    branch: plan.branch,
+    groupCount: plan.groupCount,
+    framesPerClip: sampling.framesPerClip,
+    clips: plan.clips.map((c) => ({ index: c.index, frameIndices: c.frameIndices, start: c.start, end: c.end })),
+  };
+}
+
+export interface EncodeVideoOptions {
+  dtype: FloatDType;
+  graphDir?: string;
+  session?: VisionSessionOptions;
+  signal?: AbortSignal;
+  onProgress?: ProgressListener;
+  onChunk?: (chunk: EncodedChunk) => void | Promise<void>;
+  /** Reuse an open runner (sessions) instead of opening one. */
+  runner?: VisionRunner;
+}
+
+/** Encodes every tower clip of the plan; returns the (clips, latents, hidden) embeddings and the runner (released if opened here; its run counts stay readable). */
+export async function encodeVideo(model: VisionModel, input: VideoEncodeInput, options: EncodeVideoOptions): Promise<CachedClipEmbeddings & { runner: VisionRunner }> {
+  const F = model.shapes.fusion.frames;
+  if (input.sampling.framesPerClip !== F) throw new RangeError(`the plan samples ${input.sampling.framesPerClip} frames per clip, the towers take ${F}`);
+  const owned = options.runner === undefined;
+  const runner = options.runner ?? (await openVisionRunner(model, options.dtype, options.graphDir ?? defaultVisionGraphDir(model, options.dtype), { ...options.session, ...(options.signal === undefined ? {} : { signal: options.signal }) }));
+  const clips = towerClipRequests(input.plan, F);
+  const preprocessing = await loadPreprocessorConfig(model.dir);
+  let embeddings: Float32Array;
+  try {
+    embeddings = await encodeVideoClips(runner, model.shapes, videoChunkPreparer(input.probe, clips, preprocessing, F), {
+    clipCount: clips.length,
+    chunkSize: model.shapes.encodeBatchSize,
+    ...(options.signal === undefined ? {} : { signal: options.signal }),
+    ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
+    ...(options.onChunk === undefined ? {} : { onChunk: options.onChunk }),
+    });
+  } finally {
+    if (owned) await runner.release();
+  }
+  return { clips: clips.length, numLatents: model.shapes.connector.numLatents, hiddenSize: model.shapes.connector.textHiddenSize, embeddings, metadata: { plan: planMetadata(input) }, runner };
+}
+
+export interface VideoEmbeddingsResult {
+  entry: CachedClipEmbeddings;
+  fromCache: boolean;
+  key: string;
+  /** The runner that encoded (undefined on a cache hit: no graph built, no session opened). */
+  runner?: VisionRunner;
+}
+
+/**
+ * The clip embeddings of a video: from the cache when this content, model, sampling and precision
+ * were encoded before (no tower or connector run), else encoded and stored.
+ */
+export async function videoClipEmbeddings(videoPath: string, model: VisionModel, cache: ClipEmbeddingCache, options: EncodeVideoOptions): Promise<VideoEmbeddingsResult> {
+  const sampling = await loadSamplingSettings(model.dir);
+  const key = clipCacheKey({ videoFingerprint: await fingerprintVideo(videoPath), modelId: model.modelId, sampling, precision: options.dtype });
+  const found = await cache.lookup(key);
+  if ('hit' in found) return { entry: found.hit, fromCache: true, key };
+  const input = await planVideo(videoPath, model.dir, options.signal);
+  const { runner, ...entry } = await encodeVideo(model, input, options);
+  await cache.put(key, entry);
+  return { entry, fromCache: false, key, runner };
+}

@@ -88,8 +88,8 @@ async function prepared(precision: DecoderPrecision, int4?: Int4Settings): Promi
 
 let reference: Qwen2Reference;
 const sessions: Qwen2DecoderSession[] = [];
-async function open(dir: string, capacity?: number): Promise<Qwen2DecoderSession> {
-  const s = await Qwen2DecoderSession.open(dir, { device: await selectDevice('cpu'), threads: 1, ...(capacity ? { capacity } : {}) });
+async function open(dir: string, capacity?: number, prefillChunk?: number): Promise<Qwen2DecoderSession> {
+  const s = await Qwen2DecoderSession.open(dir, { device: await selectDevice('cpu'), threads: 1, ...(capacity ? { capacity } : {}), ...(prefillChunk ? { prefillChunk } : {}) });
   sessions.push(s);
   return s;
 }
@@ -165,6 +165,13 @@ describe('Qwen2 decoder graph (fp32) vs the naive reference', () => {
     const twoChunks = (await chunked.forward(chunked.embed(prompt.slice(5)), prompt.length - 5)).slice();
     expect(chunked.length).toBe(prompt.length);
     expect(maxAbsDiff(twoChunks, full) / maxAbs(full)).toBeLessThan(1e-5);
+
+    // The session's own prefill chunking (3 positions per call) reports progress and gives the same.
+    const autoChunked = await open(dir, undefined, 3);
+    const events: number[] = [];
+    const auto = await autoChunked.forward(autoChunked.embed(prompt), prompt.length, { onProgress: (e) => events.push(e.done) });
+    expect(events).toEqual([3, 6, 9, 12, 13]);
+    expect(maxAbsDiff(auto, full) / maxAbs(full)).toBeLessThan(1e-5);
   });
 
   it('ignores a stored lm_head when tie_word_embeddings is true, and uses it when false', async () => {

@@ -48,7 +48,7 @@ export async function generateGreedy(session: Qwen2DecoderSession, promptIds: re
   const now = () => performance.now();
   options.signal?.throwIfAborted();
   const t0 = now();
-  let logits = await session.forward(session.embed(promptIds), promptIds.length);
+  let logits = await session.forward(session.embed(promptIds), promptIds.length, { ...(options.signal ? { signal: options.signal } : {}), ...(options.onProgress ? { onProgress: options.onProgress } : {}) });
   const prefillMs = now() - t0;
   const tokenIds: number[] = [];
   let stopReason: GreedyResult['stopReason'] = 'max-new-tokens';

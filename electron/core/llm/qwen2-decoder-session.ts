@@ -10,6 +10,7 @@
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { ApolloError } from '../../shared/errors.js';
+import type { ProgressListener } from '../../shared/progress.js';
 import { EmbeddingTable } from './embedding-table.js';
 import type { DeviceChoice } from './execution-device.js';
 import { readDecoderArtifacts, type DecoderArtifacts } from './qwen2-artifacts.js';
@@ -21,6 +22,18 @@ export interface DecoderSessionOptions {
   threads: number;
   /** Initial cache capacity in tokens (default 256); grows by a quarter when exceeded. */
   capacity?: number;
+  /**
+   * Longest run of new positions per onnxruntime call (default 512). GroupQueryAttention's CPU
+   * kernel allocates heads × chunk × capacity float32 scores, which for a 10k-token video prompt in
+   * one call would be gigabytes; chunks give the same cache and logits (tested).
+   */
+  prefillChunk?: number;
+}
+
+export interface ForwardOptions {
+  signal?: AbortSignal;
+  /** Progress over the new positions (stage 'prefill'), one event per chunk. */
+  onProgress?: ProgressListener;
 }
 
 interface KvBuffer {
@@ -40,6 +53,7 @@ export class Qwen2DecoderSession {
     private readonly session: ort.InferenceSession,
     private readonly embeddings: EmbeddingTable,
     capacity: number,
+    private readonly prefillChunk: number,
   ) {
     this.capacity = capacity;
     this.allocate(capacity);
@@ -61,7 +75,7 @@ export class Qwen2DecoderSession {
     }
     const table = new EmbeddingTable(join(dir, artifacts.embeddings.file), artifacts.embeddings);
     const capacity = Math.min(artifacts.graph.maxPositions, Math.max(1, options.capacity ?? 256));
-    return new Qwen2DecoderSession(artifacts, session, table, capacity);
+    return new Qwen2DecoderSession(artifacts, session, table, capacity, Math.max(1, options.prefillChunk ?? 512));
   }
 
   /** Tokens held in the cache. */
@@ -104,15 +118,28 @@ export class Qwen2DecoderSession {
   }
 
   /**
-   * Runs `seq` new positions (embeds [seq × hidden], float32) after the cached ones and returns
-   * the logits of the last one. The returned array is reused by the next call: copy to keep it.
+   * Runs `seq` new positions (embeds [seq × hidden], float32) after the cached ones, in chunks of
+   * at most prefillChunk, and returns the logits of the last one. The returned array is reused by
+   * the next call: copy it to keep it.
    */
-  async forward(embeds: Float32Array, seq: number): Promise<Float32Array> {
-    const { hiddenSize, numLayers } = this.artifacts.config;
+  async forward(embeds: Float32Array, seq: number, options: ForwardOptions = {}): Promise<Float32Array> {
+    const { hiddenSize } = this.artifacts.config;
     if (seq < 1 || embeds.length !== seq * hiddenSize) throw new RangeError(`embeds has ${embeds.length} values, expected ${seq} × ${hiddenSize}`);
     const total = this.length_ + seq;
     if (total > this.artifacts.graph.maxPositions) throw new ApolloError('PROMPT_TOO_LONG', `The conversation needs ${total} positions but the model supports ${this.artifacts.graph.maxPositions}; ask a shorter question or lower max new tokens.`);
     if (total > this.capacity) this.allocate(Math.min(this.artifacts.graph.maxPositions, Math.ceil((total + Math.max(256, total / 4)) / 256) * 256));
+    for (let start = 0; start < seq; start += this.prefillChunk) {
+      options.signal?.throwIfAborted();
+      const n = Math.min(this.prefillChunk, seq - start);
+      await this.run(embeds.subarray(start * hiddenSize, (start + n) * hiddenSize), n);
+      if (seq > 1) options.onProgress?.({ stage: 'prefill', done: start + n, total: seq, unit: 'tokens' });
+    }
+    return this.logits.data as Float32Array;
+  }
+
+  private async run(embeds: Float32Array, seq: number): Promise<void> {
+    const { hiddenSize, numLayers } = this.artifacts.config;
+    const total = this.length_ + seq;
     const positions = new BigInt64Array(seq);
     for (let i = 0; i < seq; i++) positions[i] = BigInt(this.length_ + i);
     const feeds: Record<string, ort.Tensor> = {
@@ -120,6 +147,8 @@ export class Qwen2DecoderSession {
       [decoderIo.attentionMask]: new ort.Tensor('int64', new BigInt64Array(total).fill(1n), [1, total]),
       [decoderIo.positionIds]: new ort.Tensor('int64', positions, [1, seq]),
     };
+    // Every output is fetched: older onnxruntime-node bindings name the results of a subset by the
+    // session's output order, which would mislabel them.
     const fetches: Record<string, ort.Tensor> = { [decoderIo.logits]: this.logits };
     for (let i = 0; i < numLayers; i++) {
       feeds[decoderIo.pastKey(i)] = this.keys[i]!.tensor;
@@ -133,7 +162,6 @@ export class Qwen2DecoderSession {
       throw new ApolloError('INFERENCE_FAILED', `onnxruntime failed while running the decoder (${error instanceof Error ? error.message.slice(0, 200) : String(error)}); run again with --debug, or try --device cpu.`, { cause: error });
     }
     this.length_ = total;
-    return this.logits.data as Float32Array;
   }
 
   async release(): Promise<void> {

@@ -141,7 +141,7 @@ describe.each(sizes)('$name config fixtures', (size) => {
     // lm_head is stored for every size (spec 11.7): the shard totals only add up with it.
     expect(bf16Bytes(m.llm) / expected.llm).toBeCloseTo(1, 2);
     expect(bf16Bytes(m.siglip) / expected.siglip).toBeCloseTo(1, 2);
-    expect(bf16Bytes(m.internvideo2) / expected.internvideo2).toBeCloseTo(1, 1);
+    expect(bf16Bytes(m.internvideo2) / expected.internvideo2).toBeCloseTo(1, 2);
     if (expected.connector !== undefined) expect(bf16Bytes(m.connector) / expected.connector).toBeCloseTo(1, 2);
   });
 });

@@ -68,9 +68,9 @@ export interface VideoEncodeInput {
   sampling: SamplingSettings;
 }
 
-export async function planVideo(videoPath: string, modelDir: string, signal?: AbortSignal): Promise<VideoEncodeInput> {
+export async function planVideo(videoPath: string, modelDir: string, signal?: AbortSignal, samplingSettings?: SamplingSettings): Promise<VideoEncodeInput> {
   const probe = await probeVideo(videoPath, signal === undefined ? {} : { signal });
-  const sampling = await loadSamplingSettings(modelDir);
+  const sampling = samplingSettings ?? (await loadSamplingSettings(modelDir));
   return { probe, sampling, plan: planApolloClips({ frameCount: probe.frameCount, fps: probe.fps }, sampling) };
 }
 
@@ -98,6 +98,8 @@ export interface EncodeVideoOptions {
   onChunk?: (chunk: EncodedChunk) => void | Promise<void>;
   /** Reuse an open runner (sessions) instead of opening one. */
   runner?: VisionRunner;
+  /** The sampling to plan with (the user's clip sampling ratio); default: the checkpoint's config. */
+  sampling?: SamplingSettings;
 }
 
 /** Encodes every tower clip of the plan; returns the (clips, latents, hidden) embeddings and the runner (released if opened here; its run counts stay readable). */
@@ -136,11 +138,11 @@ export interface VideoEmbeddingsResult {
  * were encoded before (no tower or connector run), else encoded and stored.
  */
 export async function videoClipEmbeddings(videoPath: string, model: VisionModel, cache: ClipEmbeddingCache, options: EncodeVideoOptions): Promise<VideoEmbeddingsResult> {
-  const sampling = await loadSamplingSettings(model.dir);
+  const sampling = options.sampling ?? (await loadSamplingSettings(model.dir));
   const key = clipCacheKey({ videoFingerprint: await fingerprintVideo(videoPath), modelId: model.modelId, sampling, precision: options.dtype });
   const found = await cache.lookup(key);
   if ('hit' in found) return { entry: found.hit, fromCache: true, key };
-  const input = await planVideo(videoPath, model.dir, options.signal);
+  const input = await planVideo(videoPath, model.dir, options.signal, sampling);
   const { runner, ...entry } = await encodeVideo(model, input, options);
   await cache.put(key, entry);
   return { entry, fromCache: false, key, runner };

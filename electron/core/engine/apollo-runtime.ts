@@ -1,0 +1,200 @@
+// One loaded Apollo model inside the engine process: the prepared LLM decoder (with its KV cache),
+// the tokenizer and generation config, the vision towers and the clip-embedding cache. It answers
+// a question about a video the way the reference does (plan → clip embeddings → prompt → splice →
+// prefill → sampled decode) and keeps the KV cache of the conversation, so a follow-up prefills
+// only its own tokens.
+import { join } from 'node:path';
+import type { ProgressEvent } from '../../shared/progress.js';
+import { generateAnswer, type GeneratedAnswer } from '../chat/answer-generation.js';
+import { planConversationTurn, type ChatTurn } from '../chat/conversation-plan.js';
+import { loadGenerationConfigFile, resolveGenerationSettings, type GenerationConfigFile, type GenerationOverrides } from '../chat/generation-config.js';
+import { assembleInputsEmbeds, planSplice } from '../chat/splice-plan.js';
+import { loadChatTokenizer, type ChatTokenizer } from '../chat/tokenizer.js';
+import { defaultThreadCount, selectDevice, type DeviceChoice, type DeviceName } from '../llm/execution-device.js';
+import { Qwen2DecoderSession } from '../llm/qwen2-decoder-session.js';
+import type { FloatDType } from '../onnx/float-encoding.js';
+import { resolvePreparedModel } from '../prepare/prepare-model.js';
+import type { Precision } from '../prepare/prepare-manifest.js';
+import { planApolloClips, type ClipPlan } from '../video/apollo-clip-plan.js';
+import { probeVideo } from '../video/probe-video.js';
+import { loadSamplingSettings, type SamplingSettings } from '../video/sampling-settings.js';
+import { buildVideoText } from '../video/video-text.js';
+import { ClipEmbeddingCache } from '../vision/clip-embedding-cache.js';
+import { defaultClipCacheDir, loadVisionModel, videoClipEmbeddings, type VisionModel } from '../vision/video-clip-embeddings.js';
+
+export interface RuntimeKey {
+  modelDir: string;
+  precision: Precision;
+  device: DeviceName | 'auto';
+}
+
+export interface AskRequest {
+  videoPath: string;
+  videoKey: string;
+  history: ChatTurn[];
+  question: string;
+  clipSamplingRatio?: number;
+  generation: GenerationOverrides;
+}
+
+export interface AskTimings {
+  encodeMs: number;
+  ttftMs: number;
+  prefillTokens: number;
+  decodeTokens: number;
+  decodeTokensPerSecond: number;
+}
+
+export interface AskResult {
+  answer: string;
+  tokenIds: number[];
+  stopReason: GeneratedAnswer['stopReason'];
+  droppedTurns: number;
+  device: DeviceName;
+  deviceReason: string;
+  precision: Precision;
+  plan: { clips: number; effectiveRatio: number };
+  embeddingsFromCache: boolean;
+  timings: AskTimings;
+}
+
+export type RuntimeEvent = { type: 'progress'; progress: ProgressEvent } | { type: 'delta'; delta: string };
+
+/** Prefill chunk: bounds the attention score buffer (heads × chunk × total positions). */
+const PREFILL_CHUNK = 512;
+
+interface VideoState {
+  plan: ClipPlan;
+  sampling: SamplingSettings;
+  videoText: string;
+}
+
+export class ApolloRuntime {
+  /** The token ids whose keys/values the decoder's cache holds, and for which video. */
+  private cached: { videoKey: string; ids: number[] } | undefined;
+  private readonly videos = new Map<string, VideoState>();
+
+  private constructor(
+    readonly key: RuntimeKey,
+    readonly deviceChoice: DeviceChoice,
+    private readonly decoder: Qwen2DecoderSession,
+    private readonly tokenizer: ChatTokenizer,
+    private readonly generationFile: GenerationConfigFile,
+    private readonly vision: VisionModel,
+    private readonly clipCache: ClipEmbeddingCache,
+  ) {}
+
+  static async load(key: RuntimeKey, options: { signal?: AbortSignal; onProgress?: (e: ProgressEvent) => void } = {}): Promise<ApolloRuntime> {
+    const deviceChoice = await selectDevice(key.device);
+    const prepared = await resolvePreparedModel(key.modelDir, { precision: key.precision, ...(options.signal ? { signal: options.signal } : {}), ...(options.onProgress ? { onProgress: options.onProgress } : {}) });
+    const decoder = await Qwen2DecoderSession.open(prepared.preparedDir, { device: deviceChoice, threads: defaultThreadCount() });
+    const llmDir = join(key.modelDir, 'llm');
+    const [tokenizer, generationFile, vision] = await Promise.all([loadChatTokenizer(llmDir), loadGenerationConfigFile(llmDir), loadVisionModel(key.modelDir)]);
+    return new ApolloRuntime(key, deviceChoice, decoder, tokenizer, generationFile, vision, new ClipEmbeddingCache(defaultClipCacheDir()));
+  }
+
+  private get visionDtype(): FloatDType {
+    // fp16 towers only where a GPU runs them; the CPU provider computes fp16 slowly or not at all.
+    return this.key.precision !== 'fp32' && this.deviceChoice.device !== 'cpu' ? 'float16' : 'float32';
+  }
+
+  private async videoState(request: AskRequest, signal: AbortSignal | undefined): Promise<VideoState> {
+    const id = `${request.videoKey}:${request.clipSamplingRatio ?? 'default'}`;
+    const known = this.videos.get(id);
+    if (known !== undefined) return known;
+    const sampling = await loadSamplingSettings(this.key.modelDir, request.clipSamplingRatio === undefined ? {} : { clipSamplingRatio: request.clipSamplingRatio });
+    const probe = await probeVideo(request.videoPath, signal === undefined ? {} : { signal });
+    const plan = planApolloClips(probe, sampling);
+    const state = { plan, sampling, videoText: buildVideoText(plan, sampling) };
+    this.videos.set(id, state);
+    return state;
+  }
+
+  async ask(request: AskRequest, emit: (event: RuntimeEvent) => void, signal?: AbortSignal): Promise<AskResult> {
+    const progress = (p: ProgressEvent) => emit({ type: 'progress', progress: p });
+    const video = await this.videoState(request, signal);
+    const encodeStart = performance.now();
+    const embeddings = await videoClipEmbeddings(request.videoPath, this.vision, this.clipCache, {
+      dtype: this.visionDtype,
+      sampling: video.sampling,
+      session: { executionProviders: this.deviceChoice.executionProviders, intraOpNumThreads: defaultThreadCount() },
+      onProgress: progress,
+      ...(signal === undefined ? {} : { signal }),
+    });
+    const encodeMs = performance.now() - encodeStart;
+    const settings = resolveGenerationSettings(this.generationFile, request.generation);
+    const askStart = performance.now();
+    const plan = planConversationTurn(this.tokenizer, {
+      videoText: video.videoText,
+      history: request.history,
+      question: request.question,
+      cachedIds: this.cached?.videoKey === request.videoKey ? this.cached.ids : [],
+      modelMaxLength: video.sampling.modelMaxLength,
+      reserveTokens: settings.maxNewTokens,
+      clipCount: embeddings.entry.clips,
+      tokensPerClip: embeddings.entry.numLatents,
+    });
+
+    // Keep the reusable prefix of the cache; prefill the rest in chunks.
+    this.decoder.truncate(plan.reuseLength);
+    this.cached = { videoKey: request.videoKey, ids: plan.ids.slice(0, plan.reuseLength) };
+    const segments = planSplice(plan.ids, plan.reuseLength);
+    const hidden = this.decoder.config.hiddenSize;
+    const embeds = assembleInputsEmbeds(segments, { hiddenSize: hidden, embedTokens: (ids) => this.decoder.embed(ids), clipRows: embeddings.entry.embeddings });
+    const total = plan.prefillIds.length;
+    let logits: Float32Array | undefined;
+    for (let done = 0; done < total; ) {
+      if (signal?.aborted) throw signal.reason ?? new Error('cancelled');
+      const n = Math.min(PREFILL_CHUNK, total - done);
+      logits = await this.decoder.forward(embeds.subarray(done * hidden, (done + n) * hidden), n);
+      this.cached.ids.push(...plan.prefillIds.slice(done, done + n));
+      done += n;
+      progress({ stage: 'prefill', done, total, unit: 'tokens' });
+    }
+    const firstLogits = Float32Array.from(logits!);
+    let ttftMs = 0;
+    let firstTokenAt = 0;
+    const answer = await generateAnswer({
+      tokenizer: this.tokenizer,
+      settings,
+      firstLogits,
+      feed: async (id) => {
+        const next = await this.decoder.forward(this.decoder.embed([id]), 1);
+        this.cached!.ids.push(id);
+        return next;
+      },
+      onToken: (_id, index) => {
+        if (index === 0) {
+          firstTokenAt = performance.now();
+          ttftMs = firstTokenAt - askStart;
+        }
+      },
+      onDelta: (delta) => emit({ type: 'delta', delta }),
+      ...(signal === undefined ? {} : { signal }),
+    });
+    const decodeSeconds = (performance.now() - firstTokenAt) / 1000;
+    const decodeTokens = answer.ids.length;
+    return {
+      answer: answer.text,
+      tokenIds: answer.ids,
+      stopReason: answer.stopReason,
+      droppedTurns: plan.droppedTurns,
+      device: this.deviceChoice.device,
+      deviceReason: this.deviceChoice.reason,
+      precision: this.key.precision,
+      plan: { clips: embeddings.entry.clips, effectiveRatio: video.plan.effectiveRatio },
+      embeddingsFromCache: embeddings.fromCache,
+      timings: {
+        encodeMs,
+        ttftMs,
+        prefillTokens: total,
+        decodeTokens,
+        decodeTokensPerSecond: decodeTokens > 1 && decodeSeconds > 0 ? (decodeTokens - 1) / decodeSeconds : 0,
+      },
+    };
+  }
+
+  async release(): Promise<void> {
+    await this.decoder.release();
+  }
+}

@@ -1,0 +1,84 @@
+// Engine method `ask`: one question about a video with the conversation so far; streams text
+// deltas and progress, returns the answer with its token ids and timings. The loaded model
+// (runtime) stays in the engine between requests, so follow-ups reuse its KV cache.
+import { z } from 'zod';
+import { ApolloError } from '../../../shared/errors.js';
+import { ApolloRuntime, type RuntimeKey } from '../apollo-runtime.js';
+import { defineMethod } from '../engine-rpc.js';
+
+export const askParams = z.object({
+  videoPath: z.string().min(1).max(4096),
+  videoKey: z.string().regex(/^[0-9a-f]{16,128}$/),
+  modelDir: z.string().min(1).max(4096),
+  settings: z
+    .object({
+      device: z.enum(['auto', 'cuda', 'webgpu', 'dml', 'cpu']).default('auto'),
+      precision: z.enum(['fp32', 'fp16', 'int4']).default('int4'),
+      temperature: z.number().min(0).max(2).optional(),
+      topP: z.number().gt(0).max(1).optional(),
+      topK: z.number().int().min(0).max(1_000_000).optional(),
+      maxNewTokens: z.number().int().min(1).max(16384).optional(),
+      clipSamplingRatio: z.number().gt(0).max(1).optional(),
+      greedy: z.boolean().optional(),
+      seed: z.number().int().min(0).max(2 ** 32 - 1).optional(),
+    })
+    .strict(),
+  history: z.array(z.object({ question: z.string().max(8000), answer: z.string().max(200_000) })).max(1000),
+  question: z.string().min(1).max(8000),
+});
+
+/** The runtimes this engine process holds: one model at a time (a different key releases the old). */
+class RuntimeHolder {
+  private current: { key: string; runtime: Promise<ApolloRuntime> } | undefined;
+
+  async get(key: RuntimeKey, options: Parameters<typeof ApolloRuntime.load>[1]): Promise<ApolloRuntime> {
+    const id = JSON.stringify(key);
+    if (this.current?.key !== id) {
+      const previous = this.current?.runtime;
+      const loading = (async () => {
+        await previous?.then((r) => r.release()).catch(() => {});
+        return ApolloRuntime.load(key, options);
+      })();
+      this.current = { key: id, runtime: loading };
+      // A failed load is not kept: the next request tries again.
+      loading.catch(() => {
+        if (this.current?.runtime === loading) this.current = undefined;
+      });
+    }
+    return this.current.runtime;
+  }
+}
+
+export function createAskMethod() {
+  const runtimes = new RuntimeHolder();
+  // Requests run one at a time per model: the KV cache is one conversation's.
+  let queue: Promise<unknown> = Promise.resolve();
+  return defineMethod(askParams, (params, ctx) => {
+    const run = queue.then(async () => {
+      if (ctx.signal.aborted) throw new ApolloError('CANCELLED');
+      const s = params.settings;
+      const runtime = await runtimes.get({ modelDir: params.modelDir, precision: s.precision, device: s.device }, { signal: ctx.signal, onProgress: (p) => ctx.emit({ type: 'progress', progress: p }) });
+      return runtime.ask(
+        {
+          videoPath: params.videoPath,
+          videoKey: params.videoKey,
+          history: params.history,
+          question: params.question,
+          ...(s.clipSamplingRatio === undefined ? {} : { clipSamplingRatio: s.clipSamplingRatio }),
+          generation: {
+            ...(s.greedy === undefined ? {} : { greedy: s.greedy }),
+            ...(s.temperature === undefined ? {} : { temperature: s.temperature }),
+            ...(s.topP === undefined ? {} : { topP: s.topP }),
+            ...(s.topK === undefined ? {} : { topK: s.topK }),
+            ...(s.maxNewTokens === undefined ? {} : { maxNewTokens: s.maxNewTokens }),
+            ...(s.seed === undefined ? {} : { seed: s.seed }),
+          },
+        },
+        (event) => ctx.emit(event),
+        ctx.signal,
+      );
+    });
+    queue = run.catch(() => {});
+    return run;
+  });
+}

@@ -96,6 +96,12 @@ export class Qwen2DecoderSession {
     this.length_ = 0;
   }
 
+  /** Keeps only the first `length` cached positions (a follow-up reuses the conversation's prefix). */
+  truncate(length: number): void {
+    if (!Number.isInteger(length) || length < 0 || length > this.length_) throw new RangeError(`cannot truncate a cache of ${this.length_} positions to ${length}`);
+    this.length_ = length;
+  }
+
   private allocate(capacity: number): void {
     const { numLayers, numKvHeads, headDim } = this.artifacts.config;
     const kvDtype = this.artifacts.graph.kvDtype;

@@ -48,6 +48,7 @@ describe.each(sizes)('$name config fixtures', (size) => {
       maxPositions: 32768,
     });
     expect(shapes.eosTokenIds).toEqual([151645, 151643]);
+    expect([shapes.modelMaxLength, shapes.tokenizerModelMaxLength]).toEqual([16384, 16384]);
     expect(shapes.bosTokenId).toBe(151643);
   });
 
@@ -168,6 +169,18 @@ describe('config validation', () => {
     expect(config.internvideo2.mlp_ratio).toBe(48 / 11);
     expect(config.generation).toMatchObject({ temperature: 0.7, top_p: 0.8, top_k: 20, repetition_penalty: 1.05, do_sample: true });
     expect(config.root.encode_batch_size).toBe(25);
+  });
+
+  it('falls back to llm_cfg for a missing top-level model_max_length, and refuses when both are missing', async () => {
+    const dir = copyFixture();
+    edit(dir, 'config.json', (j) => {
+      delete j.model_max_length;
+      (j.llm_cfg as Record<string, unknown>).model_max_length = 8192;
+    });
+    expect((await loadApolloCheckpointConfig(dir)).shapes.modelMaxLength).toBe(8192);
+    edit(dir, 'config.json', (j) => delete (j.llm_cfg as Record<string, unknown>).model_max_length);
+    edit(dir, 'llm/config.json', (j) => delete j.model_max_length);
+    await expect(loadApolloCheckpointConfig(dir)).rejects.toMatchObject({ code: 'CHECKPOINT_CONFIG_INVALID', message: expect.stringMatching(/no model_max_length/) });
   });
 
   it.each([

@@ -30,7 +30,8 @@ export const apolloRootConfigSchema = z.looseObject({
   // Spec 11.2: must be "patch" for the InternVideo2 reshape (SigLIP forces cls_patch anyway).
   mm_vision_select_feature: z.enum(['patch', 'cls_patch']).default('patch'),
   clip_duration: z.number().positive(),
-  model_max_length: positiveInt,
+  // Spec 11.3: present (16384) in the real files; llm_cfg's copy is the fallback.
+  model_max_length: positiveInt.optional(),
   tokenizer_model_max_length: positiveInt.optional(),
   // Only bounds memory while encoding (spec 2); absent in some sizes.
   encode_batch_size: positiveInt.optional(),
@@ -337,6 +338,10 @@ export interface ModelShapes {
   fusedGrid: [number, number, number];
   eosTokenIds: number[];
   bosTokenId: number | undefined;
+  /** Top-level model_max_length (the clip budget of spec 3), else llm_cfg's. */
+  modelMaxLength: number;
+  /** The sequence length the reference truncates to (spec 8): tokenizer_model_max_length. */
+  tokenizerModelMaxLength: number;
 }
 
 function configError(file: string, why: string): ApolloError {
@@ -450,6 +455,10 @@ export function deriveModelShapes(parts: ApolloConfigParts, options: { selectLay
     throw configError('config.json', `has mm_connector_cfg.num_output_tokens ${root.mm_connector_cfg.num_output_tokens} but mm_connector/config.json says ${connector.num_output_tokens}`);
   }
 
+  const modelMaxLength = root.model_max_length ?? root.llm_cfg.model_max_length ?? llm.model_max_length;
+  if (modelMaxLength === undefined) throw configError('config.json', 'has no model_max_length (neither at the top level nor in llm_cfg)');
+  const tokenizerModelMaxLength = root.tokenizer_model_max_length ?? root.llm_cfg.tokenizer_model_max_length ?? llm.tokenizer_model_max_length ?? modelMaxLength;
+
   const eos = generation.eos_token_id ?? llm.eos_token_id ?? [];
   return {
     llm: llmShapes,
@@ -465,6 +474,8 @@ export function deriveModelShapes(parts: ApolloConfigParts, options: { selectLay
     fusedGrid: fused,
     eosTokenIds: Array.isArray(eos) ? [...eos] : [eos],
     bosTokenId: generation.bos_token_id ?? llm.bos_token_id ?? undefined,
+    modelMaxLength,
+    tokenizerModelMaxLength,
   };
 }
 

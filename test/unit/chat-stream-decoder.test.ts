@@ -73,3 +73,13 @@ describe('AnswerStreamDecoder', () => {
     expect(ours).toEqual(python);
   });
 });
+
+describe('ids past the tokenizer', () => {
+  it('decode to nothing (embedding rows beyond the vocabulary)', () => {
+    const tok = qwen25Tokenizer();
+    const d = new AnswerStreamDecoder(tok);
+    expect(d.push(tok.idCount + 10)).toBe('');
+    expect(d.push(tok.encode('ok')[0] as number)).toBe('ok');
+    expect(tok.decode([tok.idCount + 3, 151645], { skipSpecialTokens: true })).toBe('');
+  });
+});

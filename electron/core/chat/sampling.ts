@@ -55,44 +55,51 @@ function argmax(scores: Float32Array): number {
   return best;
 }
 
-/** The k-th largest value (k ≥ 1) with a bounded min-heap: one pass, no full sort. */
-function kthLargest(scores: Float32Array, k: number): number {
+/**
+ * The k-th largest value (k ≥ 1) with a bounded min-heap, in one pass with no sort; also returns
+ * every index that was at least the heap's minimum when seen, a superset of the top k (in id order).
+ */
+function topKScan(scores: Float32Array, k: number, band: (kth: number) => number): { kth: number; candidates: number[] } {
   const heap = new Float64Array(k);
   let size = 0;
-  const siftDown = (): void => {
-    let i = 0;
-    for (;;) {
-      const l = 2 * i + 1;
-      const r = l + 1;
-      let m = i;
-      if (l < size && (heap[l] as number) < (heap[m] as number)) m = l;
-      if (r < size && (heap[r] as number) < (heap[m] as number)) m = r;
-      if (m === i) return;
-      const t = heap[i] as number;
-      heap[i] = heap[m] as number;
-      heap[m] = t;
-      i = m;
-    }
-  };
+  const seen: number[] = [];
+  // band(heap minimum), refreshed whenever the minimum changes once the heap is full.
+  let gate = -Infinity;
   for (let i = 0; i < scores.length; i++) {
     const v = scores[i] as number;
     if (size < k) {
+      seen.push(i);
       let j = size++;
       heap[j] = v;
       while (j > 0) {
         const parent = (j - 1) >> 1;
         if ((heap[parent] as number) <= (heap[j] as number)) break;
-        const t = heap[parent] as number;
-        heap[parent] = heap[j] as number;
-        heap[j] = t;
+        heap[j] = heap[parent] as number;
+        heap[parent] = v;
         j = parent;
       }
-    } else if (v > (heap[0] as number)) {
+      if (size === k) gate = band(heap[0] as number);
+    } else if (v >= gate) {
+      seen.push(i);
+      if (v <= (heap[0] as number)) continue;
       heap[0] = v;
-      siftDown();
+      let j = 0;
+      for (;;) {
+        const l = 2 * j + 1;
+        const r = l + 1;
+        let m = j;
+        if (l < size && (heap[l] as number) < (heap[m] as number)) m = l;
+        if (r < size && (heap[r] as number) < (heap[m] as number)) m = r;
+        if (m === j) break;
+        const t = heap[j] as number;
+        heap[j] = heap[m] as number;
+        heap[m] = t;
+        j = m;
+      }
+      gate = band(heap[0] as number);
     }
   }
-  return heap[0] as number;
+  return { kth: heap[0] as number, candidates: seen };
 }
 
 /** The warped distribution for one step; `logits` is left unchanged. */
@@ -117,18 +124,19 @@ export function warpLogitsInPlace(scores: Float32Array, generated: readonly numb
     // The k-th largest scaled score is the scaled k-th largest score (division by t > 0 is
     // monotonic); only scores within rounding of it can tie with it after scaling.
     const k = Math.min(Math.max(params.topK, minKeep), scores.length);
-    const kth = kthLargest(scores, k);
+    // Scores within rounding of the k-th can tie with it once divided by the temperature.
+    const band = (x: number): number => x - Math.abs(x) * 1e-5 - 1e-30;
+    const { kth, candidates } = topKScan(scores, k, band);
     const threshold = t === 1 ? kth : f32(kth / t);
-    const band = kth - Math.abs(kth) * 1e-5 - 1e-30;
+    const lowest = band(kth);
     kept = [];
-    for (let i = 0; i < scores.length; i++) {
+    for (const i of candidates) {
       const v = scores[i] as number;
-      if (v >= band) {
-        const scaled = t === 1 ? v : f32(v / t);
-        if (scaled >= threshold && scaled !== -Infinity) {
-          scores[i] = scaled;
-          kept.push(i);
-        }
+      if (v < lowest) continue;
+      const scaled = t === 1 ? v : f32(v / t);
+      if (scaled >= threshold && scaled !== -Infinity) {
+        scores[i] = scaled;
+        kept.push(i);
       }
     }
   } else {

@@ -19,7 +19,7 @@ export interface ChatTokenizer {
   encode(text: string): number[];
   /** Text of `ids` as the slow Qwen2Tokenizer decodes it (invalid UTF-8 becomes U+FFFD). */
   decode(ids: readonly number[], options?: DecodeOptions): string;
-  /** The raw bytes a token stands for (byte-level BPE tokens can hold part of a UTF-8 character). */
+  /** The raw bytes a token stands for (byte-level BPE tokens can hold part of a UTF-8 character); none for ids past the vocabulary. */
   tokenBytes(id: number): Uint8Array;
   /** True for the ids `skip_special_tokens` drops. */
   isSpecial(id: number): boolean;
@@ -142,10 +142,9 @@ export function createChatTokenizer(tokenizerJson: unknown, tokenizerConfig: unk
     if (added !== undefined) {
       bytes = utf8.encode(added);
     } else {
-      const token = idToToken[id];
-      if (token === undefined) {
-        throw new ApolloError('INTERNAL', `Token id ${id} is outside the tokenizer's vocabulary.`, { details: { id } });
-      }
+      // Embedding rows past the tokenizer (Qwen pads 151665 ids to 151936) have no text; the
+      // reference would crash on them, an answer here just shows nothing for them.
+      const token = idToToken[id] ?? '';
       const out: number[] = [];
       for (const ch of token) {
         const b = byteTable.get(ch.codePointAt(0) ?? -1);

@@ -10,6 +10,7 @@ import { qwen2Names, type Qwen2Config } from '../../electron/core/llm/qwen2-conf
 import type { DecoderPrecision, Int4Settings } from '../../electron/core/llm/qwen2-decoder-graph.js';
 import { Qwen2DecoderSession } from '../../electron/core/llm/qwen2-decoder-session.js';
 import { loadQwen2ReferenceWeights, Qwen2Reference } from '../../electron/core/llm/qwen2-reference.js';
+import { dequantizeInt4 } from '../../electron/core/quant/int4-dequantize.js';
 import { int4Quantizer } from '../../electron/core/quant/int4-quantize.js';
 import { makeTempDir } from '../helpers/paths.js';
 
@@ -80,7 +81,7 @@ function argmax(a: Float32Array): number {
 
 const root = makeTempDir('qwen2-decoder');
 async function prepared(precision: DecoderPrecision, int4?: Int4Settings): Promise<string> {
-  const dir = join(root, `${precision}-${int4?.blockSize ?? 0}-${int4?.accuracyLevel ?? 0}`);
+  const dir = join(root, `${precision}-${int4 ? `${int4.blockSize}-${int4.accuracyLevel}-${int4.symmetric}-${int4.lmHead}` : ''}`);
   mkdirSync(dir, { recursive: true });
   await buildQwen2Artifacts(dir, config, source, { precision, ...(int4 ? { int4 } : {}), quantize: int4Quantizer().quantize });
   return dir;
@@ -190,14 +191,41 @@ describe('Qwen2 decoder graph (fp32) vs the naive reference', () => {
   });
 });
 
+describe('int4 wiring', () => {
+  it('the int4 graph (accuracy 0) equals the reference run on the dequantized weights', async () => {
+    const settings: Int4Settings = { blockSize: 32, accuracyLevel: 0, symmetric: true, lmHead: 'int4' };
+    const quantizer = int4Quantizer();
+    // Quantization is per row along K, so quantizing q, k and v apart gives the packed qkv's rows.
+    const roundTrip = new Map(weights);
+    for (const [name, w] of weights) {
+      if (!name.endsWith('proj.weight') && name !== qwen2Names.embedTokens) continue;
+      const cols = name.endsWith('down_proj.weight') ? config.intermediateSize : name.endsWith('o_proj.weight') ? config.numHeads * config.headDim : config.hiddenSize;
+      roundTrip.set(name, dequantizeInt4(quantizer.quantize(w, w.length / cols, cols, { blockSize: settings.blockSize, symmetric: true, scaleDtype: 'float32' })));
+    }
+    const refSource = { readFloat32: (name: string) => Promise.resolve(roundTrip.get(name)!) };
+    const ref = new Qwen2Reference(config, await loadQwen2ReferenceWeights(config, refSource));
+    const session = await open(await prepared('int4', settings));
+    for (const prompt of prompts) {
+      session.reset();
+      // Both get the same input rows (the prepared table is float16): only the head is quantized.
+      const embeds = session.embed(prompt);
+      const got = await session.forward(embeds, prompt.length);
+      const want = ref.forward(embeds, prompt.map((_, i) => i), ref.newCache()).slice(-config.vocabSize);
+      expect(maxAbsDiff(got, want) / maxAbs(want)).toBeLessThan(1e-4);
+    }
+  });
+});
+
 describe('reduced precisions: error figures against the fp32 reference (64 greedy tokens)', () => {
   const cases: Array<[string, DecoderPrecision, Int4Settings | undefined, number, number]> = [
     // [label, precision, int4, max relative logit error bound, min greedy agreement]: loose sanity
     // bounds (uniform random weights are a worst case for 4 bits); a wiring bug gives errors ~1.
     ['fp16', 'fp16', undefined, 0.02, 0.9],
-    ['int4 block 32, accuracy 4', 'int4', { blockSize: 32, accuracyLevel: 4, symmetric: false, lmHead: 'int4' }, 0.5, 0.5],
-    ['int4 block 128, accuracy 4', 'int4', { blockSize: 128, accuracyLevel: 4, symmetric: false, lmHead: 'int4' }, 0.5, 0.5],
-    ['int4 block 32, accuracy 0, symmetric, float head', 'int4', { blockSize: 32, accuracyLevel: 0, symmetric: true, lmHead: 'float' }, 0.5, 0.5],
+    ['int4 block 32, accuracy 4, symmetric, 4-bit head (default)', 'int4', { blockSize: 32, accuracyLevel: 4, symmetric: true, lmHead: 'int4' }, 0.5, 0.5],
+    ['int4 block 32, accuracy 4, symmetric, float32 head', 'int4', { blockSize: 32, accuracyLevel: 4, symmetric: true, lmHead: 'float' }, 0.5, 0.5],
+    ['int4 block 32, accuracy 0, symmetric, 4-bit head', 'int4', { blockSize: 32, accuracyLevel: 0, symmetric: true, lmHead: 'int4' }, 0.5, 0.5],
+    ['int4 block 32, accuracy 4, zero points, 4-bit head', 'int4', { blockSize: 32, accuracyLevel: 4, symmetric: false, lmHead: 'int4' }, 0.5, 0.5],
+    ['int4 block 128, accuracy 4, symmetric, 4-bit head', 'int4', { blockSize: 128, accuracyLevel: 4, symmetric: true, lmHead: 'int4' }, 0.5, 0.5],
   ];
   it.each(cases)('%s', async (label, precision, int4, maxRel, minAgreement) => {
     const session = await open(await prepared(precision, int4));

@@ -55,6 +55,7 @@ describe('safetensors round trip (writer -> reader)', () => {
     return { name: `t.${dtype.toLowerCase()}.weight`, dtype, shape, data: randomBytes(n, 100 + i) };
   });
   tensors.push({ name: 'empty', dtype: 'F32', shape: [0, 5], data: new Uint8Array(0) });
+  tensors.push({ name: '__proto__', dtype: 'U8', shape: [2], data: new Uint8Array([9, 8]) });
   tensors.push({ name: 'scalar', dtype: 'F32', shape: [], data: new Uint8Array(new Float32Array([3.5]).buffer) });
   const path = join(dir, 'all-dtypes.safetensors');
 

@@ -19,7 +19,8 @@ function asBytes(data: ArrayBufferView): Uint8Array {
 
 /** The header bytes (length prefix included) for these tensors; checks sizes and names. */
 export function encodeSafetensorsHeader(tensors: ReadonlyArray<Omit<TensorToWrite, 'data'> & { byteLength: number }>, metadata?: Record<string, string>): Uint8Array {
-  const header: Record<string, unknown> = {};
+  // Null prototype: a tensor named "__proto__" stays an ordinary key.
+  const header = Object.create(null) as Record<string, unknown>;
   if (metadata !== undefined && Object.keys(metadata).length > 0) header.__metadata__ = { ...metadata };
   const seen = new Set<string>();
   let offset = 0;

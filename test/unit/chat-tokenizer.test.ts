@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createSeededRandom } from '../../electron/core/chat/seeded-random.js';
 import { loadChatTokenizer } from '../../electron/core/chat/tokenizer.js';
+import { buildQwen25TokenizerFiles } from '../../electron/core/model/qwen25-tokenizer-files.js';
 import { makeTempDir, repoRoot } from '../helpers/paths.js';
 import { slowDecodeOracle, stressIdSequences } from './chat-slow-decode-oracle.js';
 import { QWEN25_LAST_ADDED_ID, qwen25Tokenizer, qwen25TokenizerFiles, qwen25TokenizerPath } from './chat-tokenizer-fixture.js';
@@ -114,5 +115,21 @@ describe('loadChatTokenizer', () => {
     writeFileSync(join(llm, 'tokenizer.json'), JSON.stringify({ ...tokenizerJson, model: { type: 'WordPiece', vocab: {} } }));
     await expect(loadChatTokenizer(llm)).rejects.toMatchObject({ code: 'CHECKPOINT_CONFIG_INVALID' });
     await expect(loadChatTokenizer(join(dir, 'missing'))).rejects.toMatchObject({ code: 'CHECKPOINT_CONFIG_INVALID' });
+  });
+});
+
+describe("the tiny checkpoint's tokenizer files (make-tiny-model)", () => {
+  it('load through loadChatTokenizer and tokenise and decode like the stock Qwen2.5 tokenizer', async () => {
+    const llm = join(makeTempDir('chat-tiny-tokenizer'), 'llm');
+    mkdirSync(llm);
+    for (const [name, content] of Object.entries(await buildQwen25TokenizerFiles({ modelMaxLength: 16384 }))) {
+      writeFileSync(join(llm, name), content);
+    }
+    const tok = await loadChatTokenizer(llm);
+    for (const c of known) expect(tok.encode(c.text)).toEqual(c.ids);
+    const reference = qwen25Tokenizer();
+    expect(tok.idCount).toBe(reference.idCount);
+    for (let id = 151640; id < tok.idCount; id++) expect(tok.isSpecial(id)).toBe(reference.isSpecial(id));
+    expect(tok.decode([151644, 9707, 151645, 151657], { skipSpecialTokens: true })).toBe('Hello<tool_call>');
   });
 });

@@ -1,0 +1,186 @@
+// What is on disk: installed models (listed with @huggingface/hub's cache scanner), resolving one
+// for use without any network access, and removing a snapshot with the blobs nothing else uses.
+import { readdir, readlink, rm, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { scanCacheDir, type CachedRepoInfo } from '@huggingface/hub';
+import { ApolloError } from '../../shared/errors.js';
+import { hubCacheDir, isCommitHash, readRef, repoCachePaths, type RepoCachePaths } from './hf-cache-layout.js';
+import { catalogModelForRepo, resolveModelSource, type ModelCatalog } from './model-catalog.js';
+import { completeSnapshot } from './model-pull.js';
+
+export interface InstalledModel {
+  /** The catalog name when the repository is one of its mirrors. */
+  name: string | undefined;
+  repoId: string;
+  commit: string;
+  /** Branches or tags (refs/) that point at this commit. */
+  refs: string[];
+  sizeBytes: number;
+  fileCount: number;
+  /** Apollo downloaded and checked every file of this snapshot (SHA-256 for LFS, git sha1 otherwise). */
+  verified: boolean;
+  /** Converted for onnxruntime by the prepare step. */
+  prepared: boolean;
+  snapshotDir: string;
+}
+
+export interface InstalledListing {
+  cacheDir: string;
+  models: InstalledModel[];
+  /** Cache folders that could not be read (damaged or unrelated entries). */
+  warnings: string[];
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Lists the snapshots of catalog mirrors and of any repository Apollo pulled (it has a manifest);
+ * other models in a shared cache are left out.
+ */
+export async function listInstalledModels(catalog: ModelCatalog, env: NodeJS.ProcessEnv = process.env): Promise<InstalledListing> {
+  const cacheDir = hubCacheDir(env);
+  if (!(await exists(cacheDir))) return { cacheDir, models: [], warnings: [] };
+  const scan = await scanCacheDir(cacheDir);
+  const models: InstalledModel[] = [];
+  for (const repo of scan.repos as CachedRepoInfo[]) {
+    if (repo.id.type !== 'model') continue;
+    const repoId = repo.id.name;
+    let paths: RepoCachePaths;
+    try {
+      paths = repoCachePaths(cacheDir, repoId);
+    } catch {
+      continue;
+    }
+    const catalogModel = catalogModelForRepo(catalog, repoId);
+    for (const rev of repo.revisions) {
+      if (!isCommitHash(rev.commitOid)) continue;
+      const manifest = await completeSnapshot(paths, rev.commitOid);
+      if (catalogModel === undefined && manifest === undefined) continue;
+      models.push({
+        name: catalogModel?.name,
+        repoId,
+        commit: rev.commitOid,
+        refs: rev.refs,
+        sizeBytes: rev.size,
+        fileCount: rev.files.length,
+        verified: manifest !== undefined,
+        // The prepare step (electron/core/prepare) is not in the tree yet: nothing is prepared.
+        prepared: false,
+        snapshotDir: rev.path,
+      });
+    }
+  }
+  models.sort((a, b) => a.repoId.localeCompare(b.repoId) || a.commit.localeCompare(b.commit));
+  return { cacheDir, models, warnings: scan.warnings.map((w) => w.message) };
+}
+
+export interface ResolvedModel {
+  repoId: string | undefined;
+  commit: string | undefined;
+  /** The folder holding config.json and the subfolders (a snapshot or the user's own folder). */
+  dir: string;
+  source: 'cache' | 'local-folder';
+}
+
+/**
+ * Finds an installed model for use, reading only the disk (never the network): a catalog name or
+ * repo id (optionally @revision) resolved through refs/ to a complete snapshot, or a local folder.
+ */
+export async function resolveInstalledModel(catalog: ModelCatalog, spec: string, env: NodeJS.ProcessEnv = process.env): Promise<ResolvedModel> {
+  const looksLikePath = spec.startsWith('/') || spec.startsWith('.') || spec.startsWith('~') || /^[A-Za-z]:[\\/]/.test(spec);
+  if (looksLikePath) {
+    const dir = resolve(spec);
+    if (!(await exists(join(dir, 'config.json')))) {
+      throw new ApolloError('MODEL_NOT_INSTALLED', `${dir} does not hold a model (no config.json); choose the folder with the checkpoint's config.json.`);
+    }
+    return { repoId: undefined, commit: undefined, dir, source: 'local-folder' };
+  }
+  const source = resolveModelSource(catalog, spec);
+  const cacheDir = hubCacheDir(env);
+  for (const repoId of source.repos) {
+    const paths = repoCachePaths(cacheDir, repoId);
+    const commit = await readRef(paths, source.revision);
+    if (commit === undefined) continue;
+    if ((await completeSnapshot(paths, commit)) === undefined) continue;
+    return { repoId, commit, dir: join(paths.snapshotsDir, commit), source: 'cache' };
+  }
+  throw new ApolloError('MODEL_NOT_INSTALLED', `${spec} is not downloaded (looked in ${cacheDir}); run \`apollo-chat pull ${spec}\` while online.`);
+}
+
+export interface RemovalResult {
+  repoId: string;
+  removedSnapshots: string[];
+  removedBlobs: number;
+  freedBytes: number;
+  /** Blobs kept because another snapshot of the same repository still uses them. */
+  keptBlobs: number;
+}
+
+async function walkLinks(dir: string, out: Set<string>): Promise<void> {
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const full = join(dir, entry.name);
+    if (entry.isDirectory()) await walkLinks(full, out);
+    else if (entry.isSymbolicLink()) out.add(resolve(dir, await readlink(full)));
+  }
+}
+
+async function blobsUsedBy(snapshotDirs: string[]): Promise<Set<string>> {
+  const used = new Set<string>();
+  for (const d of snapshotDirs) await walkLinks(d, used);
+  return used;
+}
+
+/**
+ * Removes snapshots of a model (all of them, or one commit) and frees the blobs no remaining
+ * snapshot links to; with no snapshot left, the repository folder goes too (partial downloads included).
+ */
+export async function removeModel(catalog: ModelCatalog, spec: string, options: { env?: NodeJS.ProcessEnv; commit?: string } = {}): Promise<RemovalResult[]> {
+  const source = resolveModelSource(catalog, spec);
+  const cacheDir = hubCacheDir(options.env ?? process.env);
+  const results: RemovalResult[] = [];
+  for (const repoId of source.repos) {
+    const paths = repoCachePaths(cacheDir, repoId);
+    if (!(await exists(paths.repoDir))) continue;
+    const snapshots = (await exists(paths.snapshotsDir)) ? (await readdir(paths.snapshotsDir)).filter(isCommitHash) : [];
+    const targets = options.commit === undefined ? snapshots : snapshots.filter((c) => c === options.commit);
+    const keep = snapshots.filter((c) => !targets.includes(c));
+    const keptLinks = await blobsUsedBy(keep.map((c) => join(paths.snapshotsDir, c)));
+    const blobs = (await exists(paths.blobsDir)) ? await readdir(paths.blobsDir) : [];
+    let freedBytes = 0;
+    let removedBlobs = 0;
+    let keptBlobs = 0;
+    for (const name of blobs) {
+      const full = join(paths.blobsDir, name);
+      if (keptLinks.has(full)) {
+        keptBlobs++;
+        continue;
+      }
+      if (keep.length > 0 && name.endsWith('.incomplete')) continue; // another snapshot's download may resume it
+      freedBytes += (await stat(full)).size;
+      removedBlobs++;
+      await rm(full, { force: true });
+    }
+    for (const c of targets) {
+      await rm(join(paths.snapshotsDir, c), { recursive: true, force: true });
+      await rm(join(paths.repoDir, '.apollo', `${c}.json`), { force: true });
+    }
+    if (keep.length === 0) await rm(paths.repoDir, { recursive: true, force: true });
+    else {
+      // Refs to removed commits would make the cache look damaged to huggingface_hub.
+      for (const ref of (await exists(paths.refsDir)) ? await readdir(paths.refsDir) : []) {
+        const commit = await readRef(paths, ref);
+        if (commit !== undefined && targets.includes(commit)) await rm(join(paths.refsDir, ref), { force: true });
+      }
+    }
+    results.push({ repoId, removedSnapshots: targets, removedBlobs, freedBytes, keptBlobs });
+  }
+  if (results.length === 0) throw new ApolloError('MODEL_NOT_INSTALLED', `${spec} is not in ${cacheDir}; nothing to remove.`);
+  return results;
+}

@@ -3,7 +3,7 @@
 // happens in the engine process, reached through EngineClient; the chat history lives here, so
 // an engine crash never loses it.
 import { randomUUID } from 'node:crypto';
-import type { AppEvent, AppSettings, ChatHistory, ChatTurn, VideoAnalysis, VideoRef } from '../../shared/app-api.js';
+import type { AppEvent, AppSettings, ChatHistory, ChatTurn, DeviceStatus, VideoAnalysis, VideoRef } from '../../shared/app-api.js';
 import { ApolloError, serializeError, toApolloError } from '../../shared/errors.js';
 import type { ProgressEvent } from '../../shared/progress.js';
 import type { EngineClient } from '../engine/engine-client.js';
@@ -26,11 +26,16 @@ type Listener = (event: AppEvent) => void;
 /** What the engine's `analyze-video` returns. */
 type EngineAnalysis = Omit<VideoAnalysis, 'video'>;
 
+/** What the engine's `ask` returns (see engine/apollo-runtime.ts). */
 interface AskResult {
   answer: string;
   tokenIds: number[];
+  stopReason: 'stop-token' | 'max-new-tokens' | 'cancelled';
   timings: ChatTurn['timings'];
   droppedTurns?: number;
+  device: DeviceStatus['device'];
+  deviceReason: string;
+  precision: DeviceStatus['precision'];
 }
 
 export class AppService {
@@ -44,6 +49,8 @@ export class AppService {
   private readonly active = new Map<string, AbortController>();
   private readonly videoWork = new Map<string, AbortController>();
   private modelDir: string | undefined;
+  /** The device the last answer ran on (for the badge), once known. */
+  device: DeviceStatus | undefined;
 
   constructor(private readonly options: AppServiceOptions) {
     this.videos = new VideoLibrary(options.dataDir, options.mediaUrlFor);
@@ -166,8 +173,11 @@ export class AppService {
         { signal: controller.signal, onEvent: (e) => this.onAskEvent(videoId, turn, e) },
       );
       turn.answer = result.answer;
-      turn.status = 'done';
+      turn.status = result.stopReason === 'cancelled' ? 'stopped' : 'done';
       if (result.timings !== undefined) turn.timings = result.timings;
+      const fellBack = result.deviceReason.startsWith('fallback');
+      this.device = { device: result.device, precision: result.precision, ...(fellBack ? { fallbackReason: result.deviceReason } : {}) };
+      this.emit({ type: 'device', status: this.device });
       if (result.droppedTurns !== undefined && result.droppedTurns > 0) {
         stored.droppedTurns = result.droppedTurns;
         this.emit({ type: 'notice', level: 'info', message: `The oldest ${result.droppedTurns} question(s) were left out of the model's context to make room.` });

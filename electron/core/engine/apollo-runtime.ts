@@ -12,6 +12,7 @@ import { assembleInputsEmbeds, planSplice } from '../chat/splice-plan.js';
 import { loadChatTokenizer, type ChatTokenizer } from '../chat/tokenizer.js';
 import { defaultThreadCount, selectDevice, type DeviceChoice, type DeviceName } from '../llm/execution-device.js';
 import { Qwen2DecoderSession } from '../llm/qwen2-decoder-session.js';
+import { DECODER_ARTIFACT_NAME } from '../llm/qwen2-prepare-artifact.js';
 import type { FloatDType } from '../onnx/float-encoding.js';
 import { resolvePreparedModel } from '../prepare/prepare-model.js';
 import type { Precision } from '../prepare/prepare-manifest.js';
@@ -60,9 +61,6 @@ export interface AskResult {
 
 export type RuntimeEvent = { type: 'progress'; progress: ProgressEvent } | { type: 'delta'; delta: string };
 
-/** Prefill chunk: bounds the attention score buffer (heads × chunk × total positions). */
-const PREFILL_CHUNK = 512;
-
 interface VideoState {
   plan: ClipPlan;
   sampling: SamplingSettings;
@@ -87,7 +85,7 @@ export class ApolloRuntime {
   static async load(key: RuntimeKey, options: { signal?: AbortSignal; onProgress?: (e: ProgressEvent) => void } = {}): Promise<ApolloRuntime> {
     const deviceChoice = await selectDevice(key.device);
     const prepared = await resolvePreparedModel(key.modelDir, { precision: key.precision, ...(options.signal ? { signal: options.signal } : {}), ...(options.onProgress ? { onProgress: options.onProgress } : {}) });
-    const decoder = await Qwen2DecoderSession.open(prepared.preparedDir, { device: deviceChoice, threads: defaultThreadCount() });
+    const decoder = await Qwen2DecoderSession.open(join(prepared.preparedDir, DECODER_ARTIFACT_NAME), { device: deviceChoice, threads: defaultThreadCount() });
     const llmDir = join(key.modelDir, 'llm');
     const [tokenizer, generationFile, vision] = await Promise.all([loadChatTokenizer(llmDir), loadGenerationConfigFile(llmDir), loadVisionModel(key.modelDir)]);
     return new ApolloRuntime(key, deviceChoice, decoder, tokenizer, generationFile, vision, new ClipEmbeddingCache(defaultClipCacheDir()));
@@ -135,23 +133,20 @@ export class ApolloRuntime {
       tokensPerClip: embeddings.entry.numLatents,
     });
 
-    // Keep the reusable prefix of the cache; prefill the rest in chunks.
+    // Keep the reusable prefix of the cache; prefill the rest (the session runs it in chunks).
     this.decoder.truncate(plan.reuseLength);
-    this.cached = { videoKey: request.videoKey, ids: plan.ids.slice(0, plan.reuseLength) };
     const segments = planSplice(plan.ids, plan.reuseLength);
     const hidden = this.decoder.config.hiddenSize;
     const embeds = assembleInputsEmbeds(segments, { hiddenSize: hidden, embedTokens: (ids) => this.decoder.embed(ids), clipRows: embeddings.entry.embeddings });
     const total = plan.prefillIds.length;
-    let logits: Float32Array | undefined;
-    for (let done = 0; done < total; ) {
-      if (signal?.aborted) throw signal.reason ?? new Error('cancelled');
-      const n = Math.min(PREFILL_CHUNK, total - done);
-      logits = await this.decoder.forward(embeds.subarray(done * hidden, (done + n) * hidden), n);
-      this.cached.ids.push(...plan.prefillIds.slice(done, done + n));
-      done += n;
-      progress({ stage: 'prefill', done, total, unit: 'tokens' });
+    let logits: Float32Array;
+    try {
+      logits = await this.decoder.forward(embeds, total, { onProgress: progress, ...(signal === undefined ? {} : { signal }) });
+    } finally {
+      // Whatever was prefilled (all of it, or the chunks before a cancel) is what the cache holds.
+      this.cached = { videoKey: request.videoKey, ids: plan.ids.slice(0, this.decoder.length) };
     }
-    const firstLogits = Float32Array.from(logits!);
+    const firstLogits = Float32Array.from(logits);
     let ttftMs = 0;
     let firstTokenAt = 0;
     const answer = await generateAnswer({

@@ -7,7 +7,9 @@ import { loadQwen2Config } from '../../electron/core/llm/qwen2-config.js';
 import { loadQwen2ReferenceWeights, Qwen2Reference } from '../../electron/core/llm/qwen2-reference.js';
 import { openCheckpointFolder } from '../../electron/core/model/safetensors-checkpoint.js';
 import { makeTempDir } from '../helpers/paths.js';
+import { runPython } from '../helpers/python-oracle.js';
 import { runCli } from '../helpers/run-cli.js';
+import { QWEN2_NUMPY_ORACLE } from './qwen2-numpy-oracle.js';
 
 const root = makeTempDir('qwen2-generate');
 const model = join(root, 'tiny');
@@ -60,6 +62,15 @@ describe('apollo-chat generate (fp32) on the tiny checkpoint', () => {
       expect(out.tokenIds).toEqual(referenceGreedy(prompt, 12));
       expect(out).toMatchObject({ device: 'cpu', deviceReason: 'requested', precision: 'fp32', stopReason: 'max-new-tokens' });
       for (const key of ['prefillMs', 'decodeMs', 'decodeTokensPerSecond', 'prefillTokensPerSecond', 'loadMs', 'prepareMs']) expect(out.timings[key]).toBeGreaterThanOrEqual(0);
+    }
+  });
+
+  it('matches an independent numpy Qwen2 (HF-style, no KV cache) on greedy ids', async () => {
+    const prompts = [[9707, 11, 1879, 0], [151644, 872, 198, 3838, 374, 264, 2766, 30, 151645, 198]];
+    const want = JSON.parse(runPython(QWEN2_NUMPY_ORACLE, JSON.stringify({ llm: join(model, 'llm'), prompts, newTokens: 10 })).toString()) as number[][];
+    for (const [i, prompt] of prompts.entries()) {
+      const out = await generate(['--model', model, '--precision', 'fp32', '--prompt-ids', prompt.join(','), '--max-new-tokens', '10', '--ignore-eos']);
+      expect(out.tokenIds).toEqual(want[i]);
     }
   });
 

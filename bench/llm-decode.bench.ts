@@ -4,9 +4,9 @@
 // (node-llama-cpp) on a random Q4_0 GGUF of the same shapes; plus the logit error of each int4
 // variant and of Q4_0 against fp32 on a smaller shape. Heavy: run it under the heavy lock,
 //   flock /tmp/apollo-heavy.lock npx tsx bench/llm-decode.bench.ts
-// Env: BENCH_SHAPES (1.5b,3b), BENCH_PROMPT (512), BENCH_DECODE (64), BENCH_THREADS (2),
-// BENCH_VARIANTS (b32s,b128s,b32a,b128a), BENCH_CACHE (~/.cache/apollo-desktop/bench),
-// BENCH_ERROR_LAYERS (4; 0 skips the error study).
+// Env: BENCH_SHAPES (1.5b,3b), BENCH_PROMPT (512), BENCH_DECODE (64), BENCH_THREADS (2; a list
+// such as 1,2 measures each), BENCH_VARIANTS (b32s,b128s,b32a,b128a), BENCH_CACHE
+// (~/.cache/apollo-desktop/bench), BENCH_PARTS (speed,error), BENCH_ERROR_LAYERS (4).
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -27,10 +27,12 @@ const env = process.env;
 const shapes = (env.BENCH_SHAPES ?? '1.5b,3b').split(',');
 const promptTokens = Number(env.BENCH_PROMPT ?? 512);
 const decodeTokens = Number(env.BENCH_DECODE ?? 64);
-const threads = Number(env.BENCH_THREADS ?? 2);
+const threadCounts = (env.BENCH_THREADS ?? '2').split(',').map(Number);
+const parts = (env.BENCH_PARTS ?? 'speed,error').split(',');
 const variantNames = (env.BENCH_VARIANTS ?? 'b32s,b128s,b32a,b128a').split(',');
 const cacheRoot = env.BENCH_CACHE ?? join(homedir(), '.cache', 'apollo-desktop', 'bench');
 const errorLayers = Number(env.BENCH_ERROR_LAYERS ?? 4);
+const threads = threadCounts[threadCounts.length - 1]!;
 const repoRoot = join(benchDir, '..');
 const log = (s: string) => process.stderr.write(`[llm-decode] ${s}\n`);
 
@@ -131,65 +133,78 @@ log(`read bandwidth: 1 thread ${(bwBefore.one / 1e9).toFixed(1)} GB/s, 2 threads
 const measurements: Measurement[] = [];
 const summary: Record<string, unknown> = {};
 
-for (const shape of shapes) {
+for (const shape of parts.includes('speed') ? shapes : []) {
   const config = loadConfig(shape);
   const gguf = ensureGguf(shape, config);
   const variants = variantNames.map(parseVariant);
   const dirs = [];
   for (const v of variants) dirs.push(await ensureOrtModel(shape, config, v));
-  const roofBw = threads >= 2 ? bwBefore.two : bwBefore.one;
-
-  log(`${shape}: llama.cpp Q4_0 (pure)`);
-  const peer = runWorker(['llama', gguf, String(threads), String(promptTokens), String(decodeTokens), String(config.vocabSize)]);
-  const peerBytes = bytesPerToken(config, q4_0LinearBytes, (config.hiddenSize * 18) / 32);
-  const peerDecode = peer.decodeTokens! / peer.decodeSeconds!;
-  measurements.push({
-    name: `${shape} llama.cpp Q4_0 (all 4-bit)`,
-    seconds: peer.decodeSeconds! / peer.decodeTokens!,
-    runs: peer.decodeTokens!,
-    prefillTokPerS: peer.prefillTokens! / peer.prefillSeconds!,
-    decodeTokPerS: peerDecode,
-    weightMBPerToken: peerBytes / 1e6,
-    rooflineTokPerS: roofBw / peerBytes,
-    ofRoofline: peerDecode / (roofBw / peerBytes),
-    vsLlamaCpp: 1,
-    peakRssMB: peer.peakRssBytes! / 2 ** 20,
-  });
-  for (let i = 0; i < variants.length; i++) {
-    const v = variants[i]!;
-    log(`${shape}: onnxruntime int4 ${variantNames[i]}`);
-    const r = runWorker(['ort', dirs[i]!, String(threads), String(promptTokens), String(decodeTokens)]);
-    const bytes = bytesPerToken(config, int4LinearBytes(v), config.hiddenSize * 2);
-    const decode = r.decodeTokens! / r.decodeSeconds!;
+  // The roofline uses the best read bandwidth this machine showed (any thread count).
+  const roofBw = Math.max(bwBefore.one, bwBefore.two);
+  for (const t of threadCounts) {
+    log(`${shape}: llama.cpp Q4_0 (pure), ${t} threads`);
+    const peer = runWorker(['llama', gguf, String(t), String(promptTokens), String(decodeTokens), String(config.vocabSize)]);
+    const peerBytes = bytesPerToken(config, q4_0LinearBytes, (config.hiddenSize * 18) / 32);
+    const peerDecode = peer.decodeTokens! / peer.decodeSeconds!;
     measurements.push({
-      name: `${shape} onnxruntime int4 block ${v.blockSize} ${v.symmetric ? 'symmetric' : 'zero points'} acc ${v.accuracyLevel}`,
-      seconds: r.decodeSeconds! / r.decodeTokens!,
-      runs: r.decodeTokens!,
-      prefillTokPerS: r.prefillTokens! / r.prefillSeconds!,
-      decodeTokPerS: decode,
-      weightMBPerToken: bytes / 1e6,
-      rooflineTokPerS: roofBw / bytes,
-      ofRoofline: decode / (roofBw / bytes),
-      vsLlamaCpp: decode / peerDecode,
-      peakRssMB: r.peakRssBytes! / 2 ** 20,
+      name: `${shape} llama.cpp Q4_0 (all 4-bit)`,
+      threads: t,
+      seconds: peer.decodeSeconds! / peer.decodeTokens!,
+      runs: peer.decodeTokens!,
+      prefillTokPerS: peer.prefillTokens! / peer.prefillSeconds!,
+      decodeTokPerS: peerDecode,
+      weightMBPerToken: peerBytes / 1e6,
+      rooflineTokPerS: roofBw / peerBytes,
+      ofRoofline: peerDecode / (roofBw / peerBytes),
+      vsLlamaCpp: 1,
+      peakRssMB: peer.peakRssBytes! / 2 ** 20,
     });
     log(JSON.stringify(measurements[measurements.length - 1]));
+    for (let i = 0; i < variants.length; i++) {
+      const v = variants[i]!;
+      log(`${shape}: onnxruntime int4 ${variantNames[i]}, ${t} threads`);
+      const r = runWorker(['ort', dirs[i]!, String(t), String(promptTokens), String(decodeTokens)]);
+      const bytes = bytesPerToken(config, int4LinearBytes(v), config.hiddenSize * 2);
+      const decode = r.decodeTokens! / r.decodeSeconds!;
+      measurements.push({
+        name: `${shape} onnxruntime int4 block ${v.blockSize} ${v.symmetric ? 'symmetric' : 'zero points'} acc ${v.accuracyLevel}`,
+        threads: t,
+        seconds: r.decodeSeconds! / r.decodeTokens!,
+        runs: r.decodeTokens!,
+        prefillTokPerS: r.prefillTokens! / r.prefillSeconds!,
+        decodeTokPerS: decode,
+        weightMBPerToken: bytes / 1e6,
+        rooflineTokPerS: roofBw / bytes,
+        ofRoofline: decode / (roofBw / bytes),
+        vsLlamaCpp: decode / peerDecode,
+        peakRssMB: r.peakRssBytes! / 2 ** 20,
+      });
+      log(JSON.stringify(measurements[measurements.length - 1]));
+    }
   }
 }
 const bwAfter = measureBandwidth();
 summary.readBandwidthGBs1Thread = Math.max(bwBefore.one, bwAfter.one) / 1e9;
 summary.readBandwidthGBs2Threads = Math.max(bwBefore.two, bwAfter.two) / 1e9;
 summary.readBandwidthBeforeAfterGBs = `${(bwBefore.two / 1e9).toFixed(1)} / ${(bwAfter.two / 1e9).toFixed(1)} (2 threads)`;
-summary.threads = threads;
+summary.threads = threadCounts.join(',');
+const ortRows = measurements.filter((m) => m.name.includes('onnxruntime'));
+if (ortRows.length > 0) {
+  const best = (pred: (m: Measurement) => boolean, key: string) => Math.max(...ortRows.filter(pred).map((m) => m[key] as number));
+  summary.bestDecodeVsLlamaCpp = best(() => true, 'vsLlamaCpp');
+  summary.bestOfRoofline = best(() => true, 'ofRoofline');
+  const rss3b = ortRows.filter((m) => m.name.startsWith('3b')).map((m) => m.peakRssMB as number);
+  if (rss3b.length > 0) summary.peakRssMB3bInt4 = Math.max(...rss3b);
+}
 summary.promptTokens = promptTokens;
 summary.decodeTokens = decodeTokens;
 summary.quantizerBackend = quantizer.backend;
 
-const speedPath = writeResult({ bench: 'llm-decode', date: new Date().toISOString(), machine: machineFacts(), measurements, summary });
+const speedPath = !parts.includes('speed') ? 'skipped' : writeResult({ bench: 'llm-decode', date: new Date().toISOString(), machine: machineFacts(), measurements, summary });
 log(`wrote ${speedPath}`);
 
 // ---- logit error vs fp32 on a smaller shape ---------------------------------------------------
-if (errorLayers > 0) {
+if (parts.includes('error')) {
   const shape = shapes[0]!;
   const config = loadConfig(shape);
   const steps = 32;

@@ -98,7 +98,7 @@ async function sessionTurn(plan: ConversationPlan): Promise<GeneratedAnswer> {
 function referenceGreedy(ids: number[]): number[] {
   const cache = reference.newCache();
   const embeds = assembleInputsEmbeds(planSplice(ids), { hiddenSize: config.hiddenSize, embedTokens: (x) => reference.embed(x), clipRows });
-  let logits = reference.forward(embeds, ids.map((_, i) => i), cache).slice(-config.vocabSize);
+  let logits: Float32Array = reference.forward(embeds, ids.map((_, i) => i), cache).slice(-config.vocabSize);
   const out: number[] = [];
   for (let step = 0; step < settings.maxNewTokens; step++) {
     const scores = Float32Array.from(logits);

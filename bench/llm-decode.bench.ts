@@ -6,7 +6,8 @@
 //   flock /tmp/apollo-heavy.lock npx tsx bench/llm-decode.bench.ts
 // Env: BENCH_SHAPES (1.5b,3b), BENCH_PROMPT (512), BENCH_DECODE (64), BENCH_THREADS (2; a list
 // such as 1,2 measures each), BENCH_VARIANTS (b32s,b128s,b32a,b128a), BENCH_CACHE
-// (~/.cache/apollo-desktop/bench), BENCH_PARTS (speed,error), BENCH_ERROR_LAYERS (4).
+// (~/.cache/apollo-desktop/bench), BENCH_PARTS (speed,error), BENCH_ERROR_LAYERS (4),
+// BENCH_ERROR_WEIGHTS (uniform,laplace).
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -21,7 +22,7 @@ import { int4Quantizer } from '../electron/core/quant/int4-quantize.js';
 import { benchDir, machineFacts, writeResult, type Measurement } from './bench-harness.js';
 import { writeRandomQwen2Gguf } from './llm-random-gguf.js';
 import { q4_0RoundTrip } from './q4-0-reference.js';
-import { RandomQwen2Weights } from './random-qwen2-weights.js';
+import { RandomQwen2Weights, type WeightDistribution } from './random-qwen2-weights.js';
 
 const env = process.env;
 const shapes = (env.BENCH_SHAPES ?? '1.5b,3b').split(',');
@@ -64,12 +65,12 @@ async function ensureBuilt(dir: string, build: (tmp: string) => Promise<void>): 
   return dir;
 }
 
-async function ensureOrtModel(shape: string, config: Qwen2Config, settings: Int4Settings, layersOverride?: number, transform?: ConstructorParameters<typeof RandomQwen2Weights>[2], precision: 'int4' | 'fp32' = 'int4', tag = ''): Promise<string> {
+async function ensureOrtModel(shape: string, config: Qwen2Config, settings: Int4Settings, layersOverride?: number, transform?: ConstructorParameters<typeof RandomQwen2Weights>[2], precision: 'int4' | 'fp32' = 'int4', tag = '', distribution: WeightDistribution = 'uniform'): Promise<string> {
   const c = layersOverride === undefined ? config : { ...config, numLayers: layersOverride };
   const name = precision === 'int4' ? `b${settings.blockSize}${settings.symmetric ? 's' : 'a'}-acc${settings.accuracyLevel}` : precision;
-  const dir = join(cacheRoot, `${shape}${layersOverride === undefined ? '' : `-L${layersOverride}`}-${name}${tag}-v${DECODER_FORMAT_VERSION}`);
+  const dir = join(cacheRoot, `${shape}${layersOverride === undefined ? '' : `-L${layersOverride}`}-${name}${tag}${distribution === 'uniform' ? '' : `-${distribution}`}-v${DECODER_FORMAT_VERSION}`);
   return ensureBuilt(dir, async (tmp) => {
-    await buildQwen2Artifacts(tmp, c, new RandomQwen2Weights(c, 1, transform), {
+    await buildQwen2Artifacts(tmp, c, new RandomQwen2Weights(c, 1, transform, distribution), {
       precision,
       ...(precision === 'int4' ? { int4: settings, quantize: (w, n, k, o) => quantizer.quantize(w, n, k, o) } : {}),
       maxPositions: 4096,
@@ -226,44 +227,46 @@ if (parts.includes('error')) {
     return { logits, chosen };
   };
   const none: Int4Settings = { blockSize: 32, symmetric: true, accuracyLevel: 0, lmHead: 'int4' };
-  const fp32Dir = await ensureOrtModel(shape, config, none, errorLayers, undefined, 'fp32');
-  const ref = await teacherForced(fp32Dir, undefined);
   const errorRows: Measurement[] = [];
-  const compare = async (name: string, dir: string, bytesPerWeight: number) => {
-    const t0 = performance.now();
-    const got = await teacherForced(dir, ref.chosen);
-    let maxAbs = 0;
-    let sq = 0;
-    let refSq = 0;
-    let agree = 0;
-    for (let i = 0; i < steps; i++) {
-      const a = ref.logits[i]!;
-      const b = got.logits[i]!;
-      for (let j = 0; j < a.length; j++) {
-        const d = b[j]! - a[j]!;
-        maxAbs = Math.max(maxAbs, Math.abs(d));
-        sq += d * d;
-        refSq += a[j]! * a[j]!;
+  for (const dist of (env.BENCH_ERROR_WEIGHTS ?? 'uniform,laplace').split(',') as WeightDistribution[]) {
+    const fp32Dir = await ensureOrtModel(shape, config, none, errorLayers, undefined, 'fp32', '', dist);
+    const ref = await teacherForced(fp32Dir, undefined);
+    const compare = async (name: string, dir: string, bytesPerWeight: number) => {
+      const t0 = performance.now();
+      const got = await teacherForced(dir, ref.chosen);
+      let maxAbs = 0;
+      let sq = 0;
+      let refSq = 0;
+      let agree = 0;
+      for (let i = 0; i < steps; i++) {
+        const a = ref.logits[i]!;
+        const b = got.logits[i]!;
+        for (let j = 0; j < a.length; j++) {
+          const d = b[j]! - a[j]!;
+          maxAbs = Math.max(maxAbs, Math.abs(d));
+          sq += d * d;
+          refSq += a[j]! * a[j]!;
+        }
+        if (got.chosen[i] === ref.chosen[i]) agree++;
       }
-      if (got.chosen[i] === ref.chosen[i]) agree++;
+      errorRows.push({ name, weights: dist, seconds: (performance.now() - t0) / 1000, runs: 1, maxAbsLogitError: maxAbs, relRmsLogitError: Math.sqrt(sq / refSq), top1Agreement: agree / steps, bytesPerWeight });
+      log(JSON.stringify(errorRows[errorRows.length - 1]));
+    };
+    const q4Dir = await ensureOrtModel(shape, config, none, errorLayers, (_n, w, rows, cols) => q4_0RoundTrip(w, rows, cols), 'fp32', '-q4_0sim', dist);
+    await compare('Q4_0 weights (llama.cpp round trip; float activations)', q4Dir, 18 / 32);
+    for (const v of ['b32s', 'b32a', 'b128s', 'b128a', 'b32s-acc0', 'b128s-acc0']) {
+      const s = parseVariant(v);
+      const dir = await ensureOrtModel(shape, config, s, errorLayers, undefined, 'int4', '', dist);
+      const l = int4Layout(4096, 4096, s.blockSize);
+      await compare(`int4 block ${s.blockSize} ${s.symmetric ? 'symmetric' : 'zero points'} acc ${s.accuracyLevel}`, dir, (l.blobSize + 4 + (s.symmetric ? 0 : 0.5)) / s.blockSize);
     }
-    errorRows.push({ name, seconds: (performance.now() - t0) / 1000, runs: 1, maxAbsLogitError: maxAbs, relRmsLogitError: Math.sqrt(sq / refSq), top1Agreement: agree / steps, bytesPerWeight });
-    log(JSON.stringify(errorRows[errorRows.length - 1]));
-  };
-  const q4Dir = await ensureOrtModel(shape, config, none, errorLayers, (_n, w, rows, cols) => q4_0RoundTrip(w, rows, cols), 'fp32', '-q4_0sim');
-  await compare('Q4_0 weights (llama.cpp round trip; float activations)', q4Dir, 18 / 32);
-  for (const v of ['b32s', 'b32a', 'b128s', 'b128a', 'b32s-acc0', 'b128s-acc0']) {
-    const s = parseVariant(v);
-    const dir = await ensureOrtModel(shape, config, s, errorLayers);
-    const l = int4Layout(4096, 4096, s.blockSize);
-    await compare(`int4 block ${s.blockSize} ${s.symmetric ? 'symmetric' : 'zero points'} acc ${s.accuracyLevel}`, dir, (l.blobSize + 4 + (s.symmetric ? 0 : 0.5)) / s.blockSize);
   }
   const errPath = writeResult({
     bench: 'llm-int4-error',
     date: new Date().toISOString(),
     machine: machineFacts(),
     measurements: errorRows,
-    summary: { shape: `apollo-${shape} LLM widths, ${errorLayers} layers, full vocabulary, random uniform weights (std 0.02)`, promptTokens: prompt.length, teacherForcedSteps: steps, reference: 'fp32 graph, same weights' },
+    summary: { shape: `apollo-${shape} LLM widths, ${errorLayers} layers, full vocabulary, random weights (std 0.02)`, promptTokens: prompt.length, teacherForcedSteps: steps, reference: 'fp32 graph, same weights' },
   });
   log(`wrote ${errPath}`);
 }

@@ -1,6 +1,7 @@
 // Deterministic random weights at the exact tensor names and shapes of a Qwen2 config, so the
-// benchmark builds real-shape graphs without a checkpoint. Values are uniform with std ≈ 0.02
-// (typical of trained linear layers), norms near 1, small biases.
+// benchmark builds real-shape graphs without a checkpoint. Linear weights have std 0.02 (typical
+// of trained layers), uniform or Laplace (heavy-tailed like trained weights, which is where the
+// block size matters for quantization error); norms near 1, small biases.
 import { qwen2Names, type Qwen2Config } from '../electron/core/llm/qwen2-config.js';
 import type { Float32WeightSource } from '../electron/core/llm/qwen2-decoder-graph.js';
 
@@ -21,6 +22,21 @@ export function fillUniform(out: Float32Array, amplitude: number, seed: number, 
     out[i] = offset - amplitude + (s >>> 0) * scale;
   }
 }
+
+/** Laplace values with the given std (scale b = std / √2) from a xorshift32 stream. */
+export function fillLaplace(out: Float32Array, std: number, seed: number): void {
+  let s = seed >>> 0 || 1;
+  const b = std / Math.SQRT2;
+  for (let i = 0; i < out.length; i++) {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    const u = ((s >>> 0) + 0.5) / 4294967296; // (0, 1)
+    out[i] = u < 0.5 ? b * Math.log(2 * u) : -b * Math.log(2 - 2 * u);
+  }
+}
+
+export type WeightDistribution = 'uniform' | 'laplace';
 
 /** Tensor shapes of a Qwen2 checkpoint, by name. */
 export function qwen2TensorShapes(c: Qwen2Config): Map<string, number[]> {
@@ -56,6 +72,7 @@ export class RandomQwen2Weights implements Float32WeightSource {
     private readonly seed = 1,
     /** Optional transform of 2-D weights (e.g. a Q4_0 round trip for the error comparison). */
     private readonly transform?: (name: string, w: Float32Array, rows: number, cols: number) => Float32Array,
+    private readonly distribution: WeightDistribution = 'uniform',
   ) {
     this.shapes = qwen2TensorShapes(config);
   }
@@ -68,6 +85,7 @@ export class RandomQwen2Weights implements Float32WeightSource {
     // uniform std = a / sqrt(3): a = 0.0346 gives std 0.02
     if (name.endsWith('norm.weight')) fillUniform(out, 0.1, seed, 1);
     else if (name.endsWith('.bias')) fillUniform(out, 0.05, seed);
+    else if (this.distribution === 'laplace') fillLaplace(out, 0.02, seed);
     else fillUniform(out, 0.0346, seed);
     if (shape.length === 2 && this.transform) return Promise.resolve(this.transform(name, out, shape[0]!, shape[1]!));
     return Promise.resolve(out);

@@ -167,6 +167,11 @@ describe('Qwen2 decoder graph (fp32) vs the naive reference', () => {
     expect(chunked.length).toBe(prompt.length);
     expect(maxAbsDiff(twoChunks, full) / maxAbs(full)).toBeLessThan(1e-5);
 
+    // Truncating back to N-1 and decoding the last token again gives the same logits.
+    stepwise.truncate(prompt.length - 1);
+    const redone = await stepwise.forward(stepwise.embed(prompt.slice(-1)), 1);
+    expect(maxAbsDiff(redone, full) / maxAbs(full)).toBeLessThan(1e-5);
+
     // The session's own prefill chunking (3 positions per call) reports progress and gives the same.
     const autoChunked = await open(dir, undefined, 3);
     const events: number[] = [];

@@ -82,6 +82,8 @@ describe('apollo-chat generate (fp32) on the tiny checkpoint', () => {
     const wrong = await runCli(['generate', '--model', first.preparedDir, '--precision', 'int4', '--prompt-ids', '1', '--json', '--no-progress', '--device', 'cpu']);
     expect(wrong.code).toBe(2);
     expect(JSON.parse(wrong.stdout).error.code).toBe('INVALID_ARGUMENT');
+    const direct = await runCli(['generate', '--model', join(first.preparedDir, 'decoder'), '--precision', 'fp16', '--prompt-ids', '1', '--json', '--no-progress', '--device', 'cpu']);
+    expect(JSON.parse(direct.stdout).error.code).toBe('INVALID_ARGUMENT');
   });
 
   it('int4 runs through prepare and generate and reports its settings', async () => {

@@ -7,7 +7,7 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import { ApolloError } from '../../../shared/errors.js';
 import { defaultThreadCount, DEVICE_NAMES, selectDevice, type DeviceName } from '../../llm/execution-device.js';
 import { generateGreedy } from '../../llm/greedy-generate.js';
-import { DECODER_ARTIFACTS_FILE } from '../../llm/qwen2-artifacts.js';
+import { DECODER_ARTIFACTS_FILE, readDecoderArtifacts } from '../../llm/qwen2-artifacts.js';
 import { Qwen2DecoderSession } from '../../llm/qwen2-decoder-session.js';
 import { DECODER_ARTIFACT_NAME } from '../../llm/qwen2-prepare-artifact.js';
 import { DEFAULT_INT4, resolvePreparedModel } from '../../prepare/prepare-model.js';
@@ -48,7 +48,13 @@ function parseBlockSize(value: string): number {
 /** The folder holding llm-decoder.json: the model itself, its decoder artifact, or a prepared copy. */
 async function decoderFolder(model: string, opts: GenerateCliOptions, ctx: Parameters<Parameters<RunAction>[1]>[0]): Promise<{ dir: string; preparedDir: string; reused: boolean }> {
   if (!existsSync(model)) throw new ApolloError('FILE_NOT_FOUND', `The model folder ${model} does not exist; check the path.`);
-  if (existsSync(join(model, DECODER_ARTIFACTS_FILE))) return { dir: model, preparedDir: model, reused: true };
+  if (existsSync(join(model, DECODER_ARTIFACTS_FILE))) {
+    const held = (await readDecoderArtifacts(model)).graph.precision;
+    if (opts.precision !== undefined && held !== opts.precision) {
+      throw new ApolloError('INVALID_ARGUMENT', `The decoder folder ${model} holds ${held} weights, not ${opts.precision}; pass the original checkpoint folder to prepare ${opts.precision}, or drop --precision.`);
+    }
+    return { dir: model, preparedDir: model, reused: true };
+  }
   const prepared = await resolvePreparedModel(model, {
     precision: opts.precision ?? 'int4',
     blockSize: (opts.blockSize ?? DEFAULT_INT4.blockSize) as Int4BlockSize,

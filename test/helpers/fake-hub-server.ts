@@ -8,6 +8,8 @@
 // Missing repos answer 404 (X-Error-Code: RepoNotFound); gated ones 401 without `Bearer <token>`.
 // Faults are injected per test (dropped connections, wrong bytes, 500s, throttling, hooks).
 import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative, sep } from 'node:path';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -317,4 +319,22 @@ export function apolloLikeRepo(id: string, commitSeed: number, shardBytes = 300_
       { path: 'mm_connector/model.safetensors', content: fakeBytes(shardBytes >> 3, commitSeed + 5), lfs: true },
     ],
   };
+}
+
+/** A repository serving a folder's files (e.g. a tiny checkpoint); weights and big files go through LFS as on the Hub. */
+export function repoFromFolder(id: string, dir: string, commitSeed = 0): FakeRepo {
+  const files: FakeRepoFile[] = [];
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.isFile()) {
+        const content = readFileSync(p);
+        const path = relative(dir, p).split(sep).join('/');
+        files.push({ path, content, lfs: path.endsWith('.safetensors') || content.length > 10 * 1024 * 1024 });
+      }
+    }
+  };
+  walk(dir);
+  return { id, commit: createHash('sha1').update(`${id}:${commitSeed}`).digest('hex'), files: files.sort((a, b) => a.path.localeCompare(b.path)) };
 }

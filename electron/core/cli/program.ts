@@ -7,6 +7,9 @@ import { registerAskCommand } from './commands/ask.js';
 import { registerChatCommand } from './commands/chat.js';
 import { registerDoctorCommand } from './commands/doctor.js';
 import { registerServeCommand } from './commands/serve.js';
+import { registerPullCommand } from './commands/pull.js';
+import { registerModelsCommand } from './commands/models.js';
+import { registerRmCommand } from './commands/rm.js';
 import { registerGenerateCommand } from './commands/generate.js';
 import { registerPrepareCommand } from './commands/prepare.js';
 import { registerMakeTinyModelCommand } from './commands/make-tiny-model.js';
@@ -18,7 +21,7 @@ import { CLI_VERSION } from './version.js';
 
 
 /** Subcommands, in the order `--help` lists them. Later capabilities append here. */
-const registrars: CommandRegistrar[] = [registerServeCommand, registerDoctorCommand, registerPrepareCommand, registerMakeTinyModelCommand, registerGenerateCommand, registerEmbedCommand, registerPlanCommand, registerFramesCommand, registerAskCommand, registerChatCommand];
+const registrars: CommandRegistrar[] = [registerServeCommand, registerDoctorCommand, registerPrepareCommand, registerMakeTinyModelCommand, registerGenerateCommand, registerEmbedCommand, registerPlanCommand, registerFramesCommand, registerAskCommand, registerChatCommand, registerPullCommand, registerModelsCommand, registerRmCommand];
 
 export function buildProgram(io: CliIO, setExitCode: (code: number) => void): Command {
   const program = new Command('apollo-chat');

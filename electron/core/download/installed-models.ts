@@ -1,12 +1,14 @@
-// What is on disk: installed models (listed with @huggingface/hub's cache scanner), resolving one
+// What is on disk: installed models (the Hugging Face cache scanned like scan_cache_dir), resolving one
 // for use without any network access, and removing a snapshot with the blobs nothing else uses.
-import { readdir, readlink, rm, stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
-import { scanCacheDir, type CachedRepoInfo } from '@huggingface/hub';
+import { readdir, readlink, realpath, rm, stat } from 'node:fs/promises';
+import { join, resolve, sep } from 'node:path';
 import { ApolloError } from '../../shared/errors.js';
-import { hubCacheDir, isCommitHash, readRef, repoCachePaths, type RepoCachePaths } from './hf-cache-layout.js';
+import { hubCacheDir, isCommitHash, readRef, repoCachePaths, repoIdFromFolder, type RepoCachePaths } from './hf-cache-layout.js';
 import { catalogModelForRepo, resolveModelSource, type ModelCatalog } from './model-catalog.js';
 import { completeSnapshot } from './model-pull.js';
+import { preparedRootDir } from '../prepare/prepare-cache-dir.js';
+import { PRECISIONS, type Precision } from '../prepare/prepare-manifest.js';
+import { resolvePreparedModel } from '../prepare/prepare-model.js';
 
 export interface InstalledModel {
   /** The catalog name when the repository is one of its mirrors. */
@@ -19,8 +21,8 @@ export interface InstalledModel {
   fileCount: number;
   /** Apollo downloaded and checked every file of this snapshot (SHA-256 for LFS, git sha1 otherwise). */
   verified: boolean;
-  /** Converted for onnxruntime by the prepare step. */
-  prepared: boolean;
+  /** Precisions the prepare step has built for this snapshot (with its default int4 settings). */
+  prepared: Precision[];
   snapshotDir: string;
 }
 
@@ -29,6 +31,24 @@ export interface InstalledListing {
   models: InstalledModel[];
   /** Cache folders that could not be read (damaged or unrelated entries). */
   warnings: string[];
+}
+
+/** The prepared folders of a snapshot, one per precision, found without building anything. */
+async function preparedFolders(snapshotDir: string, env: NodeJS.ProcessEnv): Promise<Array<{ precision: Precision; dir: string }>> {
+  const out: Array<{ precision: Precision; dir: string }> = [];
+  for (const precision of PRECISIONS) {
+    try {
+      const p = await resolvePreparedModel(snapshotDir, { precision, prepareIfMissing: false, cacheDir: preparedRootDir(env) });
+      out.push({ precision, dir: p.preparedDir });
+    } catch {
+      // not prepared at this precision (or stale)
+    }
+  }
+  return out;
+}
+
+async function preparedPrecisions(snapshotDir: string, env: NodeJS.ProcessEnv): Promise<Precision[]> {
+  return (await preparedFolders(snapshotDir, env)).map((p) => p.precision);
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -40,6 +60,49 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
+interface ScannedSnapshot {
+  commit: string;
+  dir: string;
+  refs: string[];
+  sizeBytes: number;
+  fileCount: number;
+}
+
+/**
+ * The snapshots of one cached repository with their files followed through the symlinks. Written
+ * here because @huggingface/hub 2.17's scanCachedRepo does not descend into subfolders, and Apollo
+ * checkpoints keep most files in llm/, vision_tower/ and mm_connector/.
+ */
+async function scanSnapshots(paths: RepoCachePaths): Promise<ScannedSnapshot[]> {
+  if (!(await exists(paths.snapshotsDir))) return [];
+  const refsByCommit = new Map<string, string[]>();
+  for (const ref of (await exists(paths.refsDir)) ? await readdir(paths.refsDir, { recursive: true }) : []) {
+    const commit = await readRef(paths, ref);
+    if (commit !== undefined) refsByCommit.set(commit, [...(refsByCommit.get(commit) ?? []), ref.split(sep).join('/')]);
+  }
+  const out: ScannedSnapshot[] = [];
+  for (const commit of (await readdir(paths.snapshotsDir)).filter(isCommitHash)) {
+    const dir = join(paths.snapshotsDir, commit);
+    const blobs = new Map<string, number>();
+    let fileCount = 0;
+    const walk = async (d: string): Promise<void> => {
+      for (const e of await readdir(d, { withFileTypes: true })) {
+        const full = join(d, e.name);
+        const st = await stat(full).catch(() => undefined); // a dangling link counts as missing
+        if (st === undefined) continue;
+        if (st.isDirectory()) await walk(full);
+        else {
+          fileCount++;
+          blobs.set(await realpath(full), st.size);
+        }
+      }
+    };
+    await walk(dir);
+    out.push({ commit, dir, refs: (refsByCommit.get(commit) ?? []).sort(), sizeBytes: [...blobs.values()].reduce((a, b) => a + b, 0), fileCount });
+  }
+  return out;
+}
+
 /**
  * Lists the snapshots of catalog mirrors and of any repository Apollo pulled (it has a manifest);
  * other models in a shared cache are left out.
@@ -47,38 +110,38 @@ async function exists(path: string): Promise<boolean> {
 export async function listInstalledModels(catalog: ModelCatalog, env: NodeJS.ProcessEnv = process.env): Promise<InstalledListing> {
   const cacheDir = hubCacheDir(env);
   if (!(await exists(cacheDir))) return { cacheDir, models: [], warnings: [] };
-  const scan = await scanCacheDir(cacheDir);
   const models: InstalledModel[] = [];
-  for (const repo of scan.repos as CachedRepoInfo[]) {
-    if (repo.id.type !== 'model') continue;
-    const repoId = repo.id.name;
-    let paths: RepoCachePaths;
+  const warnings: string[] = [];
+  for (const folder of await readdir(cacheDir)) {
+    const repoId = repoIdFromFolder(folder);
+    if (repoId === undefined) continue;
+    const paths = repoCachePaths(cacheDir, repoId);
+    const catalogModel = catalogModelForRepo(catalog, repoId);
+    let snapshots: ScannedSnapshot[];
     try {
-      paths = repoCachePaths(cacheDir, repoId);
-    } catch {
+      snapshots = await scanSnapshots(paths);
+    } catch (error) {
+      warnings.push(`${folder} could not be read (${(error as Error).message}).`);
       continue;
     }
-    const catalogModel = catalogModelForRepo(catalog, repoId);
-    for (const rev of repo.revisions) {
-      if (!isCommitHash(rev.commitOid)) continue;
-      const manifest = await completeSnapshot(paths, rev.commitOid);
+    for (const snap of snapshots) {
+      const manifest = await completeSnapshot(paths, snap.commit);
       if (catalogModel === undefined && manifest === undefined) continue;
       models.push({
         name: catalogModel?.name,
         repoId,
-        commit: rev.commitOid,
-        refs: rev.refs,
-        sizeBytes: rev.size,
-        fileCount: rev.files.length,
+        commit: snap.commit,
+        refs: snap.refs,
+        sizeBytes: snap.sizeBytes,
+        fileCount: snap.fileCount,
         verified: manifest !== undefined,
-        // The prepare step (electron/core/prepare) is not in the tree yet: nothing is prepared.
-        prepared: false,
-        snapshotDir: rev.path,
+        prepared: await preparedPrecisions(snap.dir, env),
+        snapshotDir: snap.dir,
       });
     }
   }
   models.sort((a, b) => a.repoId.localeCompare(b.repoId) || a.commit.localeCompare(b.commit));
-  return { cacheDir, models, warnings: scan.warnings.map((w) => w.message) };
+  return { cacheDir, models, warnings };
 }
 
 export interface ResolvedModel {
@@ -121,6 +184,8 @@ export interface RemovalResult {
   freedBytes: number;
   /** Blobs kept because another snapshot of the same repository still uses them. */
   keptBlobs: number;
+  /** Prepared folders built from the removed snapshots. */
+  removedPrepared: string[];
 }
 
 async function walkLinks(dir: string, out: Set<string>): Promise<void> {
@@ -143,7 +208,8 @@ async function blobsUsedBy(snapshotDirs: string[]): Promise<Set<string>> {
  */
 export async function removeModel(catalog: ModelCatalog, spec: string, options: { env?: NodeJS.ProcessEnv; commit?: string } = {}): Promise<RemovalResult[]> {
   const source = resolveModelSource(catalog, spec);
-  const cacheDir = hubCacheDir(options.env ?? process.env);
+  const env = options.env ?? process.env;
+  const cacheDir = hubCacheDir(env);
   const results: RemovalResult[] = [];
   for (const repoId of source.repos) {
     const paths = repoCachePaths(cacheDir, repoId);
@@ -151,6 +217,13 @@ export async function removeModel(catalog: ModelCatalog, spec: string, options: 
     const snapshots = (await exists(paths.snapshotsDir)) ? (await readdir(paths.snapshotsDir)).filter(isCommitHash) : [];
     const targets = options.commit === undefined ? snapshots : snapshots.filter((c) => c === options.commit);
     const keep = snapshots.filter((c) => !targets.includes(c));
+    const removedPrepared: string[] = [];
+    for (const c of targets) {
+      for (const p of await preparedFolders(join(paths.snapshotsDir, c), env)) {
+        await rm(p.dir, { recursive: true, force: true });
+        removedPrepared.push(p.dir);
+      }
+    }
     const keptLinks = await blobsUsedBy(keep.map((c) => join(paths.snapshotsDir, c)));
     const blobs = (await exists(paths.blobsDir)) ? await readdir(paths.blobsDir) : [];
     let freedBytes = 0;
@@ -179,7 +252,7 @@ export async function removeModel(catalog: ModelCatalog, spec: string, options: 
         if (commit !== undefined && targets.includes(commit)) await rm(join(paths.refsDir, ref), { force: true });
       }
     }
-    results.push({ repoId, removedSnapshots: targets, removedBlobs, freedBytes, keptBlobs });
+    results.push({ repoId, removedSnapshots: targets, removedBlobs, freedBytes, keptBlobs, removedPrepared });
   }
   if (results.length === 0) throw new ApolloError('MODEL_NOT_INSTALLED', `${spec} is not in ${cacheDir}; nothing to remove.`);
   return results;

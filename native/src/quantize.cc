@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <thread>
+#include <vector>
 
 #include "convert.h"
 #include "napi-helpers.h"
@@ -33,8 +35,14 @@ inline float ToF16AndBack(float x, uint16_t* bits) {
 
 inline int ClampNibble(float v) { return v < 0.0f ? 0 : v > 15.0f ? 15 : static_cast<int>(v); }
 
-// nearbyint rounds half to even in the default floating-point environment, like the twin.
-inline float RoundHalfEven(float v) { return std::nearbyint(v); }
+// Round half to even, like the twin. Adding and subtracting 1.5·2^23 rounds a float to an integer
+// in the default (nearest-even) mode without a libm call (nearbyintf is one on baseline x86-64);
+// exact for |v| < 2^22, which every quantized value is (|x / scale| <= 16).
+inline float RoundHalfEven(float v) {
+  if (!(std::fabs(v) < 4194304.0f)) return std::nearbyint(v);
+  volatile float shifted = v + 12582912.0f;  // volatile: the sum must be rounded to float here
+  return shifted - 12582912.0f;
+}
 
 struct QuantArgs {
   const float* weight;
@@ -45,10 +53,8 @@ struct QuantArgs {
   uint8_t* zero_points;
 };
 
-void QuantizeRows(const QuantArgs& a) {
-  std::memset(a.data, 0, a.n * a.blocks_per_col * a.blob_size);
-  if (a.zero_points) std::memset(a.zero_points, 0, a.n * a.zp_bytes_per_row);
-  for (size_t row = 0; row < a.n; ++row) {
+void QuantizeRows(const QuantArgs& a, size_t row_begin, size_t row_end) {
+  for (size_t row = row_begin; row < row_end; ++row) {
     const float* w = a.weight + row * a.k;
     for (size_t b = 0; b < a.blocks_per_col; ++b) {
       const size_t start = b * a.block_size;
@@ -174,7 +180,21 @@ Napi::Value JsQuantizeInt4(const Napi::CallbackInfo& info) {
     Napi::RangeError::New(env, "buffer lengths do not match n, k and blockSize").ThrowAsJavaScriptException();
     return env.Undefined();
   }
-  QuantizeRows(a);
+  std::memset(a.data, 0, a.n * a.blocks_per_col * a.blob_size);
+  if (a.zero_points) std::memset(a.zero_points, 0, a.n * a.zp_bytes_per_row);
+  // Rows are independent: split them over the cores (prepare of a 3B model quantizes ~3e9 weights).
+  const size_t threads = std::max<size_t>(1, std::min<size_t>(std::thread::hardware_concurrency(), (a.n + 63) / 64));
+  if (threads == 1) {
+    QuantizeRows(a, 0, a.n);
+  } else {
+    std::vector<std::thread> pool;
+    const size_t per = (a.n + threads - 1) / threads;
+    for (size_t t = 0; t < threads; ++t) {
+      const size_t begin = std::min(a.n, t * per), end = std::min(a.n, begin + per);
+      pool.emplace_back([&a, begin, end] { QuantizeRows(a, begin, end); });
+    }
+    for (auto& th : pool) th.join();
+  }
   return env.Undefined();
 }
 

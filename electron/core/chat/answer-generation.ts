@@ -18,7 +18,7 @@ export interface AnswerGenerationOptions {
   signal?: AbortSignal;
   /** Each text delta as it becomes whole characters. */
   onDelta?: (delta: string) => void;
-  /** Each generated id, with the time it was chosen. */
+  /** Each generated id as soon as it is chosen, with its index in the answer. */
   onToken?: (tokenId: number, index: number) => void;
 }
 

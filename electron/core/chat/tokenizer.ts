@@ -34,7 +34,8 @@ const addedTokenSchema = z.object({ id: z.number().int().nonnegative(), content:
 const tokenizerJsonSchema = z
   .object({
     added_tokens: z.array(addedTokenSchema),
-    model: z.object({ type: z.literal('BPE'), vocab: z.record(z.string(), z.number().int().nonnegative()) }).loose(),
+    // The 151k-entry vocabulary is checked by the library and where it is used, not entry by entry here.
+    model: z.object({ type: z.literal('BPE'), vocab: z.custom<Record<string, number>>((v) => typeof v === 'object' && v !== null && !Array.isArray(v)) }).loose(),
     pre_tokenizer: z.unknown(),
     decoder: z.unknown(),
   })
@@ -98,17 +99,15 @@ export function createChatTokenizer(tokenizerJson: unknown, tokenizerConfig: unk
     throw invalid('tokenizer.json', error instanceof Error ? error.message : String(error), error);
   }
 
-  const vocab = json.data.model.vocab;
-  const baseVocabSize = Object.keys(vocab).length;
-  const idToToken: string[] = [];
-  for (const [token, id] of Object.entries(vocab)) idToToken[id] = token;
+  // The slow tokenizer's vocab_size: entries of the base vocabulary, added tokens excluded.
+  const baseVocabSize = Object.keys(json.data.model.vocab).length;
   const addedById = new Map<number, string>();
   const addedByContent = new Map<string, number>();
   for (const added of json.data.added_tokens) {
     addedById.set(added.id, added.content);
     addedByContent.set(added.content, added.id);
   }
-  let idCount = idToToken.length;
+  let idCount = baseVocabSize;
   for (const id of addedById.keys()) idCount = Math.max(idCount, id + 1);
 
   // The slow tokenizer's all_special_ids: the named special tokens plus additional_special_tokens.
@@ -117,7 +116,7 @@ export function createChatTokenizer(tokenizerJson: unknown, tokenizerConfig: unk
     .map(tokenContent)
     .filter((t): t is string => t !== undefined);
   const additional = (c.additional_special_tokens ?? []).map((t) => (typeof t === 'string' ? t : t.content));
-  const tokenId = (token: string): number | undefined => addedByContent.get(token) ?? vocab[token];
+  const tokenId = (token: string): number | undefined => addedByContent.get(token) ?? library.token_to_id(token);
   const specialIds = new Set<number>();
   for (const content of [...specialContents, ...additional]) {
     const id = tokenId(content);
@@ -144,7 +143,7 @@ export function createChatTokenizer(tokenizerJson: unknown, tokenizerConfig: unk
     } else {
       // Embedding rows past the tokenizer (Qwen pads 151665 ids to 151936) have no text; the
       // reference would crash on them, an answer here just shows nothing for them.
-      const token = idToToken[id] ?? '';
+      const token = (id >= 0 && id < idCount ? library.id_to_token(id) : undefined) ?? '';
       const out: number[] = [];
       for (const ch of token) {
         const b = byteTable.get(ch.codePointAt(0) ?? -1);

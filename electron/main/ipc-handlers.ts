@@ -28,7 +28,7 @@ type Handler = (...args: never[]) => unknown;
 
 export function registerIpcHandlers(ipcMain: IpcMainLike, app: AppService, host: MainHost): void {
   const handlers: Record<InvokeChannel, { args: z.ZodType<unknown[]>; run: Handler }> = {
-    [IPC.hostInfo]: { args: z.tuple([]), run: () => ({ host: 'electron', version: host.version }) },
+    [IPC.hostInfo]: { args: z.tuple([]), run: () => ({ host: 'electron', version: host.version, demo: false, modelReady: app.hasModel }) },
     [IPC.videoList]: { args: z.tuple([]), run: () => app.videos.list() },
     [IPC.videoPick]: {
       args: z.tuple([]),

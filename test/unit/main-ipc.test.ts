@@ -54,7 +54,7 @@ describe('main process IPC', () => {
       expect(r.ok).toBe(false);
       expect(r.error?.code).toBe('UNAUTHORIZED');
     }
-    expect(await ipc.invoke(IPC.hostInfo, [])).toEqual({ ok: true, value: { host: 'electron', version: '9.9.9' } });
+    expect(await ipc.invoke(IPC.hostInfo, [])).toEqual({ ok: true, value: { host: 'electron', version: '9.9.9', demo: false, modelReady: false } });
   });
 
   it('validates arguments: wrong types, huge strings, extra arguments', async () => {

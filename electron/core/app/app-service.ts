@@ -72,6 +72,10 @@ export class AppService {
     for (const l of this.listeners) l(event);
   }
 
+  get hasModel(): boolean {
+    return this.modelDir !== undefined;
+  }
+
   setModelDir(dir: string | undefined): void {
     this.modelDir = dir;
   }

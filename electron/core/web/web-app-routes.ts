@@ -62,11 +62,11 @@ async function serveMedia(req: IncomingMessage, res: ServerResponse, path: strin
   await pipeline(createReadStream(path, { start, end }), res).catch(() => res.destroy());
 }
 
-export function buildWebAppRouter(app: AppService, options: { dataDir: string; version: string; hub?: EventStreamHub }): { router: ApiRouter; hub: EventStreamHub } {
+export function buildWebAppRouter(app: AppService, options: { dataDir: string; version: string; demo?: boolean; hub?: EventStreamHub }): { router: ApiRouter; hub: EventStreamHub } {
   const hub = options.hub ?? new EventStreamHub();
   app.subscribe((event) => hub.broadcast(event));
   const router = new ApiRouter()
-    .add('GET', 'health', ({ res }) => sendJson(res, 200, { ok: true, version: options.version }))
+    .add('GET', 'health', ({ res }) => sendJson(res, 200, { ok: true, version: options.version, demo: options.demo === true, modelReady: app.hasModel }))
     .add('GET', 'events', ({ res }) => hub.attach(res))
     .add('GET', 'settings', ({ res }) => sendJson(res, 200, app.settings.get()))
     .add('PUT', 'settings', async ({ req, res }) => sendJson(res, 200, await app.updateSettings(await readJsonBody(req))))

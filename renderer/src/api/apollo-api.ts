@@ -7,6 +7,10 @@ import { createWebApi } from './web-api';
 export interface HostInfo {
   host: 'electron' | 'web';
   version: string;
+  /** `serve --demo`: a tiny random model answers (random text). */
+  demo?: boolean;
+  /** Whether a model is installed to answer with. */
+  modelReady?: boolean;
 }
 
 export interface ApolloApi {

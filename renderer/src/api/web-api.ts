@@ -27,8 +27,8 @@ const v = (id: string) => `api/videos/${encodeURIComponent(id)}`;
 export function createWebApi(): ApolloApi {
   return {
     async hostInfo() {
-      const health = await call<{ version: string }>('GET', 'api/health');
-      return { host: 'web', version: health.version };
+      const health = await call<{ version: string; demo?: boolean; modelReady?: boolean }>('GET', 'api/health');
+      return { host: 'web', version: health.version, demo: health.demo === true, modelReady: health.modelReady === true };
     },
     listVideos: () => call('GET', 'api/videos'),
     openFile(file, onProgress) {

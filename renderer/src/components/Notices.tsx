@@ -10,9 +10,22 @@ const STYLE = {
 export function Notices() {
   const notices = useAppStore((s) => s.notices);
   const dismiss = useAppStore((s) => s.dismiss);
-  if (notices.length === 0) return null;
+  const connection = useAppStore((s) => s.connection);
+  const demo = connection.status === 'ready' && connection.info.demo === true;
+  const noModel = connection.status === 'ready' && connection.info.modelReady === false;
+  if (notices.length === 0 && !demo && !noModel) return null;
   return (
     <div className="flex flex-col gap-1 px-4 pt-2" role="status">
+      {demo && (
+        <div data-testid="demo-notice" className={`rounded-md px-3 py-2 text-sm ${STYLE.warning}`}>
+          Demo mode: a tiny model with random weights answers, so its answers are random text. Everything else (clips, encoding, chat, time links) works as with a real model.
+        </div>
+      )}
+      {noModel && !demo && (
+        <div data-testid="no-model-notice" className={`rounded-md px-3 py-2 text-sm ${STYLE.info}`}>
+          No model is installed yet: you can open videos and see their clips, but answers need a model. Download one with <code>apollo-chat pull apollo-3b</code>, then restart with <code>--model</code>.
+        </div>
+      )}
       {notices.map((n) => (
         <div key={n.id} data-testid="notice" className={`flex items-start justify-between gap-3 rounded-md px-3 py-2 text-sm ${STYLE[n.level]}`}>
           <span>{n.message}</span>

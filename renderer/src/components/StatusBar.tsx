@@ -24,8 +24,12 @@ export function StatusBar() {
         : 'Connecting…';
   return (
     <footer data-testid="status-bar" data-status={connection.status} className="flex items-center justify-between gap-4 border-t border-zinc-200 px-4 py-1.5 text-xs text-zinc-500 dark:border-zinc-800">
-      <span>{text}</span>
-      {device?.fallbackReason && <span>{device.fallbackReason}</span>}
+      <span className="shrink-0">{text}</span>
+      {device?.fallbackReason && (
+        <span className="min-w-0 truncate" title={device.fallbackReason}>
+          {device.fallbackReason}
+        </span>
+      )}
     </footer>
   );
 }

@@ -5,6 +5,7 @@ import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { AppService } from '../../app/app-service.js';
+import { ensureDemoAssets } from '../../app/demo-assets.js';
 import { EngineClient, nodeEngineLauncher } from '../../engine/engine-client.js';
 import { defaultDataDir } from '../../platform/app-paths.js';
 import { packageRoot } from '../../platform/package-root.js';
@@ -19,6 +20,7 @@ interface ServeOptions {
   open?: boolean;
   model?: string;
   dataDir?: string;
+  demo?: boolean;
 }
 
 function openInBrowser(url: string): void {
@@ -40,16 +42,19 @@ export function registerServeCommand(program: Command, run: RunAction): void {
     .addOption(new Option('--port <n>', 'port to listen on (0 = any free port)').argParser(parseIntegerOption('--port', 0, 65535)).default(0))
     .addOption(new Option('--model <dir>', 'model folder to answer with (original checkpoint or prepared)'))
     .addOption(new Option('--data-dir <dir>', 'where chats, settings and uploads are kept (default: APOLLO_DATA_DIR or the platform data folder)'))
+    .addOption(new Option('--demo', 'try the app on a generated tiny model and sample video (its answers are random text)').conflicts('model'))
     .addOption(new Option('--open', 'open the address in the default browser'))
     .action(async (videos: string[], opts: ServeOptions, command: Command) => {
       await run(command, async (ctx) => {
         const dataDir = resolve(opts.dataDir ?? defaultDataDir());
         await mkdir(dataDir, { recursive: true });
+        const demo = opts.demo === true ? await ensureDemoAssets(ctx.progress) : undefined;
+        const modelDir = demo?.modelDir ?? (opts.model === undefined ? undefined : resolve(opts.model));
         const engine = new EngineClient(nodeEngineLauncher(), (error) => ctx.stderr.write(`engine: ${error.message}\n`));
-        const app = new AppService({ dataDir, engine, mediaUrlFor: (id) => `api/media/${encodeURIComponent(id)}`, ...(opts.model ? { modelDir: resolve(opts.model) } : {}) });
+        const app = new AppService({ dataDir, engine, mediaUrlFor: (id) => `api/media/${encodeURIComponent(id)}`, ...(modelDir ? { modelDir } : {}) });
         await app.init();
-        for (const video of videos) await app.openVideo(resolve(video));
-        const { router, hub } = buildWebAppRouter(app, { dataDir, version: CLI_VERSION });
+        for (const video of [...videos, ...(demo ? [demo.videoPath] : [])]) await app.openVideo(resolve(video));
+        const { router, hub } = buildWebAppRouter(app, { dataDir, version: CLI_VERSION, demo: demo !== undefined });
         const server = await startWebServer({ port: opts.port ?? 0, rendererDir: join(packageRoot(), 'dist', 'renderer'), router });
         if (ctx.json) ctx.printJson({ url: server.url, origin: server.origin, token: server.token, dataDir });
         else {

@@ -6,7 +6,7 @@ import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { emitGqaLengths, emitGroupQueryAttention, emitScaledDotProductAttention } from '../../electron/core/onnx/emit-attention.js';
 import { emitLinear } from '../../electron/core/onnx/emit-linear.js';
-import { emitGelu, emitSwiGluMlp } from '../../electron/core/onnx/emit-mlp.js';
+import { emitGelu, emitPackedSwiGluMlp, emitSwiGluMlp } from '../../electron/core/onnx/emit-mlp.js';
 import { emitLayerNorm, emitRmsNorm, emitSkipRmsNorm } from '../../electron/core/onnx/emit-norm.js';
 import { emitRotary, emitRotaryCaches } from '../../electron/core/onnx/emit-rotary.js';
 import { ExternalDataWriter } from '../../electron/core/onnx/external-data-writer.js';
@@ -335,6 +335,10 @@ describe.each(['float32', 'float16'] as const)('emitters in %s', (dtype) => {
       (g) => {
         const xi = g.input('x', dtype, [1, rows, h]);
         g.output(emitSwiGluMlp(g, xi, 'mlp', { gate: dense(wg, inter, h), up: dense(wu, inter, h), down: dense(wd, h, inter) }, dtype), 'mlp', dtype, [1, rows, h]);
+        const gateUp = new Float32Array(2 * inter * h);
+        gateUp.set(wg);
+        gateUp.set(wu, inter * h);
+        g.output(emitPackedSwiGluMlp(g, xi, 'packed', { gateUp: dense(gateUp, 2 * inter, h), down: dense(wd, h, inter) }, inter, dtype), 'packed', dtype, [1, rows, h]);
         g.output(emitGelu(g, xi, 'erf'), 'gelu_erf', dtype, [1, rows, h]);
         g.output(emitGelu(g, xi, 'tanh'), 'gelu_tanh', dtype, [1, rows, h]);
       },
@@ -344,6 +348,7 @@ describe.each(['float32', 'float16'] as const)('emitters in %s', (dtype) => {
     const up = naiveLinear(x, rows, wu, inter, h);
     const act = gate.map((gv, i) => (gv / (1 + Math.exp(-gv))) * up[i]!);
     expect(maxRelError(naiveLinear(act, rows, wd, h, inter), asFloat32(out.mlp!))).toBeLessThan(tol);
+    expect(maxRelError(naiveLinear(act, rows, wd, h, inter), asFloat32(out.packed!))).toBeLessThan(tol);
     const erf = (z: number) => {
       // Abramowitz-Stegun 7.1.26 is too coarse; integrate the series instead (|z| small here).
       let sum = 0;

@@ -11,7 +11,7 @@ import { activationDtype, buildQwen2Decoder, type BuildDecoderOptions, type Deco
 export const DECODER_ARTIFACTS_FILE = 'llm-decoder.json';
 export const EMBEDDING_FILE = 'embed_tokens.bin';
 /** Bumped whenever the graph or the files change meaning, so stale prepared folders are rebuilt. */
-export const DECODER_FORMAT_VERSION = 1;
+export const DECODER_FORMAT_VERSION = 2; // 2: gate and up packed into one matmul
 
 export interface DecoderArtifacts {
   format: number;

@@ -6,7 +6,7 @@ import { ApolloError } from '../../shared/errors.js';
 import type { ProgressListener } from '../../shared/progress.js';
 import { emitGqaLengths, emitGroupQueryAttention } from '../onnx/emit-attention.js';
 import { emitLinear, type LinearWeights } from '../onnx/emit-linear.js';
-import { emitSwiGluMlp } from '../onnx/emit-mlp.js';
+import { emitPackedSwiGluMlp } from '../onnx/emit-mlp.js';
 import { emitRmsNorm, emitSkipRmsNorm } from '../onnx/emit-norm.js';
 import { emitRotary, emitRotaryCaches } from '../onnx/emit-rotary.js';
 import { ExternalDataWriter } from '../onnx/external-data-writer.js';
@@ -153,15 +153,14 @@ export async function buildQwen2Decoder(dir: string, config: Qwen2Config, weight
       g.output(decoderIo.presentValue(i), decoderIo.presentValue(i), dtype, ['batch', numKvHeads, 'present_sequence_length', headDim]);
       const o = emitLinear(g, attn, `layers.${i}.attn.o_proj`, linear(await weights.readFloat32(`${n.o}.weight`), h, numHeads * headDim), dtype);
       const post = emitSkipRmsNorm(g, o, residual, `layers.${i}.post_attention_layernorm`, await weights.readFloat32(n.postAttentionNorm), eps, dtype);
-      const mlp = emitSwiGluMlp(
+      // gate and up share one matmul too (rows concatenated), split inside the MLP emitter.
+      const gateUp = concatRows([await weights.readFloat32(`${n.gate}.weight`), await weights.readFloat32(`${n.up}.weight`)]);
+      const mlp = emitPackedSwiGluMlp(
         g,
         post.normed,
         `layers.${i}.mlp`,
-        {
-          gate: linear(await weights.readFloat32(`${n.gate}.weight`), intermediateSize, h),
-          up: linear(await weights.readFloat32(`${n.up}.weight`), intermediateSize, h),
-          down: linear(await weights.readFloat32(`${n.down}.weight`), h, intermediateSize),
-        },
+        { gateUp: linear(gateUp, 2 * intermediateSize, h), down: linear(await weights.readFloat32(`${n.down}.weight`), h, intermediateSize) },
+        intermediateSize,
         dtype,
       );
       if (i + 1 < numLayers) {

@@ -61,17 +61,18 @@ void CopyCanvas(const uint8_t* src, int width, int height, const CanvasPlacement
   }
 }
 
-// out (cols x rows pixels) = transpose of in (rows x cols pixels), 3-byte pixels, in tiles that stay in cache.
-void TransposeRgb(const uint8_t* in, int rows, int cols, uint8_t* out) {
+// out[c][r] = in[r][c] for a rows x cols block of 3-byte pixels; strides are in pixels. Tiles keep
+// both sides in cache.
+void TransposeRgb(const uint8_t* in, int rows, int cols, size_t inStride, uint8_t* out, size_t outStride) {
   constexpr int kTile = 32;
   for (int r0 = 0; r0 < rows; r0 += kTile) {
     const int r1 = std::min(rows, r0 + kTile);
     for (int c0 = 0; c0 < cols; c0 += kTile) {
       const int c1 = std::min(cols, c0 + kTile);
       for (int c = c0; c < c1; ++c) {
-        uint8_t* o = out + (static_cast<size_t>(c) * rows + r0) * 3;
-        const uint8_t* i = in + (static_cast<size_t>(r0) * cols + c) * 3;
-        for (int r = r0; r < r1; ++r, o += 3, i += static_cast<size_t>(cols) * 3) {
+        uint8_t* o = out + (c * outStride + r0) * 3;
+        const uint8_t* i = in + (r0 * inStride + c) * 3;
+        for (int r = r0; r < r1; ++r, o += 3, i += inStride * 3) {
           o[0] = i[0];
           o[1] = i[1];
           o[2] = i[2];
@@ -147,20 +148,29 @@ inline uint8_t Clip8(int32_t ss) {
 // Pillow's vertical pass, and its horizontal pass when run on a transposed image.
 APOLLO_VECTOR_CLONES
 void ResampleAlongRows(const uint8_t* in, size_t rowLen, const ResampleTable& t, int outRows, uint8_t* out) {
-  std::vector<int32_t> accBuffer(rowLen);
-  int32_t* acc = accBuffer.data();
+  // Blocks of kBlock values keep their accumulators in vector registers across all taps.
+  constexpr size_t kBlock = 32;
   for (int i = 0; i < outRows; ++i) {
-    for (size_t j = 0; j < rowLen; ++j) acc[j] = kPilHalf;
     const int32_t* k = &t.coeffs[static_cast<size_t>(i) * t.ksize];
-    for (int tap = 0; tap < t.counts[i]; ++tap) {
-      const int32_t kt = k[tap];
-      const uint8_t* row = in + static_cast<size_t>(t.starts[i] + tap) * rowLen;
-      for (size_t j = 0; j < rowLen; ++j) acc[j] += static_cast<int32_t>(row[j]) * kt;
-    }
+    const uint8_t* first = in + static_cast<size_t>(t.starts[i]) * rowLen;
+    const int taps = t.counts[i];
     uint8_t* o = out + static_cast<size_t>(i) * rowLen;
-    for (size_t j = 0; j < rowLen; ++j) {
-      const int32_t v = acc[j] >> kPilPrecisionBits;
-      o[j] = static_cast<uint8_t>(v < 0 ? 0 : v > 255 ? 255 : v);
+    size_t j0 = 0;
+    for (; j0 + kBlock <= rowLen; j0 += kBlock) {
+      int32_t acc[kBlock];
+      for (size_t j = 0; j < kBlock; ++j) acc[j] = kPilHalf;
+      const uint8_t* row = first + j0;
+      for (int tap = 0; tap < taps; ++tap, row += rowLen) {
+        const int32_t kt = k[tap];
+        for (size_t j = 0; j < kBlock; ++j) acc[j] += static_cast<int32_t>(row[j]) * kt;
+      }
+      for (size_t j = 0; j < kBlock; ++j) o[j0 + j] = Clip8(acc[j]);
+    }
+    for (size_t j = j0; j < rowLen; ++j) {
+      int32_t acc = kPilHalf;
+      const uint8_t* row = first + j;
+      for (int tap = 0; tap < taps; ++tap, row += rowLen) acc += static_cast<int32_t>(*row) * k[tap];
+      o[j] = Clip8(acc);
     }
   }
 }
@@ -174,20 +184,29 @@ void PadResizePilBicubic(const uint8_t* src, int width, int height, const Canvas
   const bool needH = outWidth != cw;
   const bool needV = outHeight != ch;
   const size_t midRow = static_cast<size_t>(needH ? outWidth : cw) * 3;
-  std::vector<uint8_t> mid(midRow * ch);
+  // Work buffers are reused across calls: fresh multi-megabyte allocations cost more in page
+  // faults than the filtering itself.
+  thread_local std::vector<uint8_t> mid, columns, filtered;
+  mid.resize(midRow * ch);
   if (needH) {
-    // Horizontal pass on the transposed frame, so that it runs along contiguous rows. Only the
-    // frame's own rows are filtered: padding rows are constant and filter to one constant row.
+    // Horizontal pass on strips of the frame transposed into columns, so that it runs along
+    // contiguous memory that stays in cache. Only the frame's own rows are filtered: padding rows
+    // are constant and filter to one constant row.
+    constexpr int kStrip = 32;
+    const size_t stripValues = static_cast<size_t>(kStrip) * 3;
     const ResampleTable table = PilBicubicTable(cw, outWidth);
-    std::vector<uint8_t> columns(static_cast<size_t>(cw) * height * 3);  // cw rows of `height` pixels
-    TransposeRgb(src, height, width, columns.data() + static_cast<size_t>(p.left) * height * 3);
-    const std::vector<uint8_t> fillColumn = FillRow(p, height);
+    columns.resize(static_cast<size_t>(cw) * stripValues);  // cw rows of kStrip pixels
+    filtered.resize(static_cast<size_t>(outWidth) * stripValues);
+    const std::vector<uint8_t> fillColumn = FillRow(p, kStrip);
     for (int x = 0; x < cw; ++x) {
-      if (x < p.left || x >= p.left + width) std::memcpy(&columns[static_cast<size_t>(x) * height * 3], fillColumn.data(), fillColumn.size());
+      if (x < p.left || x >= p.left + width) std::memcpy(&columns[x * stripValues], fillColumn.data(), stripValues);
     }
-    std::vector<uint8_t> filtered(static_cast<size_t>(outWidth) * height * 3);
-    ResampleAlongRows(columns.data(), static_cast<size_t>(height) * 3, table, outWidth, filtered.data());
-    TransposeRgb(filtered.data(), outWidth, height, mid.data() + static_cast<size_t>(p.top) * midRow);
+    for (int r0 = 0; r0 < height; r0 += kStrip) {
+      const int rows = std::min(kStrip, height - r0);
+      TransposeRgb(src + static_cast<size_t>(r0) * width * 3, rows, width, width, columns.data() + p.left * stripValues, kStrip);
+      ResampleAlongRows(columns.data(), stripValues, table, outWidth, filtered.data());
+      TransposeRgb(filtered.data(), outWidth, rows, kStrip, mid.data() + static_cast<size_t>(p.top + r0) * midRow, outWidth);
+    }
     if (height < ch) {
       const std::vector<uint8_t> fill = FillRow(p, cw);
       std::vector<uint8_t> fillOut(midRow);
@@ -201,7 +220,7 @@ void PadResizePilBicubic(const uint8_t* src, int width, int height, const Canvas
     CopyCanvas(src, width, height, p, mid.data());
   }
   if (!needV) {
-    std::memcpy(dst, mid.data(), mid.size());
+    std::memcpy(dst, mid.data(), midRow * ch);
     return;
   }
   ResampleAlongRows(mid.data(), midRow, PilBicubicTable(ch, outHeight), outHeight, dst);

@@ -36,6 +36,8 @@ export interface FakeHubFaults {
   corrupt?: Array<{ path: string; times: number }>;
   /** Answer 500 for the next `times` requests whose URL path contains `match`. */
   serverError?: Array<{ match: string; times: number }>;
+  /** Answer a missing repo with 401 RepoNotFound (as huggingface.co does without a token) instead of 404. */
+  missingRepoAs401?: boolean;
   /** Model info ignores ?blobs=true (siblings carry names only), as a minimal hub stand-in may. */
   modelInfoWithoutBlobs?: boolean;
   /** Body bytes per second on file downloads (0 = unlimited). */
@@ -146,7 +148,9 @@ export class FakeHubServer {
   private lookup(req: IncomingMessage, res: ServerResponse, repoId: string, revision: string | undefined): { repo: FakeRepo; facts: Map<string, FileFacts> } | undefined {
     const entry = this.repos.get(repoId);
     if (entry === undefined) {
-      this.send(res, 404, { error: 'Repository not found' }, { 'x-error-code': 'RepoNotFound', 'x-error-message': 'Repository not found' });
+      // huggingface.co answers 401 for a missing repo when no token is sent (no existence leak).
+      const status = this.faults.missingRepoAs401 === true && req.headers.authorization === undefined ? 401 : 404;
+      this.send(res, status, { error: 'Repository not found' }, { 'x-error-code': 'RepoNotFound', 'x-error-message': 'Repository not found' });
       return undefined;
     }
     if (entry.repo.gated === true && req.headers.authorization !== `Bearer ${this.token}`) {

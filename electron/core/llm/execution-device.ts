@@ -28,10 +28,20 @@ function probeModel(): Uint8Array {
   return g.encode();
 }
 
-/** Why `device` cannot run here, or undefined when a session on it runs. */
-export async function probeDevice(device: DeviceName): Promise<string | undefined> {
+const probes = new Map<DeviceName, Promise<string | undefined>>();
+
+/** Why `device` cannot run here, or undefined when a session on it runs (probed once per process). */
+export function probeDevice(device: DeviceName): Promise<string | undefined> {
+  let probe = probes.get(device);
+  if (probe === undefined) {
+    probe = probeDeviceOnce(device);
+    probes.set(device, probe);
+  }
+  return probe;
+}
+
+async function probeDeviceOnce(device: DeviceName): Promise<string | undefined> {
   const listed = ort.listSupportedBackends().find((b) => b.name === device);
-  if (device === 'cpu') return undefined;
   if (listed === undefined) return `${device} is not in this onnxruntime build`;
   try {
     const session = await ort.InferenceSession.create(probeModel(), { executionProviders: [device] });

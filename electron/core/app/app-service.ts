@@ -103,12 +103,41 @@ export class AppService {
       const analysis: VideoAnalysis = { video: video.ref, ...result };
       this.analyses.set(videoId, analysis);
       this.emit({ type: 'analysis', analysis });
+      // Encoding starts as soon as the video is open, so the first question finds it done.
+      void this.encodeInBackground(videoId);
       return analysis;
     } catch (error) {
       throw withDisplayName(error, video.path, video.ref.name);
     } finally {
       if (this.videoWork.get(videoId) === controller) this.videoWork.delete(videoId);
     }
+  }
+
+  private async encodeInBackground(videoId: string): Promise<void> {
+    if (this.modelDir === undefined) return;
+    const video = this.videos.get(videoId);
+    const controller = new AbortController();
+    this.videoWork.set(videoId, controller);
+    const settings = this.settings.get();
+    try {
+      const result = await this.options.engine.call<{ device: DeviceStatus['device']; deviceReason: string; precision: DeviceStatus['precision'] }>(
+        'encode',
+        { videoPath: video.path, videoKey: video.key, modelDir: this.modelDir, settings: { device: settings.device, precision: settings.precision, clipSamplingRatio: settings.clipSamplingRatio } },
+        { signal: controller.signal, onEvent: (e) => this.onAskEvent(videoId, undefined, e) },
+      );
+      this.setDevice(result);
+    } catch (error) {
+      const e = toApolloError(error);
+      if (e.code !== 'CANCELLED') this.emit({ type: 'notice', level: 'error', message: `The video could not be encoded: ${withDisplayName(e, video.path, video.ref.name).message}` });
+    } finally {
+      if (this.videoWork.get(videoId) === controller) this.videoWork.delete(videoId);
+    }
+  }
+
+  private setDevice(result: { device: DeviceStatus['device']; deviceReason: string; precision: DeviceStatus['precision'] }): void {
+    const fellBack = result.deviceReason.startsWith('fallback');
+    this.device = { device: result.device, precision: result.precision, ...(fellBack ? { fallbackReason: result.deviceReason } : {}) };
+    this.emit({ type: 'device', status: this.device });
   }
 
   cancelVideoWork(videoId: string): void {
@@ -179,9 +208,7 @@ export class AppService {
       turn.answer = result.answer;
       turn.status = result.stopReason === 'cancelled' ? 'stopped' : 'done';
       if (result.timings !== undefined) turn.timings = result.timings;
-      const fellBack = result.deviceReason.startsWith('fallback');
-      this.device = { device: result.device, precision: result.precision, ...(fellBack ? { fallbackReason: result.deviceReason } : {}) };
-      this.emit({ type: 'device', status: this.device });
+      this.setDevice(result);
       if (result.droppedTurns !== undefined && result.droppedTurns > 0) {
         stored.droppedTurns = result.droppedTurns;
         this.emit({ type: 'notice', level: 'info', message: `The oldest ${result.droppedTurns} question(s) were left out of the model's context to make room.` });
@@ -202,9 +229,9 @@ export class AppService {
     return { ...turn };
   }
 
-  private onAskEvent(videoId: string, turn: ChatTurn, event: unknown): void {
+  private onAskEvent(videoId: string, turn: ChatTurn | undefined, event: unknown): void {
     const e = event as { type?: string; delta?: string; progress?: ProgressEvent };
-    if (e.type === 'delta' && typeof e.delta === 'string') {
+    if (e.type === 'delta' && typeof e.delta === 'string' && turn !== undefined) {
       if (turn.status !== 'streaming') {
         turn.status = 'streaming';
         this.emit({ type: 'turn', videoId, turn: { ...turn } });

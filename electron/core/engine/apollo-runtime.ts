@@ -96,7 +96,7 @@ export class ApolloRuntime {
     return this.key.precision !== 'fp32' && this.deviceChoice.device !== 'cpu' ? 'float16' : 'float32';
   }
 
-  private async videoState(request: AskRequest, signal: AbortSignal | undefined): Promise<VideoState> {
+  private async videoState(request: Pick<AskRequest, 'videoPath' | 'videoKey' | 'clipSamplingRatio'>, signal: AbortSignal | undefined): Promise<VideoState> {
     const id = `${request.videoKey}:${request.clipSamplingRatio ?? 'default'}`;
     const known = this.videos.get(id);
     if (known !== undefined) return known;
@@ -108,18 +108,26 @@ export class ApolloRuntime {
     return state;
   }
 
-  async ask(request: AskRequest, emit: (event: RuntimeEvent) => void, signal?: AbortSignal): Promise<AskResult> {
-    const progress = (p: ProgressEvent) => emit({ type: 'progress', progress: p });
+  /**
+   * The video's clip embeddings, from the cache or encoded now (progress as events). Called when a
+   * video is opened, so that the first question finds them ready.
+   */
+  async encode(request: Pick<AskRequest, 'videoPath' | 'videoKey' | 'clipSamplingRatio'>, emit: (event: RuntimeEvent) => void, signal?: AbortSignal) {
     const video = await this.videoState(request, signal);
-    const encodeStart = performance.now();
+    const started = performance.now();
     const embeddings = await videoClipEmbeddings(request.videoPath, this.vision, this.clipCache, {
       dtype: this.visionDtype,
       sampling: video.sampling,
       session: { executionProviders: this.deviceChoice.executionProviders, intraOpNumThreads: defaultThreadCount() },
-      onProgress: progress,
+      onProgress: (p) => emit({ type: 'progress', progress: p }),
       ...(signal === undefined ? {} : { signal }),
     });
-    const encodeMs = performance.now() - encodeStart;
+    return { video, embeddings, encodeMs: performance.now() - started };
+  }
+
+  async ask(request: AskRequest, emit: (event: RuntimeEvent) => void, signal?: AbortSignal): Promise<AskResult> {
+    const progress = (p: ProgressEvent) => emit({ type: 'progress', progress: p });
+    const { video, embeddings, encodeMs } = await this.encode(request, emit, signal);
     const settings = resolveGenerationSettings(this.generationFile, request.generation);
     const askStart = performance.now();
     const plan = planConversationTurn(this.tokenizer, {

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { ApolloError } from '../../shared/errors.js';
 import { defineMethod, type EngineMethods } from './engine-rpc.js';
 import { analyzeVideoMethod } from './methods/analyze-video.js';
-import { createAskMethod } from './methods/ask.js';
+import { createModelMethods } from './methods/model-methods.js';
 
 /** Methods that only exist for tests of crash, out-of-memory and cancellation handling. */
 function testHookMethods(): EngineMethods {
@@ -28,7 +28,7 @@ function testHookMethods(): EngineMethods {
 export function engineMethods(): EngineMethods {
   return {
     'analyze-video': analyzeVideoMethod,
-    ask: createAskMethod(),
+    ...createModelMethods(),
     ...(process.env.APOLLO_ENGINE_TEST_HOOKS === '1' ? testHookMethods() : {}),
   };
 }

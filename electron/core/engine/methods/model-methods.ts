@@ -1,16 +1,13 @@
-// Engine method `ask`: one question about a video with the conversation so far; streams text
+// Engine methods `encode` and `ask`: encode a video (warming the clip cache), and answer one question about it with the conversation so far; `ask` streams text
 // deltas and progress, returns the answer with its token ids and timings. The loaded model
 // (runtime) stays in the engine between requests, so follow-ups reuse its KV cache.
+import { randomInt } from 'node:crypto';
 import { z } from 'zod';
 import { ApolloError } from '../../../shared/errors.js';
 import { ApolloRuntime, type RuntimeKey } from '../apollo-runtime.js';
-import { defineMethod } from '../engine-rpc.js';
+import { defineMethod, type MethodContext } from '../engine-rpc.js';
 
-export const askParams = z.object({
-  videoPath: z.string().min(1).max(4096),
-  videoKey: z.string().regex(/^[0-9a-f]{16,128}$/),
-  modelDir: z.string().min(1).max(4096),
-  settings: z
+const settingsSchema = z
     .object({
       device: z.enum(['auto', 'cuda', 'webgpu', 'dml', 'cpu']).default('auto'),
       precision: z.enum(['fp32', 'fp16', 'int4']).default('int4'),
@@ -22,7 +19,16 @@ export const askParams = z.object({
       greedy: z.boolean().optional(),
       seed: z.number().int().min(0).max(2 ** 32 - 1).optional(),
     })
-    .strict(),
+    .strict();
+
+export const encodeParams = z.object({
+  videoPath: z.string().min(1).max(4096),
+  videoKey: z.string().regex(/^[0-9a-f]{16,128}$/),
+  modelDir: z.string().min(1).max(4096),
+  settings: settingsSchema,
+});
+
+export const askParams = encodeParams.extend({
   history: z.array(z.object({ question: z.string().max(8000), answer: z.string().max(200_000) })).max(1000),
   question: z.string().min(1).max(8000),
 });
@@ -49,15 +55,36 @@ class RuntimeHolder {
   }
 }
 
-export function createAskMethod() {
+/** `encode` (warm the clip-embedding cache when a video opens) and `ask`, sharing one model. */
+export function createModelMethods() {
   const runtimes = new RuntimeHolder();
-  // Requests run one at a time per model: the KV cache is one conversation's.
+  // Requests run one at a time: the model and its KV cache serve one conversation at a time.
   let queue: Promise<unknown> = Promise.resolve();
-  return defineMethod(askParams, (params, ctx) => {
-    const run = queue.then(async () => {
-      if (ctx.signal.aborted) throw new ApolloError('CANCELLED');
+  const serial = <T>(work: () => Promise<T>): Promise<T> => {
+    const run = queue.then(work);
+    queue = run.catch(() => {});
+    return run;
+  };
+  const runtimeFor = (params: z.infer<typeof encodeParams>, ctx: MethodContext) => {
+    if (ctx.signal.aborted) throw new ApolloError('CANCELLED');
+    const s = params.settings;
+    return runtimes.get({ modelDir: params.modelDir, precision: s.precision, device: s.device }, { signal: ctx.signal, onProgress: (p) => ctx.emit({ type: 'progress', progress: p }) });
+  };
+  const encode = defineMethod(encodeParams, (params, ctx) =>
+    serial(async () => {
+      const runtime = await runtimeFor(params, ctx);
+      const { embeddings, encodeMs, video } = await runtime.encode(
+        { videoPath: params.videoPath, videoKey: params.videoKey, ...(params.settings.clipSamplingRatio === undefined ? {} : { clipSamplingRatio: params.settings.clipSamplingRatio }) },
+        (event) => ctx.emit(event),
+        ctx.signal,
+      );
+      return { clips: embeddings.entry.clips, fromCache: embeddings.fromCache, encodeMs, effectiveRatio: video.plan.effectiveRatio, device: runtime.deviceChoice.device, deviceReason: runtime.deviceChoice.reason, precision: runtime.key.precision };
+    }),
+  );
+  const ask = defineMethod(askParams, (params, ctx) =>
+    serial(async () => {
       const s = params.settings;
-      const runtime = await runtimes.get({ modelDir: params.modelDir, precision: s.precision, device: s.device }, { signal: ctx.signal, onProgress: (p) => ctx.emit({ type: 'progress', progress: p }) });
+      const runtime = await runtimeFor(params, ctx);
       return runtime.ask(
         {
           videoPath: params.videoPath,
@@ -71,14 +98,14 @@ export function createAskMethod() {
             ...(s.topP === undefined ? {} : { topP: s.topP }),
             ...(s.topK === undefined ? {} : { topK: s.topK }),
             ...(s.maxNewTokens === undefined ? {} : { maxNewTokens: s.maxNewTokens }),
-            ...(s.seed === undefined ? {} : { seed: s.seed }),
+            // A fresh seed per answer unless the caller asks for a reproducible one.
+            seed: s.seed ?? randomInt(2 ** 32 - 1),
           },
         },
         (event) => ctx.emit(event),
         ctx.signal,
       );
-    });
-    queue = run.catch(() => {});
-    return run;
-  });
+    }),
+  );
+  return { encode, ask };
 }

@@ -133,3 +133,20 @@ describe('backoff and progress arithmetic', () => {
     expect(t.snapshot().overall.bytesPerSecond).toBe(0);
   });
 });
+
+describe('the CLI progress line', () => {
+  it('shows the overall speed and each active file with its percentage and ETA', async () => {
+    const { describeDownload } = await import('../../electron/core/download/model-pull.js');
+    const line = describeDownload({
+      repoId: 'a/b',
+      paused: false,
+      overall: { done: 300, total: 1000, bytesPerSecond: 2_500_000, etaMs: 1000 },
+      files: [
+        { path: 'llm/model-00001-of-00002.safetensors', state: 'downloading', done: 250, total: 500, bytesPerSecond: 100, etaMs: 2500 },
+        { path: 'config.json', state: 'done', done: 50, total: 50, bytesPerSecond: 0, etaMs: 0 },
+        { path: 'mm_connector/model.safetensors', state: 'queued', done: 0, total: 450, bytesPerSecond: 0, etaMs: undefined },
+      ],
+    });
+    expect(line).toBe('2.5 MB/s · model-00001-of-00002.safetensors 50% 3s');
+  });
+});

@@ -171,7 +171,9 @@ export class HubClient {
 
   /** The commit a revision points at and its files with sizes and LFS hashes. */
   async repoSnapshotInfo(repoId: string, revision: string, signal: AbortSignal): Promise<RepoSnapshotInfo> {
-    const url = `${this.settings.endpoint}/api/models/${repoId}/revision/${encodeURIComponent(revision)}?blobs=true`;
+    // Like huggingface_hub: the default branch through /api/models/{repo}, any other revision through /revision/{rev}.
+    const base = `${this.settings.endpoint}/api/models/${repoId}`;
+    const url = `${revision === 'main' ? base : `${base}/revision/${encodeURIComponent(revision)}`}?blobs=true`;
     const parsed = modelInfoSchema.safeParse(await this.getJson(url, signal));
     if (!parsed.success || !isCommitHash(parsed.data.sha)) throw new ApolloError('HUB_BAD_RESPONSE', undefined, { details: { url } });
     const commit = parsed.data.sha;
@@ -224,11 +226,14 @@ export class HubClient {
         if (location === undefined) throw new ApolloError('HUB_BAD_RESPONSE', undefined, { details: { url } });
         const target = new URL(location, url);
         const isRelative = !/^[a-z]+:\/\//i.test(location);
-        const etag = normalizeEtag(header(h, 'x-linked-etag') ?? header(h, 'etag'));
-        const size = Number(header(h, 'x-linked-size') ?? header(h, 'content-length'));
-        if (!isRelative && etag !== undefined && Number.isFinite(size)) {
-          return { commit: header(h, 'x-repo-commit'), etag, size, downloadUrl: target.href };
-        }
+        const linkedEtag = normalizeEtag(header(h, 'x-linked-etag'));
+        const linkedSize = Number(header(h, 'x-linked-size'));
+        // An LFS file: the redirect itself carries the metadata, whether it points at a CDN or at the same host.
+        if (linkedEtag !== undefined && Number.isFinite(linkedSize)) return { commit: header(h, 'x-repo-commit'), etag: linkedEtag, size: linkedSize, downloadUrl: target.href };
+        const etag = normalizeEtag(header(h, 'etag'));
+        const size = Number(header(h, 'content-length'));
+        if (!isRelative && etag !== undefined && Number.isFinite(size)) return { commit: header(h, 'x-repo-commit'), etag, size, downloadUrl: target.href };
+        // A relative redirect (a renamed repository): follow it, as huggingface_hub does.
         url = target.href;
         continue;
       }

@@ -175,6 +175,19 @@ async function findMirror(client: HubClient, options: PullOptions, controller: D
   throw new ApolloError('MODEL_REPO_NOT_FOUND', `None of ${options.repos.join(', ')} is on the hub; check the name, or set HF_ENDPOINT to a mirror that has it.`, { details: { mirrors } });
 }
 
+/** One line for the CLI bar: overall speed, then each active file with its percentage and ETA. */
+export function describeDownload(p: DownloadProgress): string {
+  const mbps = (n: number) => `${(n / 1e6).toFixed(1)} MB/s`;
+  const active = p.files.filter((f) => f.state === 'downloading' && f.done < f.total);
+  const files = active.map((f) => {
+    const name = f.path.split('/').pop() ?? f.path;
+    const eta = f.etaMs === undefined ? '' : ` ${Math.ceil(f.etaMs / 1000)}s`;
+    return `${name} ${Math.floor((100 * f.done) / Math.max(1, f.total))}%${eta}`;
+  });
+  const head = p.paused ? 'paused' : p.overall.bytesPerSecond > 0 ? mbps(p.overall.bytesPerSecond) : '';
+  return [head, ...files].filter((x) => x !== '').join(' · ');
+}
+
 interface PlannedBlob {
   etag: string;
   blob: string;
@@ -245,9 +258,7 @@ export async function pullModel(options: PullOptions): Promise<PullResult> {
     const emit = () => {
       const snap = tracker.snapshot();
       options.onDownloadProgress?.(snap);
-      const active = snap.files.filter((f) => f.state === 'downloading').length;
-      const speed = snap.overall.bytesPerSecond > 0 ? `, ${(snap.overall.bytesPerSecond / 1e6).toFixed(1)} MB/s` : '';
-      options.onProgress?.({ stage: 'download', done: snap.overall.done, total: snap.overall.total, unit: 'bytes', ...(snap.overall.etaMs !== undefined ? { etaMs: snap.overall.etaMs } : {}), detail: `${info.repoId} (${active} active${speed}${snap.paused ? ', paused' : ''})` });
+      options.onProgress?.({ stage: 'download', done: snap.overall.done, total: snap.overall.total, unit: 'bytes', ...(snap.overall.etaMs !== undefined ? { etaMs: snap.overall.etaMs } : {}), detail: describeDownload(snap) });
     };
     const unsubscribe = controller.onPauseChange((paused) => {
       tracker.setPaused(paused);

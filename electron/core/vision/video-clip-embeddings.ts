@@ -43,7 +43,7 @@ export function defaultClipCacheDir(cacheDir = apolloCacheDir()): string {
 }
 
 /** Builds (or reuses) the vision graphs and opens sessions over them. */
-export async function openVisionRunner(model: VisionModel, dtype: FloatDType, graphDir: string, options: VisionSessionOptions & { signal?: AbortSignal } = {}): Promise<VisionRunner> {
+export async function openVisionRunner(model: VisionModel, dtype: FloatDType, graphDir: string, options: VisionSessionOptions & { signal?: AbortSignal; onProgress?: ProgressListener } = {}): Promise<VisionRunner> {
   const siglip = await openCheckpointFolder(join(model.dir, model.config.paths.siglip));
   const internVideo = await openCheckpointFolder(join(model.dir, model.config.paths.internvideo2));
   const connector = await openCheckpointFolder(join(model.dir, model.config.paths.connector));
@@ -55,6 +55,7 @@ export async function openVisionRunner(model: VisionModel, dtype: FloatDType, gr
       { siglip: fetcherFromSource(siglip, 'SigLIP'), internVideo: fetcherFromSource(internVideo, 'InternVideo2'), connector: fetcherFromSource(connector, 'connector') },
       dtype,
       options.signal,
+      options.onProgress,
     );
   } finally {
     await Promise.all([siglip.close(), internVideo.close(), connector.close()]);
@@ -107,7 +108,7 @@ export async function encodeVideo(model: VisionModel, input: VideoEncodeInput, o
   const F = model.shapes.fusion.frames;
   if (input.sampling.framesPerClip !== F) throw new RangeError(`the plan samples ${input.sampling.framesPerClip} frames per clip, the towers take ${F}`);
   const owned = options.runner === undefined;
-  const runner = options.runner ?? (await openVisionRunner(model, options.dtype, options.graphDir ?? defaultVisionGraphDir(model, options.dtype), { ...options.session, ...(options.signal === undefined ? {} : { signal: options.signal }) }));
+  const runner = options.runner ?? (await openVisionRunner(model, options.dtype, options.graphDir ?? defaultVisionGraphDir(model, options.dtype), { ...options.session, ...(options.signal === undefined ? {} : { signal: options.signal }), ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }) }));
   const clips = towerClipRequests(input.plan, F);
   const preprocessing = await loadPreprocessorConfig(model.dir);
   let embeddings: Float32Array;

@@ -1,9 +1,11 @@
 // Builds the three vision graphs of a checkpoint (SigLIP, InternVideo2, fusion + connector) into a
 // folder, weights in external-data side files so that no graph is ever held whole in memory. A
 // manifest written last (aside, then renamed) marks the folder complete for this model and dtype.
+import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ApolloError } from '../../shared/errors.js';
+import type { ProgressListener } from '../../shared/progress.js';
 import type { TensorSource } from '../model/safetensors.js';
 import { ExternalDataWriter } from '../onnx/external-data-writer.js';
 import type { FloatDType } from '../onnx/float-encoding.js';
@@ -75,24 +77,51 @@ export async function preparedVisionGraphs(dir: string, modelId: string, dtype: 
 }
 
 /**
- * Builds the graphs into `dir` unless a matching set is there already. `signal` is checked between
- * graphs (each takes seconds to minutes at real sizes).
+ * Builds the graphs into `dir` unless a matching set is there already. The build happens in a
+ * private sibling folder renamed into place at the end, so two processes preparing at once never
+ * mix their files (the loser discards its copy and uses the winner's). `signal` is checked between
+ * graphs (each takes seconds to minutes at real sizes); progress is stage 'prepare:vision' in graphs.
  */
-export async function prepareVisionGraphs(dir: string, modelId: string, shapes: VisionShapes, sources: VisionGraphSources, dtype: FloatDType, signal?: AbortSignal): Promise<string> {
+export async function prepareVisionGraphs(
+  dir: string,
+  modelId: string,
+  shapes: VisionShapes,
+  sources: VisionGraphSources,
+  dtype: FloatDType,
+  signal?: AbortSignal,
+  onProgress?: ProgressListener,
+): Promise<string> {
   if ((await preparedVisionGraphs(dir, modelId, dtype, shapes)) !== undefined) return dir;
-  await mkdir(dir, { recursive: true });
-  await rm(join(dir, MANIFEST), { force: true });
+  const work = `${dir}.partial-${process.pid}-${randomBytes(4).toString('hex')}`;
+  await mkdir(work, { recursive: true });
+  const report = (done: number) => onProgress?.({ stage: 'prepare:vision', done, total: 3, unit: 'graphs' });
   const check = () => {
     if (signal?.aborted) throw new ApolloError('CANCELLED');
   };
-  check();
-  await saveGraph(dir, VISION_GRAPH_FILES.siglip, (w) => buildSiglipGraph(shapes.siglip, sources.siglip, dtype, { externalData: w }));
-  check();
-  await saveGraph(dir, VISION_GRAPH_FILES.internVideo, (w) => buildInternVideoGraph(shapes.internVideo, sources.internVideo, dtype, { externalData: w }));
-  check();
-  await saveGraph(dir, VISION_GRAPH_FILES.connector, (w) => buildConnectorGraph(shapes.connector, fusionInputsOf(shapes), sources.connector, dtype, { externalData: w }));
-  const manifest: Manifest = { version: MANIFEST_VERSION, modelId, dtype, shapes };
-  await writeFile(join(dir, `${MANIFEST}.partial`), JSON.stringify(manifest, null, 2));
-  await rename(join(dir, `${MANIFEST}.partial`), join(dir, MANIFEST));
-  return dir;
+  try {
+    report(0);
+    check();
+    await saveGraph(work, VISION_GRAPH_FILES.siglip, (w) => buildSiglipGraph(shapes.siglip, sources.siglip, dtype, { externalData: w }));
+    report(1);
+    check();
+    await saveGraph(work, VISION_GRAPH_FILES.internVideo, (w) => buildInternVideoGraph(shapes.internVideo, sources.internVideo, dtype, { externalData: w }));
+    report(2);
+    check();
+    await saveGraph(work, VISION_GRAPH_FILES.connector, (w) => buildConnectorGraph(shapes.connector, fusionInputsOf(shapes), sources.connector, dtype, { externalData: w }));
+    const manifest: Manifest = { version: MANIFEST_VERSION, modelId, dtype, shapes };
+    await writeFile(join(work, MANIFEST), JSON.stringify(manifest, null, 2));
+    // a stale folder (other model version, half-deleted) is replaced; a matching one wins
+    if ((await preparedVisionGraphs(dir, modelId, dtype, shapes)) === undefined) {
+      await rm(dir, { recursive: true, force: true });
+      try {
+        await rename(work, dir);
+      } catch (error) {
+        if ((await preparedVisionGraphs(dir, modelId, dtype, shapes)) === undefined) throw error;
+      }
+    }
+    report(3);
+    return dir;
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
 }

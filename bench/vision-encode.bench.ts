@@ -1,0 +1,230 @@
+// Vision encoding at Apollo-3B's real sizes with random weights, onnxruntime CPU provider:
+// seconds per SigLIP frame, InternVideo2 clip and connector clip in fp32 and fp16, the projected
+// encode time of a 10-minute and a 1-hour video, and the re-open time of a 1-hour video from the
+// clip-embedding cache (no tower run).
+//
+// Method: the towers' layers are identical in cost, so each tower is timed at its real width with
+// 1 and 3 layers and the full depth is extrapolated linearly (t(n) = t(1) + (n − 1)·slope); this
+// keeps the run to minutes on a 2-core machine. BENCH_VISION_FULL=1 also builds and times the
+// full-depth fp32 towers to check the extrapolation.
+// Run: flock /tmp/apollo-heavy.lock npx tsx bench/vision-encode.bench.ts && npm run bench:docs
+import { mkdtempSync, openSync, closeSync, rmSync, writeSync, ftruncateSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { TINY_APOLLO_SIZES, makeTinyCheckpoint, tinyApolloConfigFiles, tinyModelShapes } from '../electron/core/model/tiny-checkpoint.js';
+import { ExternalDataWriter } from '../electron/core/onnx/external-data-writer.js';
+import type { FloatDType } from '../electron/core/onnx/float-encoding.js';
+import type { GraphBuilder } from '../electron/core/onnx/graph-builder.js';
+import { planApolloClips } from '../electron/core/video/apollo-clip-plan.js';
+import { loadSamplingSettings, samplingSettingsFromConfig } from '../electron/core/video/sampling-settings.js';
+import { ClipEmbeddingCache, clipCacheKey } from '../electron/core/vision/clip-embedding-cache.js';
+import { fingerprintVideo } from '../electron/core/vision/content-fingerprint.js';
+import { buildConnectorGraph } from '../electron/core/vision/connector-graph.js';
+import { buildInternVideoGraph } from '../electron/core/vision/internvideo-graph.js';
+import { buildSiglipGraph } from '../electron/core/vision/siglip-graph.js';
+import { loadVisionModel, videoClipEmbeddings } from '../electron/core/vision/video-clip-embeddings.js';
+import { fusionInputsOf } from '../electron/core/vision/vision-graph-prepare.js';
+import type { WeightFetcher } from '../electron/core/vision/vision-graph-parts.js';
+import { visionShapesFromModelShapes } from '../electron/core/vision/vision-shapes-from-config.js';
+import { internVideoBlocksToRun, internVideoGridFrames, internVideoGridSide, siglipGridSide, siglipLayersToRun, type VisionShapes } from '../electron/core/vision/vision-shapes.js';
+import { machineFacts, writeResult, type Measurement } from './bench-harness.js';
+
+// Apollo-3B-t32's config files (spec section 1), written by the same generator as the tiny model.
+const configFiles = tinyApolloConfigFiles({
+  ...TINY_APOLLO_SIZES,
+  llmHidden: 2048,
+  llmLayers: 36,
+  llmHeads: 16,
+  llmKvHeads: 2,
+  llmIntermediate: 11008,
+  siglipHidden: 1152,
+  siglipHeads: 16,
+  siglipIntermediate: 4304,
+  siglipLayers: 27,
+  ivWidth: 1408,
+  ivHeads: 16,
+  ivDepth: 40,
+  connectorHeads: 16,
+  connectorHeadDim: 96,
+  connectorKvHeads: 4,
+});
+const rootConfig = configFiles['config.json'] as { encode_batch_size?: number };
+const shapes: VisionShapes = visionShapesFromModelShapes(tinyModelShapes(configFiles), rootConfig.encode_batch_size);
+const threads = Number(process.env.BENCH_THREADS ?? 2);
+const full = process.env.BENCH_VISION_FULL === '1';
+const work = mkdtempSync(join(tmpdir(), 'apollo-vision-bench-'));
+
+/** Seeded weights at a trained-like scale: norms and layer scales near 1, matrices ±0.03, biases small. */
+function randomFetcher(seed: number): WeightFetcher {
+  return async (name, length) => {
+    let s = (seed ^ [...name].reduce((h, c) => Math.imul(h ^ c.charCodeAt(0), 16777619), 2166136261)) >>> 0;
+    const out = new Float32Array(length);
+    const centre = /norm|wheight|gamma/.test(name) ? 1 : 0;
+    const spread = /bias/.test(name) ? 0.01 : centre === 1 ? 0.1 : /pos|cls|latents/.test(name) ? 0.5 : 0.03;
+    for (let i = 0; i < length; i++) {
+      s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+      out[i] = centre + (s / 2 ** 32 - 0.5) * 2 * spread;
+    }
+    return out;
+  };
+}
+
+async function session(name: string, build: (w: ExternalDataWriter) => Promise<GraphBuilder>): Promise<ort.InferenceSession> {
+  const path = join(work, `${name}.onnx`);
+  const writer = new ExternalDataWriter(`${path}.data`);
+  (await build(writer)).save(path);
+  return ort.InferenceSession.create(path, { executionProviders: ['cpu'], intraOpNumThreads: threads, graphOptimizationLevel: 'all' });
+}
+
+async function timeRuns(s: ort.InferenceSession, feeds: Record<string, ort.Tensor>, runs: number): Promise<number> {
+  await s.run(feeds); // warm-up
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = process.hrtime.bigint();
+    await s.run(feeds);
+    times.push(Number(process.hrtime.bigint() - t0) / 1e9);
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)]!;
+}
+
+function randomInput(dims: number[]): ort.Tensor {
+  const n = dims.reduce((a, b) => a * b, 1);
+  const data = new Float32Array(n);
+  for (let i = 0; i < n; i++) data[i] = Math.sin(i * 12.9898) * 0.9;
+  return new ort.Tensor('float32', data, dims);
+}
+
+const F = shapes.fusion.frames;
+const s = shapes.siglip;
+const v = shapes.internVideo;
+const measurements: Measurement[] = [];
+const perClip: Record<string, { siglipFrame: number; internVideoClip: number; connectorClip: number }> = {};
+
+async function towerAtDepth(dtype: FloatDType, runs: number, kind: 'siglip' | 'internvideo2', depth: number): Promise<number> {
+  if (kind === 'siglip') {
+    const sh = { ...s, selectLayer: depth };
+    const sess = await session(`siglip-${dtype}-${depth}`, (w) => buildSiglipGraph(sh, randomFetcher(1), dtype, { externalData: w }));
+    const t = await timeRuns(sess, { pixel_values: randomInput([F, s.numChannels, s.imageSize, s.imageSize]) }, runs);
+    await sess.release();
+    return t / F;
+  }
+  const sh = { ...v, selectLayer: depth - 1 };
+  const sess = await session(`iv-${dtype}-${depth}`, (w) => buildInternVideoGraph(sh, randomFetcher(2), dtype, { externalData: w }));
+  const t = await timeRuns(sess, { pixel_values: randomInput([1, v.numChannels, v.numFrames, v.imageSize, v.imageSize]) }, runs);
+  await sess.release();
+  return t;
+}
+
+async function measurePrecision(dtype: FloatDType, runs: number): Promise<void> {
+  const sigLayers = siglipLayersToRun(s);
+  const ivBlocks = internVideoBlocksToRun(v);
+  const fit = async (kind: 'siglip' | 'internvideo2', n: number, unit: string) => {
+    const t1 = await towerAtDepth(dtype, runs, kind, 1);
+    const t3 = await towerAtDepth(dtype, runs, kind, 3);
+    const slope = (t3 - t1) / 2;
+    const total = t1 + (n - 1) * slope;
+    measurements.push({ name: `${kind} ${dtype}, 1 layer`, seconds: t1, runs, per: unit });
+    measurements.push({ name: `${kind} ${dtype}, 3 layers`, seconds: t3, runs, per: unit });
+    measurements.push({ name: `${kind} ${dtype}, ${n} layers (extrapolated)`, seconds: total, runs, per: unit, framesPerSecond: kind === 'siglip' ? 1 / total : F / total });
+    return total;
+  };
+  const siglipFrame = await fit('siglip', sigLayers, 'frame');
+  const internVideoClip = await fit('internvideo2', ivBlocks, 'clip');
+  const G = siglipGridSide(s);
+  const G2 = internVideoGridSide(v);
+  const con = await session(`connector-${dtype}`, (w) => buildConnectorGraph(shapes.connector, fusionInputsOf(shapes), randomFetcher(3), dtype, { externalData: w }));
+  const connectorClip = await timeRuns(
+    con,
+    { siglip_features: randomInput([1, F, G, G, s.hiddenSize]), internvideo_features: randomInput([1, internVideoGridFrames(v), G2, G2, v.hiddenSize]) },
+    runs,
+  );
+  await con.release();
+  measurements.push({ name: `fusion + connector ${dtype}`, seconds: connectorClip, runs, per: 'clip', framesPerSecond: F / connectorClip });
+  perClip[dtype] = { siglipFrame, internVideoClip, connectorClip };
+}
+
+async function fullDepthCheck(): Promise<void> {
+  const sig = await towerAtDepth('float32', 1, 'siglip', siglipLayersToRun(s));
+  measurements.push({ name: `siglip float32, ${siglipLayersToRun(s)} layers (measured)`, seconds: sig, runs: 1, per: 'frame', framesPerSecond: 1 / sig });
+  const iv = await towerAtDepth('float32', 1, 'internvideo2', internVideoBlocksToRun(v));
+  measurements.push({ name: `internvideo2 float32, ${internVideoBlocksToRun(v)} layers (measured)`, seconds: iv, runs: 1, per: 'clip', framesPerSecond: F / iv });
+}
+
+/** Re-open of a 1-hour video: config + fingerprints + a cache hit for 84 clips at H = 2048. */
+async function reopenSeconds(clips: number): Promise<{ seconds: number; towerRuns: number; entryMiB: number }> {
+  const modelDir = join(work, 'tiny-model');
+  await makeTinyCheckpoint(modelDir);
+  const video = join(work, 'one-hour.mp4');
+  // a 1.5 GB file (sparse, with real bytes where the fingerprint samples)
+  const fd = openSync(video, 'w');
+  ftruncateSync(fd, 1.5e9);
+  for (let i = 0; i < 64; i++) writeSync(fd, Buffer.alloc(65536, i + 1), 0, 65536, Math.floor((i * (1.5e9 - 65536)) / 63));
+  closeSync(fd);
+  const model = await loadVisionModel(modelDir);
+  const cache = new ClipEmbeddingCache(join(work, 'clip-cache'));
+  const key = clipCacheKey({ videoFingerprint: await fingerprintVideo(video), modelId: model.modelId, sampling: await loadSamplingSettings(modelDir), precision: 'float32' });
+  const H = shapes.connector.textHiddenSize;
+  const L = shapes.connector.numLatents;
+  const embeddings = new Float32Array(clips * L * H).map((_, i) => Math.sin(i));
+  await cache.put(key, { clips, numLatents: L, hiddenSize: H, embeddings, metadata: { plan: { clips: clips } } });
+  const times: number[] = [];
+  let towerRuns = 0;
+  for (let i = 0; i < 5; i++) {
+    const t0 = process.hrtime.bigint();
+    const m = await loadVisionModel(modelDir);
+    const r = await videoClipEmbeddings(video, m, new ClipEmbeddingCache(join(work, 'clip-cache')), { dtype: 'float32' });
+    times.push(Number(process.hrtime.bigint() - t0) / 1e9);
+    if (!r.fromCache) throw new Error('re-open missed the cache');
+    towerRuns += r.runner === undefined ? 0 : r.runner.runs.siglip + r.runner.runs.internVideo + r.runner.runs.connector;
+  }
+  times.sort((a, b) => a - b);
+  return { seconds: times[2]!, towerRuns, entryMiB: embeddings.byteLength / 2 ** 20 };
+}
+
+const loadAtStart = loadavg()[0]!;
+try {
+  await measurePrecision('float32', 3);
+  await measurePrecision('float16', 2);
+  if (full) await fullDepthCheck();
+  const sampling = samplingSettingsFromConfig(configFiles['config.json']);
+  const clipsFor = (seconds: number) => planApolloClips({ frameCount: Math.round(seconds * 30), fps: 30 }, sampling).groupCount;
+  const k10 = clipsFor(600);
+  const k60 = clipsFor(3600);
+  const clipSeconds = (d: string) => F * perClip[d]!.siglipFrame + perClip[d]!.internVideoClip + perClip[d]!.connectorClip;
+  const reopen = await reopenSeconds(k60);
+  measurements.push({ name: 're-open 1-hour video from cache', seconds: reopen.seconds, runs: 5, per: `${k60} clips, ${reopen.entryMiB.toFixed(0)} MiB`, towerRuns: reopen.towerRuns });
+  const path = writeResult({
+    bench: 'vision-encode',
+    date: new Date().toISOString(),
+    machine: machineFacts(),
+    measurements,
+    summary: {
+      sizes: `SigLIP ${s.hiddenSize}×${siglipLayersToRun(s)} layers @${s.imageSize}, InternVideo2 ${v.hiddenSize}×${internVideoBlocksToRun(v)} blocks @${v.imageSize}×${v.numFrames}, connector ${shapes.connector.visionHiddenSize}→${shapes.connector.textHiddenSize}`,
+      threads,
+      method: 'real widths, 1 and 3 layers timed, full depth extrapolated linearly; one clip per run (4 SigLIP frames batched)',
+      fp32SiglipFramesPerSecond: 1 / perClip.float32!.siglipFrame,
+      fp32InternVideoFramesPerSecond: F / perClip.float32!.internVideoClip,
+      fp32ConnectorClipsPerSecond: 1 / perClip.float32!.connectorClip,
+      fp16SiglipFramesPerSecond: 1 / perClip.float16!.siglipFrame,
+      fp16InternVideoFramesPerSecond: F / perClip.float16!.internVideoClip,
+      fp16ConnectorClipsPerSecond: 1 / perClip.float16!.connectorClip,
+      fp32SecondsPerClip: clipSeconds('float32'),
+      fp16SecondsPerClip: clipSeconds('float16'),
+      clips10Min: k10,
+      clips1Hour: k60,
+      fp32Projected10MinMinutes: (k10 * clipSeconds('float32')) / 60,
+      fp32Projected1HourMinutes: (k60 * clipSeconds('float32')) / 60,
+      fp16Projected1HourMinutes: (k60 * clipSeconds('float16')) / 60,
+      reopen1HourSeconds: reopen.seconds,
+      reopenTowerRuns: reopen.towerRuns,
+      loadAverage1mStartEnd: `${loadAtStart.toFixed(1)} / ${loadavg()[0]!.toFixed(1)}`,
+      note: 'encode only (extraction and preprocessing overlap it; see the preprocess benchmark); re-open with the page cache warm',
+    },
+  });
+  console.log(`wrote ${path}`);
+  console.table(measurements);
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}

@@ -17,6 +17,7 @@ import { CONNECTOR_ORACLE, INTERNVIDEO_ORACLE, NUMPY_HELPERS, SIGLIP_ORACLE, TRI
 let dir: string;
 let modelDir: string;
 let video: string;
+let portrait: string;
 
 beforeAll(async () => {
   dir = makeTempDir('vision-embed');
@@ -25,6 +26,9 @@ beforeAll(async () => {
   video = join(dir, 'walk.mp4');
   // 29.97 fps, landscape (padded top and bottom), moving content, 7 s
   execFileSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=250x180:rate=30000/1001', '-t', '7', '-pix_fmt', 'yuv420p', '-c:v', 'libx264', '-g', '50', video]);
+  // 25 fps portrait (padded left and right), MPEG-4 part 2, 2.6 s
+  portrait = join(dir, 'portrait.avi');
+  execFileSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'mandelbrot=size=144x256:rate=25', '-t', '2.6', '-pix_fmt', 'yuv420p', '-c:v', 'mpeg4', '-q:v', '3', portrait]);
 });
 
 const ORACLE = (paths: { out: string; model: string; video: string }) => `
@@ -122,9 +126,10 @@ print(json.dumps(report))
 `;
 
 describe('apollo-chat embed', () => {
-  it('writes pixels equal to PIL/OpenCV and features and embeddings equal to a numpy forward', async () => {
-    const out = join(dir, 'embed.safetensors');
-    const r = await runCli(['embed', video, '--model', modelDir, '--out', out, '--json', '--no-progress'], { env: { APOLLO_CACHE_DIR: join(dir, 'cache') }, timeoutMs: 120_000 });
+  it.each(['landscape H.264', 'portrait MPEG-4'])('writes pixels equal to PIL/OpenCV and features and embeddings equal to a numpy forward (%s)', async (which) => {
+    const input = which.startsWith('portrait') ? portrait : video;
+    const out = join(dir, `embed-${which.split(' ')[0]}.safetensors`);
+    const r = await runCli(['embed', input, '--model', modelDir, '--out', out, '--json', '--no-progress'], { env: { APOLLO_CACHE_DIR: join(dir, 'cache') }, timeoutMs: 120_000 });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const summary = JSON.parse(r.stdout) as { clips: number; tensors: { name: string; shape: number[] }[]; plan: { clips: unknown[] } };
@@ -132,8 +137,8 @@ describe('apollo-chat embed', () => {
     expect(summary.tensors[0]!.shape).toEqual([summary.clips, 4, 3, 384, 384]);
     expect(summary.tensors[1]!.shape).toEqual([summary.clips, 3, 4, 224, 224]);
     expect(summary.tensors[4]!.shape.slice(1)).toEqual([128, 64]);
-    const report = JSON.parse(runPython(ORACLE({ out, model: modelDir, video })).toString()) as Record<string, { max: number; fraction_off: number } | number>;
-    console.log(`embed vs oracles: ${JSON.stringify(report)}`);
+    const report = JSON.parse(runPython(ORACLE({ out, model: modelDir, video: input })).toString()) as Record<string, { max: number; fraction_off: number } | number>;
+    console.log(`embed vs oracles (${which}): ${JSON.stringify(report)}`);
     expect(report.clips).toBe(summary.clips);
     for (const k of ['siglip_pixels', 'internvideo_pixels'] as const) {
       const p = report[k] as { max: number; fraction_off: number };

@@ -56,6 +56,8 @@ export interface AskResult {
   precision: Precision;
   plan: { clips: number; effectiveRatio: number };
   embeddingsFromCache: boolean;
+  /** Why the vision towers did not run as planned (GPU out of memory: smaller batches, or the CPU); empty normally. */
+  visionFallbacks: string[];
   timings: AskTimings;
 }
 
@@ -187,6 +189,7 @@ export class ApolloRuntime {
       precision: this.key.precision,
       plan: { clips: embeddings.entry.clips, effectiveRatio: video.plan.effectiveRatio },
       embeddingsFromCache: embeddings.fromCache,
+      visionFallbacks: embeddings.fallbacks.map((f) => f.reason),
       timings: {
         encodeMs,
         ttftMs,

@@ -38,6 +38,35 @@ export interface EncodeOptions {
   /** Sees every chunk's inputs and features before they are dropped (e.g. to write them out). */
   onChunk?: (chunk: EncodedChunk) => void | Promise<void>;
   now?: () => number;
+  /**
+   * Opens a CPU runner for when the device runs out of memory even one clip at a time (GPU runners
+   * only; absent, that failure is thrown). The runner opened is released before returning.
+   */
+  cpuFallback?: () => Promise<VisionRunner>;
+  /** Told of every out-of-memory retry (also carried as `detail` in the progress events after it). */
+  onFallback?: (fallback: EncodeFallback) => void;
+}
+
+/** How the encoder got past an out-of-memory failure: a smaller tower batch, or the CPU. */
+export interface EncodeFallback {
+  kind: 'smaller-batch' | 'cpu';
+  /** Clips per tower run from now on. */
+  runClips: number;
+  /** A line for the user: what failed and what is done instead. */
+  reason: string;
+}
+
+// onnxruntime's allocator (BFCArena) and the CUDA / DirectML providers word an exhausted device this way.
+const ALLOCATION_FAILURE = /Failed to allocate memory|bad_alloc|out of memory|OUT_OF_MEMORY|cudaErrorMemoryAllocation|E_OUTOFMEMORY|AllocateRawInternal/i;
+
+/** True when the error (or any error it wraps) is an allocation failure of the runtime. */
+export function isAllocationFailure(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e !== undefined && e !== null && depth < 8; depth++) {
+    const message = e instanceof Error ? e.message : typeof e === 'string' ? e : '';
+    if (ALLOCATION_FAILURE.test(message)) return true;
+    e = e instanceof Error ? e.cause : undefined;
+  }
+  return false;
 }
 
 export interface VisionSizes {
@@ -70,7 +99,20 @@ function throwIfAborted(signal: AbortSignal | undefined): void {
 export async function encodeVideoClips(runner: VisionRunner, shapes: VisionShapes, prepare: ChunkPreparer, options: EncodeOptions): Promise<Float32Array> {
   const { clipCount, signal } = options;
   const chunkSize = Math.max(1, Math.floor(options.chunkSize));
-  const runClips = Math.max(1, Math.min(chunkSize, Math.floor(options.runClips ?? 1)));
+  let runClips = Math.max(1, Math.min(chunkSize, Math.floor(options.runClips ?? 1)));
+  let active = runner;
+  let cpuRunner: VisionRunner | undefined;
+  let fallbackDetail: string | undefined;
+  const fallBack = (fallback: EncodeFallback) => {
+    fallbackDetail = fallback.reason;
+    options.onFallback?.(fallback);
+  };
+  // One tower batch; on an allocation failure the batch is halved, and below one clip the CPU takes over.
+  const encodeRun = async (siglipPixels: Float32Array, ivPixels: Float32Array, n: number) => {
+    const sig = await active.siglip(siglipPixels, n * framesPerClip);
+    const iv = await active.internVideo(ivPixels, n);
+    return { sig, iv, emb: await active.connector(sig, iv, n) };
+  };
   const sizes = visionSizes(shapes);
   const framesPerClip = shapes.fusion.frames;
   const embeddings = new Float32Array(clipCount * sizes.embeddingsPerClip);
@@ -78,7 +120,7 @@ export async function encodeVideoClips(runner: VisionRunner, shapes: VisionShape
   const now = options.now ?? (() => Date.now());
   const report = (done: number) => {
     const etaMs = eta.update(done, clipCount, now());
-    options.onProgress?.({ stage: 'encode', done, total: clipCount, unit: 'clips', ...(etaMs === undefined ? {} : { etaMs }) });
+    options.onProgress?.({ stage: 'encode', done, total: clipCount, unit: 'clips', ...(etaMs === undefined ? {} : { etaMs }), ...(fallbackDetail === undefined ? {} : { detail: fallbackDetail }) });
   };
   report(0);
   const start = (first: number): Promise<PreparedChunk> | undefined => {
@@ -87,39 +129,57 @@ export async function encodeVideoClips(runner: VisionRunner, shapes: VisionShape
     p.catch(() => {}); // a failure surfaces when the chunk is awaited; never as an unhandled rejection
     return p;
   };
-  let next = start(0);
-  for (let first = 0; first < clipCount; first += chunkSize) {
-    throwIfAborted(signal);
-    const prepared = await next!;
-    const count = Math.min(chunkSize, clipCount - first);
-    if (prepared.clips !== count || prepared.siglipPixels.length !== count * sizes.siglipPixelsPerClip || prepared.internVideoPixels.length !== count * sizes.internVideoPixelsPerClip) {
-      throw new ApolloError('INTERNAL', `Chunk at clip ${first} came back with the wrong size; report this with --debug output.`);
-    }
-    // the next chunk's extraction and preprocessing overlap this chunk's encoding
-    next = start(first + chunkSize);
-    const keep = options.onChunk !== undefined;
-    const sigAll = keep ? new Float32Array(count * sizes.siglipFeaturesPerClip) : undefined;
-    const ivAll = keep ? new Float32Array(count * sizes.internVideoFeaturesPerClip) : undefined;
-    for (let c = 0; c < count; c += runClips) {
+  try {
+    let next = start(0);
+    for (let first = 0; first < clipCount; first += chunkSize) {
       throwIfAborted(signal);
-      const n = Math.min(runClips, count - c);
-      const sig = await runner.siglip(prepared.siglipPixels.subarray(c * sizes.siglipPixelsPerClip, (c + n) * sizes.siglipPixelsPerClip), n * framesPerClip);
-      const iv = await runner.internVideo(prepared.internVideoPixels.subarray(c * sizes.internVideoPixelsPerClip, (c + n) * sizes.internVideoPixelsPerClip), n);
-      const emb = await runner.connector(sig, iv, n);
-      embeddings.set(emb, (first + c) * sizes.embeddingsPerClip);
-      sigAll?.set(sig, c * sizes.siglipFeaturesPerClip);
-      ivAll?.set(iv, c * sizes.internVideoFeaturesPerClip);
-      report(first + c + n);
+      const prepared = await next!;
+      const count = Math.min(chunkSize, clipCount - first);
+      if (prepared.clips !== count || prepared.siglipPixels.length !== count * sizes.siglipPixelsPerClip || prepared.internVideoPixels.length !== count * sizes.internVideoPixelsPerClip) {
+        throw new ApolloError('INTERNAL', `Chunk at clip ${first} came back with the wrong size; report this with --debug output.`);
+      }
+      // the next chunk's extraction and preprocessing overlap this chunk's encoding
+      next = start(first + chunkSize);
+      const keep = options.onChunk !== undefined;
+      const sigAll = keep ? new Float32Array(count * sizes.siglipFeaturesPerClip) : undefined;
+      const ivAll = keep ? new Float32Array(count * sizes.internVideoFeaturesPerClip) : undefined;
+      for (let c = 0; c < count; ) {
+        throwIfAborted(signal);
+        const n = Math.min(runClips, count - c);
+        let out: Awaited<ReturnType<typeof encodeRun>>;
+        try {
+          out = await encodeRun(prepared.siglipPixels.subarray(c * sizes.siglipPixelsPerClip, (c + n) * sizes.siglipPixelsPerClip), prepared.internVideoPixels.subarray(c * sizes.internVideoPixelsPerClip, (c + n) * sizes.internVideoPixelsPerClip), n);
+        } catch (error) {
+          if (!isAllocationFailure(error)) throw error;
+          if (n > 1) {
+            runClips = Math.ceil(n / 2);
+            fallBack({ kind: 'smaller-batch', runClips, reason: `out of memory encoding ${n} clips at once; retrying ${runClips} at a time` });
+            continue;
+          }
+          if (cpuRunner !== undefined || options.cpuFallback === undefined) throw error;
+          cpuRunner = await options.cpuFallback();
+          active = cpuRunner;
+          fallBack({ kind: 'cpu', runClips, reason: 'the GPU ran out of memory even for one clip; encoding continues on the CPU (slower)' });
+          continue;
+        }
+        embeddings.set(out.emb, (first + c) * sizes.embeddingsPerClip);
+        sigAll?.set(out.sig, c * sizes.siglipFeaturesPerClip);
+        ivAll?.set(out.iv, c * sizes.internVideoFeaturesPerClip);
+        c += n;
+        report(first + c);
+      }
+      if (keep) {
+        await options.onChunk!({
+          first,
+          prepared,
+          siglipFeatures: sigAll!,
+          internVideoFeatures: ivAll!,
+          embeddings: embeddings.subarray(first * sizes.embeddingsPerClip, (first + count) * sizes.embeddingsPerClip),
+        });
+      }
     }
-    if (keep) {
-      await options.onChunk!({
-        first,
-        prepared,
-        siglipFeatures: sigAll!,
-        internVideoFeatures: ivAll!,
-        embeddings: embeddings.subarray(first * sizes.embeddingsPerClip, (first + count) * sizes.embeddingsPerClip),
-      });
-    }
+    return embeddings;
+  } finally {
+    await cpuRunner?.release();
   }
-  return embeddings;
 }

@@ -13,7 +13,7 @@ import { probeVideo, type VideoProbe } from '../video/probe-video.js';
 import { loadSamplingSettings, type SamplingSettings } from '../video/sampling-settings.js';
 import { clipCacheKey, type CachedClipEmbeddings, type ClipEmbeddingCache } from './clip-embedding-cache.js';
 import { fingerprintVideo } from './content-fingerprint.js';
-import { encodeVideoClips, type EncodedChunk } from './encode-video-clips.js';
+import { encodeVideoClips, type EncodedChunk, type EncodeFallback } from './encode-video-clips.js';
 import { fetcherFromSource, prepareVisionGraphs } from './vision-graph-prepare.js';
 import { openVisionSessions, type VisionRunner, type VisionSessionOptions } from './vision-sessions.js';
 import { visionShapesOf } from './vision-shapes-from-config.js';
@@ -103,8 +103,17 @@ export interface EncodeVideoOptions {
   sampling?: SamplingSettings;
 }
 
-/** Encodes every tower clip of the plan; returns the (clips, latents, hidden) embeddings and the runner (released if opened here; its run counts stay readable). */
-export async function encodeVideo(model: VisionModel, input: VideoEncodeInput, options: EncodeVideoOptions): Promise<CachedClipEmbeddings & { runner: VisionRunner }> {
+/** True when the sessions run on the CPU provider only (no device memory to run out of). */
+function cpuOnly(session: VisionSessionOptions | undefined): boolean {
+  const providers = session?.executionProviders ?? ['cpu'];
+  return providers.every((p) => (typeof p === 'string' ? p : p.name) === 'cpu');
+}
+
+/**
+ * Encodes every tower clip of the plan; returns the (clips, latents, hidden) embeddings, the runner
+ * (released if opened here; its run counts stay readable) and any out-of-memory fallback taken.
+ */
+export async function encodeVideo(model: VisionModel, input: VideoEncodeInput, options: EncodeVideoOptions): Promise<CachedClipEmbeddings & { runner: VisionRunner; fallbacks: EncodeFallback[] }> {
   const F = model.shapes.fusion.frames;
   if (input.sampling.framesPerClip !== F) throw new RangeError(`the plan samples ${input.sampling.framesPerClip} frames per clip, the towers take ${F}`);
   const owned = options.runner === undefined;
@@ -112,6 +121,9 @@ export async function encodeVideo(model: VisionModel, input: VideoEncodeInput, o
   const clips = towerClipRequests(input.plan, F);
   const preprocessing = await loadPreprocessorConfig(model.dir);
   let embeddings: Float32Array;
+  const fallbacks: EncodeFallback[] = [];
+  // A GPU that runs out of memory even one clip at a time hands over to float32 graphs on the CPU.
+  const cpuFallback = () => openVisionRunner(model, 'float32', defaultVisionGraphDir(model, 'float32'), { executionProviders: ['cpu'], ...(options.session?.intraOpNumThreads === undefined ? {} : { intraOpNumThreads: options.session.intraOpNumThreads }) });
   try {
     embeddings = await encodeVideoClips(runner, model.shapes, videoChunkPreparer(input.probe, clips, preprocessing, F), {
     clipCount: clips.length,
@@ -119,11 +131,13 @@ export async function encodeVideo(model: VisionModel, input: VideoEncodeInput, o
     ...(options.signal === undefined ? {} : { signal: options.signal }),
     ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
     ...(options.onChunk === undefined ? {} : { onChunk: options.onChunk }),
+    ...(cpuOnly(options.session) ? {} : { cpuFallback }),
+    onFallback: (f) => fallbacks.push(f),
     });
   } finally {
     if (owned) await runner.release();
   }
-  return { clips: clips.length, numLatents: model.shapes.connector.numLatents, hiddenSize: model.shapes.connector.textHiddenSize, embeddings, metadata: { plan: planMetadata(input) }, runner };
+  return { clips: clips.length, numLatents: model.shapes.connector.numLatents, hiddenSize: model.shapes.connector.textHiddenSize, embeddings, metadata: { plan: planMetadata(input) }, runner, fallbacks };
 }
 
 export interface VideoEmbeddingsResult {
@@ -132,6 +146,8 @@ export interface VideoEmbeddingsResult {
   key: string;
   /** The runner that encoded (undefined on a cache hit: no graph built, no session opened). */
   runner?: VisionRunner;
+  /** Out-of-memory fallbacks taken while encoding (smaller tower batches, the CPU); empty normally. */
+  fallbacks: EncodeFallback[];
 }
 
 /**
@@ -142,9 +158,9 @@ export async function videoClipEmbeddings(videoPath: string, model: VisionModel,
   const sampling = options.sampling ?? (await loadSamplingSettings(model.dir));
   const key = clipCacheKey({ videoFingerprint: await fingerprintVideo(videoPath), modelId: model.modelId, sampling, precision: options.dtype });
   const found = await cache.lookup(key);
-  if ('hit' in found) return { entry: found.hit, fromCache: true, key };
+  if ('hit' in found) return { entry: found.hit, fromCache: true, key, fallbacks: [] };
   const input = await planVideo(videoPath, model.dir, options.signal, sampling);
-  const { runner, ...entry } = await encodeVideo(model, input, options);
+  const { runner, fallbacks, ...entry } = await encodeVideo(model, input, options);
   await cache.put(key, entry);
-  return { entry, fromCache: false, key, runner };
+  return { entry, fromCache: false, key, runner, fallbacks };
 }

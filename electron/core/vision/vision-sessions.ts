@@ -26,7 +26,8 @@ export interface VisionSessionOptions {
   intraOpNumThreads?: number;
 }
 
-function runError(part: string, error: unknown): ApolloError {
+/** What a runner throws when a session fails (the runtime's error kept as the cause). */
+export function runError(part: string, error: unknown): ApolloError {
   if (error instanceof ApolloError) return error;
   const text = error instanceof Error ? error.message : String(error);
   return new ApolloError('INTERNAL', `The ${part} model failed to run (${text.split('\n')[0]}); run again with --debug and report the output.`, { cause: error });

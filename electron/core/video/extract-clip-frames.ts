@@ -28,6 +28,10 @@ export interface ExtractOptions {
   onProgress?: ProgressListener;
   /** Time limit per clip's ffmpeg run. */
   clipTimeoutMs?: number;
+  /** Clips decoded at the same time, each by its own ffmpeg (default 2); at most this many + 1 clips are in memory. */
+  concurrency?: number;
+  /** Decoder threads per ffmpeg (0 = ffmpeg chooses); one each decodes short runs fastest when clips run side by side. */
+  decoderThreads?: number;
 }
 
 /** decord's filter for a rotation (threaded_decoder.cc SetCodecContext), before scaling. */
@@ -70,7 +74,7 @@ async function decodeWanted(probe: VideoProbe, wantedPts: number[], keyPts: numb
   const last = wantedPts[wantedPts.length - 1]!;
   const select = `select='${wantedPts.map((p) => `eq(pts,${p})`).join('+')}'`;
   const filters = [`trim=end_pts=${last + 1}`, select, ...rotationFilters(probe.rotation), `scale=${probe.width}:${probe.height}`, 'format=rgb24', 'showinfo'];
-  const args = ['-hide_banner', '-nostdin', '-nostats', '-v', 'info', '-noautorotate', '-copyts'];
+  const args = ['-hide_banner', '-nostdin', '-nostats', '-v', 'info', '-noautorotate', '-copyts', '-threads', String(options.decoderThreads ?? 1)];
   if (keyPts !== undefined) {
     const ss = seekSeconds(keyPts, probe);
     if (ss > 0) args.push('-noaccurate_seek', '-ss', ss.toFixed(6));
@@ -128,11 +132,33 @@ async function extractOne(probe: VideoProbe, clip: ClipRequest, options: Extract
  */
 export async function* extractClipFrames(probe: VideoProbe, clips: readonly ClipRequest[], options: ExtractOptions = {}): AsyncGenerator<ExtractedClip> {
   if (!probe.hasVideo) throw new ApolloError('NO_VIDEO_STREAM', `${probe.path} has no video stream; choose a file that contains video.`);
+  const concurrency = Math.max(1, options.concurrency ?? 2);
   options.onProgress?.({ stage: 'extract', done: 0, total: clips.length, unit: 'clips' });
-  for (let i = 0; i < clips.length; i++) {
-    if (options.signal?.aborted) throw cancelled(options.signal);
-    const clip = await extractOne(probe, clips[i]!, options);
-    options.onProgress?.({ stage: 'extract', done: i + 1, total: clips.length, unit: 'clips' });
-    yield clip;
+  // Decode ahead by up to `concurrency` clips; an abandoned or failed run aborts the rest.
+  const inner = new AbortController();
+  const onAbort = () => inner.abort(options.signal?.reason);
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  const pending: Promise<ExtractedClip>[] = [];
+  let next = 0;
+  const launch = () => {
+    while (pending.length < concurrency && next < clips.length) {
+      const p = extractOne(probe, clips[next++]!, { ...options, signal: inner.signal });
+      p.catch(() => {}); // observed when awaited below
+      pending.push(p);
+    }
+  };
+  try {
+    for (let i = 0; i < clips.length; i++) {
+      if (options.signal?.aborted) throw cancelled(options.signal);
+      launch();
+      const clip = await pending.shift()!;
+      options.onProgress?.({ stage: 'extract', done: i + 1, total: clips.length, unit: 'clips' });
+      launch();
+      yield clip;
+    }
+  } finally {
+    options.signal?.removeEventListener('abort', onAbort);
+    if (next < clips.length || pending.length > 0) inner.abort(new ApolloError('CANCELLED'));
+    await Promise.allSettled(pending);
   }
 }

@@ -86,6 +86,16 @@ describe('native preprocessing', () => {
     }
   });
 
+  it.runIf(native.backend === 'native')('reads frames that are views into a larger Buffer (as decoders hand them out)', () => {
+    const frame = frameOf(97, 55, 3);
+    const backing = Buffer.alloc(frame.data.length + 13, 0xee);
+    backing.set(frame.data, 7);
+    const view: RgbFrame = { width: 97, height: 55, data: backing.subarray(7, 7 + frame.data.length) };
+    for (const tower of [DEFAULT_PREPROCESSOR_CONFIG.siglip, DEFAULT_PREPROCESSOR_CONFIG.internVideo]) {
+      expect(Buffer.from(towerPixels(view, tower, native).data).equals(Buffer.from(towerPixels(frame, tower, typescriptFramePreprocessor).data))).toBe(true);
+    }
+  });
+
   it.runIf(native.backend === 'native')('rgbToPlanes matches the twin at offsets and strides, and both reject what does not fit', () => {
     const rand = mulberry32(5);
     const src = randomBytes(7 * 5 * 3, rand);

@@ -10,7 +10,7 @@ import {
   siglipPreprocessingFromConfig,
 } from '../../electron/core/video/preprocessor-config.js';
 import { squarePlacement } from '../../electron/core/video/preprocess.js';
-import { makeTempDir } from '../helpers/paths.js';
+import { makeTempDir, repoRoot } from '../helpers/paths.js';
 import { runPython } from '../helpers/python-oracle.js';
 
 // google/siglip-so400m-patch14-384's preprocessor_config.json (the spec: Apollo's file matches it).
@@ -73,6 +73,11 @@ describe('preprocessor config', () => {
     const config = await loadPreprocessorConfig(dir);
     expect(config.siglip).toEqual({ ...DEFAULT_PREPROCESSOR_CONFIG.siglip, rescaleFactor: STOCK_SIGLIP.rescale_factor });
     expect(config.internVideo).toEqual(DEFAULT_PREPROCESSOR_CONFIG.internVideo);
+  });
+
+  it.each(['apollo-1.5b', 'apollo-3b', 'apollo-7b'])('reads the %s checkpoint configs (test/fixtures) into the defaults', async (name) => {
+    const config = await loadPreprocessorConfig(join(repoRoot, 'test', 'fixtures', 'checkpoint-configs', name));
+    expect(config).toEqual(DEFAULT_PREPROCESSOR_CONFIG);
   });
 
   it('takes sizes, means and stds from the files', () => {

@@ -23,6 +23,7 @@ export interface MainHost {
 const id = z.string().min(1).max(100);
 const question = z.string().min(1).max(8000);
 const droppedPath = z.string().min(1).max(4096);
+const modelSpec = z.string().min(1).max(300);
 
 type Handler = (...args: never[]) => unknown;
 
@@ -57,6 +58,19 @@ export function registerIpcHandlers(ipcMain: IpcMainLike, app: AppService, host:
     },
     [IPC.settingsGet]: { args: z.tuple([]), run: () => app.settings.get() },
     [IPC.settingsUpdate]: { args: z.tuple([z.record(z.string(), z.unknown())]), run: (patch: unknown) => app.updateSettings(patch) },
+    [IPC.modelsList]: { args: z.tuple([]), run: () => app.modelsOverview() },
+    [IPC.modelsPull]: {
+      args: z.tuple([modelSpec, z.enum(['fp16', 'int4'])]),
+      run: (spec: string, precision: 'fp16' | 'int4') => {
+        app.models.pull(spec, precision);
+        return { started: true };
+      },
+    },
+    [IPC.modelsPause]: { args: z.tuple([modelSpec]), run: (spec: string) => app.models.pause(spec) },
+    [IPC.modelsResume]: { args: z.tuple([modelSpec]), run: (spec: string) => app.models.resume(spec) },
+    [IPC.modelsCancel]: { args: z.tuple([modelSpec]), run: (spec: string) => app.models.cancel(spec) },
+    [IPC.modelsSelect]: { args: z.tuple([modelSpec]), run: (spec: string) => app.selectModel(spec) },
+    [IPC.modelsRemove]: { args: z.tuple([modelSpec]), run: (spec: string) => app.removeModel(spec) },
   };
 
   for (const [channel, { args, run }] of Object.entries(handlers)) {

@@ -74,6 +74,8 @@ export interface AppSettings {
   maxNewTokens: number;
   clipSamplingRatio: number;
   cacheSizeGiB: number;
+  /** The installed model to answer with (catalog name, repo id or local folder). */
+  model?: string;
 }
 
 export const DEFAULT_SETTINGS: AppSettings = {
@@ -86,6 +88,48 @@ export const DEFAULT_SETTINGS: AppSettings = {
   cacheSizeGiB: 10,
 };
 
+export interface CatalogEntry {
+  name: string;
+  title: string;
+  approxDownloadBytes: number;
+  /** Memory needed to run it, per precision (bytes). */
+  memory: { fp16: number; int4: number };
+}
+
+export interface InstalledModelInfo {
+  /** What to pass to select/remove: the catalog name, else the repository id. */
+  spec: string;
+  name?: string;
+  repoId: string;
+  revision: string;
+  sizeBytes: number;
+  verified: boolean;
+  prepared: Array<'fp32' | 'fp16' | 'int4'>;
+}
+
+export type DownloadState = 'downloading' | 'paused' | 'preparing' | 'done' | 'cancelled' | 'error';
+
+export interface ModelDownload {
+  spec: string;
+  state: DownloadState;
+  doneBytes: number;
+  totalBytes: number;
+  bytesPerSecond: number;
+  etaMs?: number;
+  message?: string;
+  error?: SerializedError;
+}
+
+export interface ModelsOverview {
+  catalog: CatalogEntry[];
+  installed: InstalledModelInfo[];
+  /** The model answering now, if any (a spec, or "local folder"). */
+  selected?: string;
+  defaultPick: { name: string; precision: 'fp16' | 'int4'; reason: string };
+  downloads: ModelDownload[];
+  freeBytes?: number;
+}
+
 export type AppEvent =
   | { type: 'progress'; scope: 'video' | 'model'; id: string; progress: ProgressEvent }
   | { type: 'analysis'; analysis: VideoAnalysis }
@@ -95,4 +139,6 @@ export type AppEvent =
   | { type: 'notice'; level: 'info' | 'warning' | 'error'; message: string }
   /** The host opened a video by itself (menu, second launch with a file). */
   | { type: 'open-video'; video: VideoRef }
-  | { type: 'menu'; action: 'export-chat' };
+  | { type: 'menu'; action: 'export-chat' }
+  | { type: 'model-download'; download: ModelDownload }
+  | { type: 'models-changed' };

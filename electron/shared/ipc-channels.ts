@@ -15,6 +15,13 @@ export const IPC = {
   chatExport: 'chat:export',
   settingsGet: 'settings:get',
   settingsUpdate: 'settings:update',
+  modelsList: 'models:list',
+  modelsPull: 'models:pull',
+  modelsPause: 'models:pause',
+  modelsResume: 'models:resume',
+  modelsCancel: 'models:cancel',
+  modelsSelect: 'models:select',
+  modelsRemove: 'models:remove',
   /** main → renderer: AppEvent stream. */
   event: 'app:event',
 } as const;

@@ -2,11 +2,13 @@ import { useCallback, useState } from 'react';
 import { ChatPanel } from './components/ChatPanel';
 import { DropOverlay, EmptyState, OpenVideoButton, useWindowDrop } from './components/DropZone';
 import { Filmstrip } from './components/Filmstrip';
+import { ModelsDialog } from './components/ModelsDialog';
 import { Notices } from './components/Notices';
 import { ProgressPanel } from './components/ProgressPanel';
 import { SettingsDialog } from './components/SettingsDialog';
 import { DeviceBadge, StatusBar } from './components/StatusBar';
 import { VideoPlayer } from './components/VideoPlayer';
+import { useModelsStore } from './stores/models-store';
 import { useVideoStore } from './stores/video-store';
 
 function VideoWorkspace() {
@@ -48,6 +50,7 @@ export function App() {
   const progress = useVideoStore((s) => s.progress);
   const openFile = useVideoStore((s) => s.openFile);
   const [settingsOpen, setSettingsOpen] = useState(false);
+  const openModels = useModelsStore((s) => s.setOpen);
   const dragging = useWindowDrop(useCallback((file: File) => void openFile(file), [openFile]));
   return (
     <div className="flex h-full flex-col">
@@ -56,6 +59,9 @@ export function App() {
         <span className="hidden text-sm text-zinc-500 sm:inline">chat with your videos, offline</span>
         <span className="flex-1" />
         <DeviceBadge />
+        <button type="button" data-testid="open-models" onClick={() => openModels(true)} className="rounded px-2 py-1 text-sm text-zinc-600 hover:bg-zinc-100 dark:text-zinc-300 dark:hover:bg-zinc-800">
+          Models
+        </button>
         <button type="button" data-testid="open-settings" onClick={() => setSettingsOpen(true)} className="rounded px-2 py-1 text-sm text-zinc-600 hover:bg-zinc-100 dark:text-zinc-300 dark:hover:bg-zinc-800">
           Settings
         </button>
@@ -82,6 +88,7 @@ export function App() {
       </main>
       <StatusBar />
       {settingsOpen && <SettingsDialog onClose={() => setSettingsOpen(false)} />}
+      <ModelsDialog />
       {dragging && <DropOverlay />}
     </div>
   );

@@ -10,6 +10,7 @@ import type { EngineClient } from '../engine/engine-client.js';
 import { ChatHistoryStore } from './chat-history-store.js';
 import { ThumbnailCache } from './clip-thumbnails.js';
 import { chatToMarkdown } from './markdown-export.js';
+import { ModelManager } from './model-manager.js';
 import { SettingsStore } from './settings-store.js';
 import { VideoLibrary } from './video-library.js';
 
@@ -42,6 +43,7 @@ export class AppService {
   readonly videos: VideoLibrary;
   private readonly chats: ChatHistoryStore;
   readonly settings: SettingsStore;
+  readonly models: ModelManager;
   private readonly thumbnails = new ThumbnailCache();
   private readonly listeners = new Set<Listener>();
   private readonly analyses = new Map<string, VideoAnalysis>();
@@ -57,10 +59,63 @@ export class AppService {
     this.chats = new ChatHistoryStore(options.dataDir);
     this.settings = new SettingsStore(options.dataDir);
     this.modelDir = options.modelDir;
+    this.models = new ModelManager(options.engine, {
+      download: (download) => this.emit({ type: 'model-download', download }),
+      progress: (spec, progress) => this.emit({ type: 'progress', scope: 'model', id: spec, progress }),
+      changed: () => void this.onModelsChanged(),
+    });
   }
 
   async init(): Promise<void> {
     await this.settings.load();
+    if (this.options.modelDir === undefined) await this.useInstalledModel();
+  }
+
+  /** Without an explicit --model: the model chosen in settings, else an installed one (the default pick first). */
+  private async useInstalledModel(): Promise<void> {
+    const chosen = this.settings.get().model;
+    if (chosen !== undefined) {
+      try {
+        this.modelDir = await this.models.resolve(chosen);
+        this.selectedModel = chosen;
+        return;
+      } catch {
+        // removed or moved: fall through to whatever is installed
+      }
+    }
+    const overview = await this.models.overview(undefined).catch(() => undefined);
+    const installed = overview?.installed ?? [];
+    const pick = installed.find((m) => m.spec === overview?.defaultPick.name) ?? installed[0];
+    if (pick === undefined) return;
+    this.modelDir = await this.models.resolve(pick.spec).catch(() => undefined);
+    if (this.modelDir !== undefined) this.selectedModel = pick.spec;
+  }
+
+  private async onModelsChanged(): Promise<void> {
+    if (this.options.modelDir === undefined && this.modelDir === undefined) await this.useInstalledModel();
+    this.emit({ type: 'models-changed' });
+  }
+
+  private selectedModel: string | undefined;
+
+  modelsOverview() {
+    return this.models.overview(this.options.modelDir !== undefined ? 'local folder' : this.selectedModel);
+  }
+
+  /** Answers with an installed model from now on (remembered in the settings). */
+  async selectModel(spec: string): Promise<void> {
+    this.modelDir = await this.models.resolve(spec);
+    this.selectedModel = spec;
+    await this.settings.update({ model: spec });
+    this.emit({ type: 'models-changed' });
+  }
+
+  async removeModel(spec: string): Promise<void> {
+    await this.models.remove(spec);
+    if (this.selectedModel === spec) {
+      this.selectedModel = undefined;
+      this.modelDir = this.options.modelDir;
+    }
   }
 
   subscribe(listener: Listener): () => void {

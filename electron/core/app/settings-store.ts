@@ -13,6 +13,7 @@ export const settingsSchema = z.object({
   maxNewTokens: z.number().int().min(1).max(4096),
   clipSamplingRatio: z.number().gt(0).max(1),
   cacheSizeGiB: z.number().min(0.1).max(1024),
+  model: z.string().min(1).max(1000).optional(),
 });
 
 export const settingsPatchSchema = settingsSchema.partial().strict();

@@ -5,6 +5,7 @@ import { ApolloError } from '../../shared/errors.js';
 import { defineMethod, type EngineMethods } from './engine-rpc.js';
 import { analyzeVideoMethod } from './methods/analyze-video.js';
 import { createModelMethods } from './methods/model-methods.js';
+import { prepareMethod } from './methods/prepare-method.js';
 
 /** Methods that only exist for tests of crash, out-of-memory and cancellation handling. */
 function testHookMethods(): EngineMethods {
@@ -29,6 +30,7 @@ export function engineMethods(): EngineMethods {
   return {
     'analyze-video': analyzeVideoMethod,
     ...createModelMethods(),
+    prepare: prepareMethod,
     ...(process.env.APOLLO_ENGINE_TEST_HOOKS === '1' ? testHookMethods() : {}),
   };
 }

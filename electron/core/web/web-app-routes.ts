@@ -25,6 +25,7 @@ function parse<T>(schema: z.ZodType<T>, value: unknown): T {
   return r.data;
 }
 
+const pullBody = z.object({ precision: z.enum(['fp16', 'int4']) }).strict();
 const questionBody = z.object({ question: z.string().min(1).max(8000) }).strict();
 const editBody = z.object({ turnId: z.string().min(1).max(100), question: z.string().min(1).max(8000) }).strict();
 
@@ -122,6 +123,33 @@ export function buildWebAppRouter(app: AppService, options: { dataDir: string; v
     })
     .add('POST', 'videos/:id/clear', async ({ res, params }) => {
       await app.clearChat(params.id!);
+      sendJson(res, 200, { ok: true });
+    })
+    .add('GET', 'models', async ({ res }) => sendJson(res, 200, await app.modelsOverview()))
+    .add('POST', 'models/:spec/pull', async ({ req, res, params }) => {
+      const { precision } = parse(pullBody, await readJsonBody(req));
+      // Progress streams over /api/events; the request returns once the download has started.
+      app.models.pull(params.spec!, precision);
+      sendJson(res, 202, { started: true });
+    })
+    .add('POST', 'models/:spec/pause', ({ res, params }) => {
+      app.models.pause(params.spec!);
+      sendJson(res, 200, { ok: true });
+    })
+    .add('POST', 'models/:spec/resume', ({ res, params }) => {
+      app.models.resume(params.spec!);
+      sendJson(res, 200, { ok: true });
+    })
+    .add('POST', 'models/:spec/cancel', ({ res, params }) => {
+      app.models.cancel(params.spec!);
+      sendJson(res, 200, { ok: true });
+    })
+    .add('POST', 'models/:spec/select', async ({ res, params }) => {
+      await app.selectModel(params.spec!);
+      sendJson(res, 200, { ok: true });
+    })
+    .add('DELETE', 'models/:spec', async ({ res, params }) => {
+      await app.removeModel(params.spec!);
       sendJson(res, 200, { ok: true });
     })
     .add('GET', 'videos/:id/export', async ({ res, params }) => {

@@ -1,6 +1,6 @@
 // The renderer's only door to the app: one interface, one implementation per host (Electron's
 // preload bridge, or HTTP + server-sent events in web mode). Stores call it; components never do.
-import type { AppEvent, AppSettings, ChatHistory, ChatTurn, VideoAnalysis, VideoRef } from '../../../electron/shared/app-api';
+import type { AppEvent, AppSettings, ChatHistory, ChatTurn, ModelsOverview, VideoAnalysis, VideoRef } from '../../../electron/shared/app-api';
 import { createBridgeApi, type ApolloBridge } from './bridge-api';
 import { createWebApi } from './web-api';
 
@@ -35,6 +35,13 @@ export interface ApolloApi {
   getSettings(): Promise<AppSettings>;
   updateSettings(patch: Partial<AppSettings>): Promise<AppSettings>;
   subscribe(listener: (event: AppEvent) => void): () => void;
+  getModels(): Promise<ModelsOverview>;
+  pullModel(spec: string, precision: 'fp16' | 'int4'): Promise<void>;
+  pauseDownload(spec: string): Promise<void>;
+  resumeDownload(spec: string): Promise<void>;
+  cancelDownload(spec: string): Promise<void>;
+  selectModel(spec: string): Promise<void>;
+  removeModel(spec: string): Promise<void>;
 }
 
 declare global {

@@ -1,5 +1,5 @@
 // Desktop app: the preload's contextBridge API (typed IPC, validated in main).
-import type { AppEvent, AppSettings, ChatHistory, ChatTurn, VideoAnalysis, VideoRef } from '../../../electron/shared/app-api';
+import type { AppEvent, AppSettings, ChatHistory, ChatTurn, ModelsOverview, VideoAnalysis, VideoRef } from '../../../electron/shared/app-api';
 import { deserializeError } from '../../../electron/shared/errors';
 import { IPC } from '../../../electron/shared/ipc-channels';
 import type { ApolloApi, HostInfo } from './apollo-api';
@@ -41,5 +41,12 @@ export function createBridgeApi(bridge: ApolloBridge): ApolloApi {
     getSettings: () => invoke<AppSettings>(IPC.settingsGet),
     updateSettings: (patch) => invoke<AppSettings>(IPC.settingsUpdate, patch),
     subscribe: (listener) => bridge.onEvent(listener),
+    getModels: () => invoke<ModelsOverview>(IPC.modelsList),
+    pullModel: (spec, precision) => invoke(IPC.modelsPull, spec, precision),
+    pauseDownload: (spec) => invoke(IPC.modelsPause, spec),
+    resumeDownload: (spec) => invoke(IPC.modelsResume, spec),
+    cancelDownload: (spec) => invoke(IPC.modelsCancel, spec),
+    selectModel: (spec) => invoke(IPC.modelsSelect, spec),
+    removeModel: (spec) => invoke(IPC.modelsRemove, spec),
   };
 }

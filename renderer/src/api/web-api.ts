@@ -23,6 +23,7 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<T>
 }
 
 const v = (id: string) => `api/videos/${encodeURIComponent(id)}`;
+const m = (spec: string) => `api/models/${encodeURIComponent(spec)}`;
 
 export function createWebApi(): ApolloApi {
   return {
@@ -63,6 +64,13 @@ export function createWebApi(): ApolloApi {
     exportMarkdown: (id) => call('GET', `${v(id)}/export`),
     getSettings: () => call('GET', 'api/settings'),
     updateSettings: (patch) => call('PUT', 'api/settings', patch),
+    getModels: () => call('GET', 'api/models'),
+    pullModel: (spec, precision) => call('POST', `${m(spec)}/pull`, { precision }),
+    pauseDownload: (spec) => call('POST', `${m(spec)}/pause`),
+    resumeDownload: (spec) => call('POST', `${m(spec)}/resume`),
+    cancelDownload: (spec) => call('POST', `${m(spec)}/cancel`),
+    selectModel: (spec) => call('POST', `${m(spec)}/select`),
+    removeModel: (spec) => call('DELETE', m(spec)),
     subscribe(listener) {
       const source = new EventSource('api/events');
       source.onmessage = (e: MessageEvent<string>) => {

@@ -1,5 +1,6 @@
 // Messages from the host (engine restarted, context trimmed, errors), dismissible.
 import { useAppStore } from '../stores/app-store';
+import { useModelsStore } from '../stores/models-store';
 
 const STYLE = {
   info: 'bg-sky-50 text-sky-800 dark:bg-sky-950 dark:text-sky-200',
@@ -13,6 +14,7 @@ export function Notices() {
   const connection = useAppStore((s) => s.connection);
   const demo = connection.status === 'ready' && connection.info.demo === true;
   const noModel = connection.status === 'ready' && connection.info.modelReady === false;
+  const openModels = useModelsStore((s) => s.setOpen);
   if (notices.length === 0 && !demo && !noModel) return null;
   return (
     <div className="flex flex-col gap-1 px-4 pt-2" role="status">
@@ -23,7 +25,11 @@ export function Notices() {
       )}
       {noModel && !demo && (
         <div data-testid="no-model-notice" className={`rounded-md px-3 py-2 text-sm ${STYLE.info}`}>
-          No model is installed yet: you can open videos and see their clips, but answers need a model. Download one with <code>apollo-chat pull apollo-3b</code>, then restart with <code>--model</code>.
+          No model is installed yet: you can open videos and see their clips, but answers need a model.{' '}
+          <button type="button" data-testid="choose-model" onClick={() => openModels(true)} className="font-medium underline">
+            Choose and download a model
+          </button>
+          .
         </div>
       )}
       {notices.map((n) => (

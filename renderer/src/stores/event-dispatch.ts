@@ -2,12 +2,14 @@
 import type { AppEvent } from '../../../electron/shared/app-api';
 import { useAppStore } from './app-store';
 import { useChatStore } from './chat-store';
+import { useModelsStore } from './models-store';
 import { useVideoStore } from './video-store';
 
 export function dispatchAppEvent(event: AppEvent): void {
   switch (event.type) {
     case 'progress':
-      if (event.scope === 'video' && event.id === useVideoStore.getState().video?.id) useVideoStore.getState().setProgress(event.progress);
+      if (event.scope === 'model') useModelsStore.getState().applyProgress(event.id, event.progress);
+      else if (event.id === useVideoStore.getState().video?.id) useVideoStore.getState().setProgress(event.progress);
       return;
     case 'analysis':
       return;
@@ -25,6 +27,13 @@ export function dispatchAppEvent(event: AppEvent): void {
       return;
     case 'open-video':
       void useVideoStore.getState().openVideo(event.video);
+      return;
+    case 'model-download':
+      useModelsStore.getState().applyDownload(event.download);
+      return;
+    case 'models-changed':
+      void useModelsStore.getState().load();
+      void useAppStore.getState().connect();
       return;
     case 'menu':
       if (event.action === 'export-chat') void useChatStore.getState().exportMarkdown();

@@ -38,6 +38,10 @@ export interface FakeHubFaults {
   serverError?: Array<{ match: string; times: number }>;
   /** Answer a missing repo with 401 RepoNotFound (as huggingface.co does without a token) instead of 404. */
   missingRepoAs401?: boolean;
+  /** LFS redirects point at the hub itself with a relative Location (a stand-in without a separate CDN). */
+  relativeLfsRedirect?: boolean;
+  /** Range answers (206) leave out Content-Range. */
+  omitContentRange?: boolean;
   /** Model info ignores ?blobs=true (siblings carry names only), as a minimal hub stand-in may. */
   modelInfoWithoutBlobs?: boolean;
   /** Body bytes per second on file downloads (0 = unlimited). */
@@ -126,7 +130,7 @@ export class FakeHubServer {
       await this.onRequest?.(record);
       const url = new URL(req.url ?? '/', 'http://x');
       if (this.takeFault(this.faults.serverError, (f) => url.pathname.includes(f.match))) return this.send(res, 500, { error: 'Internal Error' });
-      if (server === 'cdn') return await this.serveCdn(req, res, url);
+      if (server === 'cdn' || url.pathname.startsWith('/repos/')) return await this.serveCdn(req, res, url);
       const api = /^\/api\/models\/([^/]+\/[^/]+)(?:\/(revision|tree|paths-info)\/([^/]+)(\/.*)?)?$/.exec(url.pathname);
       if (api !== null) return await this.serveApi(req, res, url, decodeURIComponent(api[1]!), api[2], api[3] === undefined ? undefined : decodeURIComponent(api[3]), api[4]);
       const resolve = /^\/([^/]+\/[^/]+)\/resolve\/([^/]+)\/(.+)$/.exec(url.pathname);
@@ -218,7 +222,7 @@ export class FakeHubServer {
     const f = entry.facts.get(path);
     if (f === undefined) return this.send(res, 404, { error: 'Entry not found' }, { 'x-error-code': 'EntryNotFound', 'x-repo-commit': entry.repo.commit });
     if (f.file.lfs) {
-      const location = `${this.cdnUrl}/repos/${f.sha256.slice(0, 2)}/${f.sha256}?response-content-disposition=attachment&Expires=9999999999&Signature=fake`;
+      const location = `${this.faults.relativeLfsRedirect === true ? '' : this.cdnUrl}/repos/${f.sha256.slice(0, 2)}/${f.sha256}?response-content-disposition=attachment&Expires=9999999999&Signature=fake`;
       res.writeHead(302, {
         location,
         'x-repo-commit': entry.repo.commit,
@@ -261,7 +265,7 @@ export class FakeHubServer {
       'content-type': 'application/octet-stream',
       'content-length': String(length),
       'accept-ranges': 'bytes',
-      ...(status === 206 ? { 'content-range': `bytes ${start}-${end}/${size}` } : {}),
+      ...(status === 206 && this.faults.omitContentRange !== true ? { 'content-range': `bytes ${start}-${end}/${size}` } : {}),
       ...headers,
     });
     if (req.method === 'HEAD') return void res.end();

@@ -238,6 +238,16 @@ describe('pullModel against the fake hub', () => {
     expect(readFileSync(join(result.snapshotDir, 'config.json')).equals(repoA.files[0]!.content)).toBe(true);
   });
 
+  it('works with a stand-in that redirects LFS files to itself and sends 206 without Content-Range', async () => {
+    const cache = makeTempDir('dl-samehost');
+    const shard = repoA.files[3]!;
+    hub.faults = { relativeLfsRedirect: true, omitContentRange: true, dropAfter: [{ path: shard.path, bytes: 100_000, times: 1 }] };
+    await pull(cache, [repoA.id]);
+    expectInstalled(cache, repoA);
+    expect(hub.requests.filter((r) => r.server === 'cdn')).toEqual([]);
+    expect(hub.requests.some((r) => r.url.startsWith('/repos/') && r.range !== undefined)).toBe(true);
+  });
+
   it('lists files from the tree endpoint when model info carries no file metadata', async () => {
     const cache = makeTempDir('dl-tree');
     hub.faults = { modelInfoWithoutBlobs: true };

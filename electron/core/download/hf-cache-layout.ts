@@ -65,8 +65,11 @@ export function snapshotFilePath(paths: RepoCachePaths, commit: string, filePath
   return full;
 }
 
+/** The blob is named by the hub's etag (sha256 for LFS files, git sha1 otherwise), as huggingface_hub names it. */
 export function blobPath(paths: RepoCachePaths, etag: string): string {
-  if (!/^[0-9a-f]{40}$|^[0-9a-f]{64}$/.test(etag)) throw new ApolloError('INTERNAL', `The hub sent an invalid file id "${etag}".`);
+  if (!/^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$/.test(etag) || etag.endsWith('.incomplete')) {
+    throw new ApolloError('HUB_BAD_RESPONSE', `The hub sent an unusable file id "${etag.slice(0, 80)}"; try again later or set HF_ENDPOINT to another mirror.`);
+  }
   return join(paths.blobsDir, etag);
 }
 

@@ -263,7 +263,8 @@ export class HubClient {
       }
       if (res.statusCode === 206) {
         const range = /^bytes (\d+)-/.exec(header(res.headers, 'content-range') ?? '');
-        return { status: 206, start: range ? Number(range[1]) : -1, body: res.body };
+        // A 206 without Content-Range answered the range we asked for.
+        return { status: 206, start: range ? Number(range[1]) : start, body: res.body };
       }
       if (res.statusCode === 200) return { status: 200, start: 0, body: res.body };
       await res.body.dump();

@@ -199,6 +199,17 @@ interface PlannedBlob {
 }
 
 export async function pullModel(options: PullOptions): Promise<PullResult> {
+  try {
+    return await pullModelUnchecked(options);
+  } catch (error) {
+    // A full disk can strike on any write (lock, link, manifest), not only inside a blob.
+    const code = (error as { code?: unknown } | undefined)?.code;
+    if (code === 'ENOSPC' || code === 'EDQUOT') throw new ApolloError('DISK_FULL', undefined, { cause: error });
+    throw error;
+  }
+}
+
+async function pullModelUnchecked(options: PullOptions): Promise<PullResult> {
   const env = options.env ?? process.env;
   const settings = hubSettingsFromEnv(env);
   const cacheDir = hubCacheDir(env);

@@ -152,6 +152,23 @@ describe('bad input fails fast with a typed error', () => {
   });
 });
 
+describe('a planned frame that cannot be produced', () => {
+  it('fails with VIDEO_DECODE_FAILED naming its time, after retrying from earlier keyframes', async () => {
+    const probe = await probeVideo(h264('missing-frame.mp4', 60));
+    // A packet index that claims a frame between frames 30 and 31, which no decoder will output.
+    const pts = [...probe.packets.pts];
+    const ghost = (pts[30]! + pts[31]!) / 2;
+    pts.splice(31, 0, ghost);
+    const damaged = { ...probe, frameCount: pts.length, packets: { ...probe.packets, pts } };
+    const run = (async () => {
+      for await (const _ of extractClipFrames(damaged, [{ index: 0, frameIndices: [29, 30, 31, 32] }])) {
+        /* drain */
+      }
+    })();
+    await expect(run).rejects.toMatchObject({ code: 'VIDEO_DECODE_FAILED', message: expect.stringMatching(/^The frame at 1\.0\d\d s of .* could not be decoded/) });
+  });
+});
+
 describe('cancellation', () => {
   it('an aborted signal stops extraction within a second and leaves no ffmpeg behind', async () => {
     const path = join(dir, 'long.mp4');

@@ -128,4 +128,23 @@ describe('apollo-chat pull, models, rm', () => {
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/MODEL_NOT_INSTALLED/);
   });
+
+  it('a checkpoint folder added by path is listed, prepared in place, and rm only forgets it', async () => {
+    const dir = join(work, 'tiny');
+    const r = await runCli(['pull', dir, '--precision', 'fp32', '--json'], { env: env() });
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout) as { source: string; snapshotDir: string; downloadedBytes: number; prepared: { preparedDir: string } };
+    expect(out).toMatchObject({ source: 'local-folder', snapshotDir: dir, downloadedBytes: 0 });
+    const guard = noNetwork();
+    const listed = JSON.parse((await runCli(['models', '--json'], { env: env(guard.env) })).stdout) as { localFolders: Array<{ dir: string; present: boolean; prepared: string[]; fileCount: number }> };
+    expect(listed.localFolders).toEqual([expect.objectContaining({ dir, present: true, prepared: ['fp32'], fileCount: tiny.files.length })]);
+    expect(guard.violations()).toEqual([]);
+    const removed = await runCli(['rm', dir, '--json'], { env: env() });
+    expect(removed.code).toBe(0);
+    expect(existsSync(join(dir, 'config.json'))).toBe(true);
+    expect(existsSync(out.prepared.preparedDir)).toBe(false);
+    expect((JSON.parse((await runCli(['models', '--json'], { env: env() })).stdout) as { localFolders: unknown[] }).localFolders).toEqual([]);
+    const notAModel = await runCli(['pull', work, '--json'], { env: env() });
+    expect((JSON.parse(notAModel.stdout) as { error: { code: string } }).error.code).toBe('CHECKPOINT_INVALID');
+  });
 });

@@ -91,7 +91,7 @@ describe('installed models', () => {
 
   it('resolves a local checkpoint folder without the cache', async () => {
     const dir = makeTempDir('dl-local');
-    await expect(resolveInstalledModel(catalog, dir)).rejects.toMatchObject({ code: 'MODEL_NOT_INSTALLED' });
+    await expect(resolveInstalledModel(catalog, dir)).rejects.toMatchObject({ code: 'CHECKPOINT_INVALID' });
     writeFileSync(join(dir, 'config.json'), '{}');
     expect(await resolveInstalledModel(catalog, dir)).toEqual({ repoId: undefined, commit: undefined, dir, source: 'local-folder' });
   });

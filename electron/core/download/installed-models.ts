@@ -5,6 +5,7 @@ import { join, resolve, sep } from 'node:path';
 import { ApolloError } from '../../shared/errors.js';
 import { hubCacheDir, isCommitHash, readRef, repoCachePaths, repoIdFromFolder, type RepoCachePaths } from './hf-cache-layout.js';
 import { catalogModelForRepo, resolveModelSource, type ModelCatalog } from './model-catalog.js';
+import { assertCheckpointFolder, forgetLocalModel, listLocalModels, looksLikePath, type LocalModel } from './local-models.js';
 import { completeSnapshot } from './model-pull.js';
 import { preparedRootDir } from '../prepare/prepare-cache-dir.js';
 import { PRECISIONS, type Precision } from '../prepare/prepare-manifest.js';
@@ -29,12 +30,14 @@ export interface InstalledModel {
 export interface InstalledListing {
   cacheDir: string;
   models: InstalledModel[];
+  /** Checkpoint folders added by path (`apollo-chat pull /path/to/folder`). */
+  localFolders: Array<LocalModel & { prepared: Precision[] }>;
   /** Cache folders that could not be read (damaged or unrelated entries). */
   warnings: string[];
 }
 
 /** The prepared folders of a snapshot, one per precision, found without building anything. */
-async function preparedFolders(snapshotDir: string, env: NodeJS.ProcessEnv): Promise<Array<{ precision: Precision; dir: string }>> {
+export async function preparedFolders(snapshotDir: string, env: NodeJS.ProcessEnv): Promise<Array<{ precision: Precision; dir: string }>> {
   const out: Array<{ precision: Precision; dir: string }> = [];
   for (const precision of PRECISIONS) {
     try {
@@ -109,7 +112,8 @@ async function scanSnapshots(paths: RepoCachePaths): Promise<ScannedSnapshot[]> 
  */
 export async function listInstalledModels(catalog: ModelCatalog, env: NodeJS.ProcessEnv = process.env): Promise<InstalledListing> {
   const cacheDir = hubCacheDir(env);
-  if (!(await exists(cacheDir))) return { cacheDir, models: [], warnings: [] };
+  const localFolders = await Promise.all((await listLocalModels(env)).map(async (l) => ({ ...l, prepared: l.present ? await preparedPrecisions(l.dir, env) : [] })));
+  if (!(await exists(cacheDir))) return { cacheDir, models: [], localFolders, warnings: [] };
   const models: InstalledModel[] = [];
   const warnings: string[] = [];
   for (const folder of await readdir(cacheDir)) {
@@ -141,7 +145,7 @@ export async function listInstalledModels(catalog: ModelCatalog, env: NodeJS.Pro
     }
   }
   models.sort((a, b) => a.repoId.localeCompare(b.repoId) || a.commit.localeCompare(b.commit));
-  return { cacheDir, models, warnings };
+  return { cacheDir, models, localFolders, warnings };
 }
 
 export interface ResolvedModel {
@@ -157,12 +161,9 @@ export interface ResolvedModel {
  * repo id (optionally @revision) resolved through refs/ to a complete snapshot, or a local folder.
  */
 export async function resolveInstalledModel(catalog: ModelCatalog, spec: string, env: NodeJS.ProcessEnv = process.env): Promise<ResolvedModel> {
-  const looksLikePath = spec.startsWith('/') || spec.startsWith('.') || spec.startsWith('~') || /^[A-Za-z]:[\\/]/.test(spec);
-  if (looksLikePath) {
+  if (looksLikePath(spec)) {
     const dir = resolve(spec);
-    if (!(await exists(join(dir, 'config.json')))) {
-      throw new ApolloError('MODEL_NOT_INSTALLED', `${dir} does not hold a model (no config.json); choose the folder with the checkpoint's config.json.`);
-    }
+    await assertCheckpointFolder(dir);
     return { repoId: undefined, commit: undefined, dir, source: 'local-folder' };
   }
   const source = resolveModelSource(catalog, spec);
@@ -256,4 +257,18 @@ export async function removeModel(catalog: ModelCatalog, spec: string, options: 
   }
   if (results.length === 0) throw new ApolloError('MODEL_NOT_INSTALLED', `${spec} is not in ${cacheDir}; nothing to remove.`);
   return results;
+}
+
+/** Forgets a local checkpoint folder and removes its prepared folders; returns them. */
+export async function forgetLocalFolder(spec: string, env: NodeJS.ProcessEnv = process.env): Promise<string[]> {
+  const dir = resolve(spec);
+  if (!(await forgetLocalModel(dir, env))) throw new ApolloError('MODEL_NOT_INSTALLED', `${dir} was not added; \`apollo-chat models\` lists what was.`);
+  const removed: string[] = [];
+  if (await exists(join(dir, 'config.json'))) {
+    for (const p of await preparedFolders(dir, env)) {
+      await rm(p.dir, { recursive: true, force: true });
+      removed.push(p.dir);
+    }
+  }
+  return removed;
 }

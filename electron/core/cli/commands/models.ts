@@ -35,8 +35,11 @@ export function registerModelsCommand(program: Command, run: RunAction): void {
         }
         const listing = await listInstalledModels(catalog);
         if (ctx.json) ctx.printJson(listing);
-        else if (listing.models.length === 0) ctx.print(`No models installed in ${listing.cacheDir}. Run \`apollo-chat pull\` to download one.`);
+        else if (listing.models.length === 0 && listing.localFolders.length === 0) ctx.print(`No models installed in ${listing.cacheDir}. Run \`apollo-chat pull\` to download one.`);
         else {
+          for (const l of listing.localFolders) {
+            ctx.print(`local        ${l.dir}  ${l.present ? `${gb(l.sizeBytes)}, ${l.fileCount} files, ${l.prepared.length > 0 ? `prepared ${l.prepared.join(', ')}` : 'not prepared'}` : 'missing (moved or deleted)'}`);
+          }
           ctx.print(`Models in ${listing.cacheDir}:`);
           for (const m of listing.models) {
             const state = [m.verified ? 'verified' : 'not verified by Apollo', m.prepared.length > 0 ? `prepared ${m.prepared.join(', ')}` : 'not prepared'].join(', ');

@@ -3,6 +3,7 @@
 import { Option, type Command } from 'commander';
 import { PRECISIONS, type Precision } from '../../prepare/prepare-manifest.js';
 import { prepareModel, type PreparedModel } from '../../prepare/prepare-model.js';
+import { addLocalModel, looksLikePath } from '../../download/local-models.js';
 import { detectMachineProfile } from '../../download/machine-profile.js';
 import { loadCatalog, pickDefaultModel, resolveModelSource } from '../../download/model-catalog.js';
 import { pullModel } from '../../download/model-pull.js';
@@ -19,7 +20,7 @@ export function registerPullCommand(program: Command, run: RunAction): void {
   program
     .command('pull')
     .description('download a model (catalog name like apollo-3b, or a repository id org/name[@revision]) into the Hugging Face cache, verify it and prepare it')
-    .argument('[model]', 'catalog name or repository id (default: the largest catalog model that fits this machine)')
+    .argument('[model]', 'catalog name, repository id, or the path of a checkpoint folder you have (default: the largest catalog model that fits this machine)')
     .addOption(new Option('--precision <p>', 'precision to prepare (default: fp16 on a GPU where it fits, else int4)').choices(PRECISIONS))
     .addOption(new Option('--no-prepare', 'only download and verify; prepare later (or on first use)'))
     .addOption(new Option('--concurrency <n>', 'files downloaded at the same time').argParser(parseIntegerOption('--concurrency', 1, 16)).default(4))
@@ -30,6 +31,19 @@ export function registerPullCommand(program: Command, run: RunAction): void {
         const pick = pickDefaultModel(catalog, machine);
         const spec = model ?? pick.name;
         if (model === undefined) ctx.stderr.write(`Pulling ${pick.name} (${pick.precision}): ${pick.reason}.\n`);
+        if (looksLikePath(spec)) {
+          // A checkpoint folder the user already has: remembered for `models`, prepared, never copied.
+          const dir = await addLocalModel(spec);
+          const precision: Precision = opts.precision ?? (machine.device === 'gpu' ? 'fp16' : 'int4');
+          const prepared = opts.prepare === false ? undefined : await prepareModel(dir, { precision, onProgress: ctx.progress, signal: ctx.signal });
+          const summary = { model: dir, source: 'local-folder', snapshotDir: dir, downloadedBytes: 0, verified: false, precision, prepared: prepared === undefined ? null : { preparedDir: prepared.preparedDir, reused: prepared.reused } };
+          if (ctx.json) ctx.printJson(summary);
+          else {
+            ctx.print(`Added the local checkpoint ${dir} (nothing downloaded; its files are used in place).`);
+            ctx.print(prepared === undefined ? 'Not prepared yet (--no-prepare): it is prepared on first use.' : `Prepared (${precision}): ${prepared.preparedDir}`);
+          }
+          return;
+        }
         const source = resolveModelSource(catalog, spec);
         const result = await pullModel({
           repos: source.repos,

@@ -2,17 +2,25 @@
 // blobs no remaining snapshot uses.
 import { Option, type Command } from 'commander';
 import { loadCatalog } from '../../download/model-catalog.js';
-import { removeModel } from '../../download/installed-models.js';
+import { forgetLocalFolder, removeModel } from '../../download/installed-models.js';
+import { looksLikePath } from '../../download/local-models.js';
 import type { RunAction } from '../command-types.js';
 
 export function registerRmCommand(program: Command, run: RunAction): void {
   program
     .command('rm')
     .description('remove a downloaded model (catalog name or org/name) and free the disk space it alone uses')
-    .argument('<model>', 'catalog name or repository id')
+    .argument('<model>', 'catalog name, repository id, or a local checkpoint folder added with pull')
     .addOption(new Option('--commit <sha>', 'remove only this snapshot (a 40-character commit id)'))
     .action(async (model: string, opts: { commit?: string }, command: Command) => {
       await run(command, async (ctx) => {
+        if (looksLikePath(model)) {
+          // A local folder: forget it and its prepared folders; the user's files stay.
+          const removedPrepared = await forgetLocalFolder(model);
+          if (ctx.json) ctx.printJson({ forgotten: model, removedPrepared });
+          else ctx.print(`Forgot ${model} (its files are untouched)${removedPrepared.length > 0 ? ` and removed ${removedPrepared.length} prepared folder(s)` : ''}.`);
+          return;
+        }
         const results = await removeModel(loadCatalog(), model, opts.commit === undefined ? {} : { commit: opts.commit });
         const freedBytes = results.reduce((n, r) => n + r.freedBytes, 0);
         if (ctx.json) ctx.printJson({ removed: results, freedBytes });

@@ -68,12 +68,15 @@ describe('encodeVideoClips', () => {
     const ref = connectorReference(shapes.connector, weights.connector, fused, K, 4 * 27 * 27);
     for (const [chunkSize, runClips] of [[2, 1], [5, 5], [3, 2]] as const) {
       const events: ProgressEvent[] = [];
-      const out = await encodeVideoClips(runner, shapes, preparer([]), { clipCount: K, chunkSize, runClips, onProgress: (e) => events.push(e) });
+      let clock = 0;
+      const out = await encodeVideoClips(runner, shapes, preparer([]), { clipCount: K, chunkSize, runClips, onProgress: (e) => events.push(e), now: () => (clock += 1000) });
       expect(relativeError(out, ref)).toBeLessThan(1e-4);
       expect(events.every((e) => e.stage === 'encode' && e.total === K && e.unit === 'clips')).toBe(true);
       expect(events[0]!.done).toBe(0);
       expect(events.at(-1)!.done).toBe(K);
       if (runClips === 1) expect(events.map((e) => e.done)).toEqual([0, 1, 2, 3, 4, 5]);
+      // one clip per simulated second: the ETA after the first clip is the clips left, in seconds
+      if (runClips === 1) expect(events.slice(1).map((e) => e.etaMs)).toEqual([4000, 3000, 2000, 1000, 0]);
     }
   });
 

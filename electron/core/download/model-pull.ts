@@ -55,7 +55,7 @@ export interface PullResult {
   verified: true;
 }
 
-async function runPool<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+async function runPool<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>, onFirstFailure?: () => void): Promise<void> {
   let next = 0;
   let failure: unknown;
   const worker = async () => {
@@ -64,7 +64,10 @@ async function runPool<T>(items: readonly T[], limit: number, work: (item: T) =>
       try {
         await work(item);
       } catch (error) {
-        failure ??= error;
+        if (failure === undefined) {
+          failure = error;
+          onFirstFailure?.();
+        }
       }
     }
   };
@@ -309,7 +312,7 @@ async function pullModelUnchecked(options: PullOptions): Promise<PullResult> {
         } finally {
           await release();
         }
-      });
+      }, () => controller.cancel()); // one file failed for good: stop the others (their bytes are kept) and report it now
     } finally {
       clearInterval(timer);
       unsubscribe();

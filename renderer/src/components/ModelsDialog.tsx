@@ -7,6 +7,8 @@ import { useModelsStore } from '../stores/models-store';
 import { ProgressPanel } from './ProgressPanel';
 
 const gb = (bytes: number) => `${(bytes / 1e9).toFixed(1)} GB`;
+/** MB below a gigabyte, so small transfers do not read as 0.0 GB. */
+const size = (bytes: number) => (bytes >= 1e9 ? gb(bytes) : `${(bytes / 1e6).toFixed(bytes >= 1e8 ? 0 : 1)} MB`);
 
 function DownloadRow({ download }: { download: ModelDownload }) {
   const pause = useModelsStore((s) => s.pause);
@@ -24,9 +26,8 @@ function DownloadRow({ download }: { download: ModelDownload }) {
           </div>
           <div className="flex items-center justify-between gap-2 tabular-nums text-zinc-500">
             <span>
-              {gb(download.doneBytes)} / {gb(download.totalBytes)} · {(download.bytesPerSecond / 1e6).toFixed(1)} MB/s
-              {download.etaMs !== undefined ? ` · ${formatDuration(download.etaMs)} left` : ''}
-              {download.state === 'paused' ? ' · paused' : ''}
+              {size(download.doneBytes)} / {size(download.totalBytes)}
+              {download.state === 'paused' ? ' · paused' : ` · ${(download.bytesPerSecond / 1e6).toFixed(1)} MB/s${download.etaMs !== undefined ? ` · ${formatDuration(download.etaMs)} left` : ''}`}
             </span>
             <span className="flex gap-2">
               {download.state === 'paused' ? (
@@ -115,7 +116,7 @@ export function ModelsDialog() {
                       <div>
                         <div className="font-medium">{m.name ?? m.repoId}</div>
                         <div className="text-xs text-zinc-500">
-                          {m.repoId} @ {m.revision} · {gb(m.sizeBytes)} · {m.verified ? 'verified' : 'not verified'} · {m.prepared.length > 0 ? `prepared (${m.prepared.join(', ')})` : 'not prepared'}
+                          {m.repoId} @ {m.revision} · {size(m.sizeBytes)} · {m.verified ? 'verified' : 'not verified'} · {m.prepared.length > 0 ? `prepared (${m.prepared.join(', ')})` : 'not prepared'}
                         </div>
                       </div>
                       <div className="flex gap-2 text-xs">

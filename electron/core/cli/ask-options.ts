@@ -1,7 +1,11 @@
 // Options shared by `ask` and `chat`: model, device, precision and sampling, parsed into the
 // engine's ask settings. Bad values are usage errors (exit 2) that name the option.
 import { Option, type Command } from 'commander';
+import { existsSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { ApolloError } from '../../shared/errors.js';
+import { resolveInstalledModel } from '../download/installed-models.js';
+import { loadCatalog } from '../download/model-catalog.js';
 import { parseIntegerOption, parseNumberOption } from './option-parsers.js';
 
 export interface AskCliOptions {
@@ -19,7 +23,7 @@ export interface AskCliOptions {
 
 export function addAskOptions(command: Command): Command {
   return command
-    .requiredOption('--model <dir>', 'model folder (an original Apollo checkpoint, prepared on first use, or a prepared folder)')
+    .requiredOption('--model <model>', 'an installed model (catalog name such as apollo-3b, or repo id) or a checkpoint folder')
     .addOption(new Option('--device <device>', 'execution provider').choices(['auto', 'cpu', 'cuda', 'webgpu', 'dml']).default('auto'))
     .addOption(new Option('--precision <precision>', 'weights precision of the language model').choices(['fp32', 'fp16', 'int4']).default('int4'))
     .addOption(new Option('--greedy', 'always take the most likely token (deterministic)'))
@@ -46,4 +50,11 @@ export function askSettingsFrom(o: AskCliOptions) {
     ...(o.maxNewTokens === undefined ? {} : { maxNewTokens: o.maxNewTokens }),
     ...(o.clipSamplingRatio === undefined ? {} : { clipSamplingRatio: o.clipSamplingRatio }),
   };
+}
+
+/** `--model`: a folder as given, else an installed model by catalog name or repo id (disk only, no network). */
+export async function resolveModelArg(spec: string): Promise<string> {
+  const asPath = resolve(spec);
+  if (existsSync(asPath) && statSync(asPath).isDirectory()) return asPath;
+  return (await resolveInstalledModel(loadCatalog(), spec)).dir;
 }

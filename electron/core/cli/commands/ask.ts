@@ -8,7 +8,7 @@ import type { ProgressEvent } from '../../../shared/progress.js';
 import type { AskResult } from '../../engine/apollo-runtime.js';
 import { EngineClient, nodeEngineLauncher } from '../../engine/engine-client.js';
 import { videoFingerprint } from '../../media/video-fingerprint.js';
-import { addAskOptions, askSettingsFrom, type AskCliOptions } from '../ask-options.js';
+import { addAskOptions, askSettingsFrom, resolveModelArg, type AskCliOptions } from '../ask-options.js';
 import type { RunAction } from '../command-types.js';
 
 export async function requireVideoFile(path: string): Promise<string> {
@@ -34,6 +34,7 @@ export function registerAskCommand(program: Command, run: RunAction): void {
       const settings = askSettingsFrom(opts);
       const videoPath = await requireVideoFile(video);
       const videoKey = await videoFingerprint(videoPath);
+      const modelDir = await resolveModelArg(opts.model);
       const engine = new EngineClient(nodeEngineLauncher());
       const history: Array<{ question: string; answer: string }> = [];
       const turns: Array<Record<string, unknown>> = [];
@@ -43,7 +44,7 @@ export function registerAskCommand(program: Command, run: RunAction): void {
           if (!ctx.json && questions.length > 1) ctx.print(`${i === 0 ? '' : '\n'}> ${question}`);
           const result = await engine.call<AskResult>(
             'ask',
-            { videoPath, videoKey, modelDir: resolve(opts.model), settings, history, question },
+            { videoPath, videoKey, modelDir, settings, history, question },
             {
               signal: ctx.signal,
               onEvent: (e) => {

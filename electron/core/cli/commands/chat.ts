@@ -10,7 +10,7 @@ import { chatToMarkdown } from '../../app/markdown-export.js';
 import type { AskResult } from '../../engine/apollo-runtime.js';
 import { EngineClient, nodeEngineLauncher } from '../../engine/engine-client.js';
 import { videoFingerprint } from '../../media/video-fingerprint.js';
-import { addAskOptions, askSettingsFrom, type AskCliOptions } from '../ask-options.js';
+import { addAskOptions, askSettingsFrom, resolveModelArg, type AskCliOptions } from '../ask-options.js';
 import type { RunAction } from '../command-types.js';
 import { requireVideoFile } from './ask.js';
 
@@ -22,6 +22,7 @@ export function registerChatCommand(program: Command, run: RunAction): void {
       const settings = askSettingsFrom(opts);
       const videoPath = await requireVideoFile(video);
       const videoKey = await videoFingerprint(videoPath);
+      const modelDir = await resolveModelArg(opts.model);
       const engine = new EngineClient(nodeEngineLauncher(), (e) => ctx.stderr.write(`\n${e.message}\n`));
       const history: Array<{ question: string; answer: string; status: 'done' | 'stopped' }> = [];
       let lastDevice: Pick<AskResult, 'device' | 'deviceReason' | 'precision'> | undefined;
@@ -43,7 +44,7 @@ export function registerChatCommand(program: Command, run: RunAction): void {
         try {
           const result = await engine.call<AskResult>(
             'ask',
-            { videoPath, videoKey, modelDir: resolve(opts.model), settings, history: history.filter((t) => t.status === 'done').map(({ question: q, answer }) => ({ question: q, answer })), question },
+            { videoPath, videoKey, modelDir, settings, history: history.filter((t) => t.status === 'done').map(({ question: q, answer }) => ({ question: q, answer })), question },
             {
               signal: answering.signal,
               onEvent: (e) => {

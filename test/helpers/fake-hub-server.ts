@@ -285,7 +285,8 @@ export class FakeHubServer {
       if (rate > 0) await new Promise((r) => setTimeout(r, 50));
     }
     if (drop !== undefined && limit < body.length) {
-      // A half-close after the bytes: the client reads all of them, then sees the body end early.
+      // A pause lets the client take in what was sent, then a half-close: the body ends early.
+      await new Promise((r) => setTimeout(r, 200));
       res.socket?.end();
       return;
     }

@@ -16,8 +16,8 @@ export interface TestVideoSpec {
   height?: number;
   /** Output (encoder and muxer) arguments. */
   encode: string[];
-  /** Store the picture turned 90° counter-clockwise and flag it to be shown turned 90° clockwise. */
-  rotate90?: boolean;
+  /** MP4 only: store the picture turned this much counter-clockwise and flag it (display matrix) to be shown turned back clockwise, as phones do. */
+  rotate?: 90 | 180 | 270;
   /** Irregular frame durations (pts = (3n + n mod 3) / (3·fps)). */
   variableFrameRate?: boolean;
 }
@@ -33,26 +33,27 @@ export function makeTestVideo(dir: string, spec: TestVideoSpec): string {
   const w = spec.width ?? 160;
   const h = spec.height ?? 120;
   const filters = [`format=gray`, `geq=lum='${pattern}'`, 'format=yuv420p'];
-  if (spec.rotate90) filters.push('transpose=2');
+  if (spec.rotate !== undefined) filters.push(...{ 90: ['transpose=2'], 180: ['hflip', 'vflip'], 270: ['transpose=1'] }[spec.rotate]);
   if (spec.variableFrameRate) filters.push(`settb=1/${3 * fps}`, `setpts='3*N+mod(N,3)'`);
   const args = ['-v', 'error', '-y', '-f', 'lavfi', '-i', `color=c=gray:s=${w}x${h}:r=${fps}:d=${spec.frames / fps}`, '-vf', filters.join(','), '-frames:v', String(spec.frames)];
   if (spec.variableFrameRate) args.push('-fps_mode', 'passthrough', '-enc_time_base', `1/${3 * fps}`);
   execFileSync('ffmpeg', [...args, ...spec.encode, path], { stdio: ['ignore', 'ignore', 'pipe'] });
-  if (spec.rotate90) setMp4Rotation90(path);
+  if (spec.rotate !== undefined) setMp4Rotation(path, spec.rotate);
   return path;
 }
 
 /**
- * Writes a 90° clockwise display matrix into an MP4's (single) tkhd box, as phones do; ffmpeg 5.1
- * has no muxer option for it. Matrix [0 1 0; -1 0 0; 0 0 1] in 16.16 / 2.30 fixed point.
+ * Writes a clockwise display rotation into an MP4's (single) tkhd box, as phones do; ffmpeg 5.1
+ * has no muxer option for it. Matrix [cos sin 0; -sin cos 0; 0 0 1] in 16.16 / 2.30 fixed point.
  */
-export function setMp4Rotation90(path: string): void {
+export function setMp4Rotation(path: string, degrees: 90 | 180 | 270): void {
   const buf = readFileSync(path);
   const at = buf.indexOf('tkhd');
   if (at < 4 || buf.indexOf('tkhd', at + 4) !== -1) throw new Error(`${path}: expected exactly one tkhd box`);
   const version = buf[at + 4];
   const matrix = at + 4 + 4 + (version === 1 ? 8 + 8 + 4 + 4 + 8 : 4 + 4 + 4 + 4 + 4) + 8 + 8;
-  const values = [0, 0x10000, 0, -0x10000, 0, 0, 0, 0, 0x40000000];
+  const [cos, sin] = { 90: [0, 1], 180: [-1, 0], 270: [0, -1] }[degrees];
+  const values = [cos * 0x10000, sin * 0x10000, 0, -sin * 0x10000, cos * 0x10000, 0, 0, 0, 0x40000000];
   values.forEach((v, i) => buf.writeInt32BE(v, matrix + 4 * i));
   writeFileSync(path, buf);
 }

@@ -20,7 +20,9 @@ const x264 = (params: string) => ['-c:v', 'libx264', '-preset', 'ultrafast', '-p
 const cases: { spec: TestVideoSpec; expect: { rotation?: number; vfr?: boolean; width?: number; height?: number; startAfterZero?: boolean } }[] = [
   { spec: { name: 'h264-bframes-open-gop.mp4', frames: 150, encode: [...x264('bframes=3:b-pyramid=normal:open-gop=1:keyint=12:min-keyint=12:scenecut=0'), '-preset', 'medium'] }, expect: {} },
   { spec: { name: 'h264-vfr.mkv', frames: 120, variableFrameRate: true, encode: x264('bframes=2:keyint=20:min-keyint=20:scenecut=0') }, expect: { vfr: true } },
-  { spec: { name: 'h264-portrait-rotated.mp4', frames: 90, width: 120, height: 160, rotate90: true, encode: x264('keyint=15:min-keyint=15:scenecut=0') }, expect: { rotation: 90, width: 120, height: 160 } },
+  { spec: { name: 'h264-portrait-rotated.mp4', frames: 90, width: 120, height: 160, rotate: 90, encode: x264('keyint=15:min-keyint=15:scenecut=0') }, expect: { rotation: 90, width: 120, height: 160 } },
+  { spec: { name: 'h264-upside-down.mp4', frames: 40, rotate: 180, encode: x264('keyint=15:min-keyint=15:scenecut=0') }, expect: { rotation: 180 } },
+  { spec: { name: 'h264-portrait-rotated-270.mp4', frames: 40, width: 120, height: 160, rotate: 270, encode: x264('keyint=15:min-keyint=15:scenecut=0') }, expect: { rotation: 270, width: 120, height: 160 } },
   { spec: { name: 'mpeg4-part2.mp4', frames: 120, encode: ['-c:v', 'mpeg4', '-q:v', '4', '-bf', '2', '-g', '15'] }, expect: {} },
   { spec: { name: 'mpeg4-part2.avi', frames: 90, encode: ['-c:v', 'mpeg4', '-q:v', '4', '-g', '15'] }, expect: {} },
   { spec: { name: 'vp9.webm', frames: 120, encode: ['-c:v', 'libvpx-vp9', '-deadline', 'realtime', '-cpu-used', '8', '-g', '20', '-b:v', '200k'] }, expect: {} },

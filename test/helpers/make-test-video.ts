@@ -42,6 +42,11 @@ export function makeTestVideo(dir: string, spec: TestVideoSpec): string {
   return path;
 }
 
+/** A 90° clockwise display matrix (kept for callers that only rotate by a quarter turn). */
+export function setMp4Rotation90(path: string): void {
+  setMp4Rotation(path, 90);
+}
+
 /**
  * Writes a clockwise display rotation into an MP4's (single) tkhd box, as phones do; ffmpeg 5.1
  * has no muxer option for it. Matrix [cos sin 0; -sin cos 0; 0 0 1] in 16.16 / 2.30 fixed point.
@@ -52,7 +57,7 @@ export function setMp4Rotation(path: string, degrees: 90 | 180 | 270): void {
   if (at < 4 || buf.indexOf('tkhd', at + 4) !== -1) throw new Error(`${path}: expected exactly one tkhd box`);
   const version = buf[at + 4];
   const matrix = at + 4 + 4 + (version === 1 ? 8 + 8 + 4 + 4 + 8 : 4 + 4 + 4 + 4 + 4) + 8 + 8;
-  const [cos, sin] = { 90: [0, 1], 180: [-1, 0], 270: [0, -1] }[degrees];
+  const [cos, sin] = ({ 90: [0, 1], 180: [-1, 0], 270: [0, -1] } as const)[degrees];
   const values = [cos * 0x10000, sin * 0x10000, 0, -sin * 0x10000, cos * 0x10000, 0, 0, 0, 0x40000000];
   values.forEach((v, i) => buf.writeInt32BE(v, matrix + 4 * i));
   writeFileSync(path, buf);

@@ -10,6 +10,7 @@ import { type ApolloError } from '../../electron/shared/errors.js';
 import { DownloadController } from '../../electron/core/download/download-controller.js';
 import type { DownloadProgress } from '../../electron/core/download/download-progress.js';
 import { repoCachePaths } from '../../electron/core/download/hf-cache-layout.js';
+import { isSkippedFile, loadCatalog } from '../../electron/core/download/model-catalog.js';
 import { pullModel, type PullOptions } from '../../electron/core/download/model-pull.js';
 import { apolloLikeRepo, type FakeHubServer, startFakeHub, type FakeRepo } from '../helpers/fake-hub-server.js';
 import { makeTempDir } from '../helpers/paths.js';
@@ -246,6 +247,18 @@ describe('pullModel against the fake hub', () => {
     expectInstalled(cache, repoA);
     expect(hub.requests.filter((r) => r.server === 'cdn')).toEqual([]);
     expect(hub.requests.some((r) => r.url.startsWith('/repos/') && r.range !== undefined)).toBe(true);
+  });
+
+  it('leaves out files the caller skips (other weight formats): not downloaded, not linked, not in the manifest', async () => {
+    const cache = makeTempDir('dl-skip');
+    const withBin: FakeRepo = { ...repoA, id: 'mirror-one/with-bin', files: [...repoA.files, { path: 'llm/pytorch_model.bin', content: Buffer.alloc(50_000, 7), lfs: true }] };
+    hub.addRepo(withBin);
+    const messages: string[] = [];
+    const result = await pull(cache, [withBin.id], { skip: (p) => isSkippedFile(loadCatalog(), p), onMessage: (m) => messages.push(m) });
+    expect(result.files.map((f) => f.path)).not.toContain('llm/pytorch_model.bin');
+    expect(existsSync(join(result.snapshotDir, 'llm/pytorch_model.bin'))).toBe(false);
+    expect(messages.join('\n')).toContain('leaving out 1 file(s) in formats Apollo does not read (llm/pytorch_model.bin)');
+    expectInstalled(cache, { ...withBin, files: repoA.files });
   });
 
   it('lists files from the tree endpoint when model info carries no file metadata', async () => {

@@ -20,6 +20,7 @@ const llmSchema = z.object({
 
 const catalogSchema = z.object({
   version: z.literal(1),
+  skipFiles: z.object({ suffixes: z.array(z.string().min(2)) }),
   memory: z.object({
     int4BlockSize: z.number().int().positive(),
     int4ScaleBytes: z.number().int().positive(),
@@ -177,4 +178,10 @@ export function resolveModelSource(catalog: ModelCatalog, spec: string): ModelSo
 /** The catalog entry whose mirrors include a repository, if any. */
 export function catalogModelForRepo(catalog: ModelCatalog, repoId: string): CatalogModel | undefined {
   return catalog.models.find((m) => m.repos.some((r) => r.toLowerCase() === repoId.toLowerCase()));
+}
+
+/** Whether a repository file is one Apollo never reads (another weight format beside the safetensors). */
+export function isSkippedFile(catalog: ModelCatalog, path: string): boolean {
+  const lower = path.toLowerCase();
+  return catalog.skipFiles.suffixes.some((s) => lower.endsWith(s));
 }

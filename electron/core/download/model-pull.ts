@@ -32,6 +32,8 @@ export interface PullOptions {
   /** Human lines: mirror fallbacks, retries. */
   onMessage?: (text: string) => void;
   progressIntervalMs?: number;
+  /** Files to leave out (e.g. other weight formats Apollo never reads); they are not downloaded or linked. */
+  skip?: (path: string) => boolean;
 }
 
 export interface PulledFile {
@@ -227,11 +229,14 @@ async function pullModelUnchecked(options: PullOptions): Promise<PullResult> {
     const { info, mirrors } = await findMirror(client, options, controller, policy, say);
     const paths = repoCachePaths(cacheDir, info.repoId);
     const commit = info.commit;
+    const wanted = info.files.filter((f) => options.skip?.(f.path) !== true);
+    const skipped = info.files.length - wanted.length;
+    if (skipped > 0) say(`leaving out ${skipped} file(s) in formats Apollo does not read (${info.files.filter((f) => !wanted.includes(f)).map((f) => f.path).slice(0, 3).join(', ')}${skipped > 3 ? ', …' : ''})`);
 
     // HEAD every file at the pinned commit: the blob name (etag), size and where the bytes are.
     const byEtag = new Map<string, PlannedBlob>();
     const pulled: PulledFile[] = [];
-    await runPool(info.files, options.concurrency ?? 4, async (file) => {
+    await runPool(wanted, options.concurrency ?? 4, async (file) => {
       const meta = await withRetries(`checking ${file.path}`, policy, controller, say, async (signal) => {
         try {
           return await client.fileMetadata(info.repoId, commit, file.path, signal);

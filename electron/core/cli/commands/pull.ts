@@ -5,7 +5,7 @@ import { PRECISIONS, type Precision } from '../../prepare/prepare-manifest.js';
 import { prepareModel, type PreparedModel } from '../../prepare/prepare-model.js';
 import { addLocalModel, looksLikePath } from '../../download/local-models.js';
 import { detectMachineProfile } from '../../download/machine-profile.js';
-import { loadCatalog, pickDefaultModel, resolveModelSource } from '../../download/model-catalog.js';
+import { isSkippedFile, loadCatalog, pickDefaultModel, resolveModelSource } from '../../download/model-catalog.js';
 import { pullModel } from '../../download/model-pull.js';
 import type { RunAction } from '../command-types.js';
 import { parseIntegerOption } from '../option-parsers.js';
@@ -52,6 +52,7 @@ export function registerPullCommand(program: Command, run: RunAction): void {
           concurrency: opts.concurrency,
           onProgress: ctx.progress,
           onMessage: (text) => ctx.stderr.write(`note: ${text}\n`),
+          skip: (path) => isSkippedFile(catalog, path),
         });
         const precision: Precision = opts.precision ?? (model === undefined || source.kind === 'catalog' ? pick.precision : machine.device === 'gpu' ? 'fp16' : 'int4');
         let prepared: PreparedModel | undefined;

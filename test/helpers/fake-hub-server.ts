@@ -42,6 +42,8 @@ export interface FakeHubFaults {
   relativeLfsRedirect?: boolean;
   /** Range answers (206) leave out Content-Range. */
   omitContentRange?: boolean;
+  /** Resolve answers 404 EntryNotFound for these paths although the file list names them. */
+  missingOnResolve?: string[];
   /** Model info ignores ?blobs=true (siblings carry names only), as a minimal hub stand-in may. */
   modelInfoWithoutBlobs?: boolean;
   /** Body bytes per second on file downloads (0 = unlimited). */
@@ -219,7 +221,7 @@ export class FakeHubServer {
   private async serveResolve(req: IncomingMessage, res: ServerResponse, repoId: string, revision: string, path: string): Promise<void> {
     const entry = this.lookup(req, res, repoId, revision);
     if (entry === undefined) return;
-    const f = entry.facts.get(path);
+    const f = this.faults.missingOnResolve?.includes(path) === true ? undefined : entry.facts.get(path);
     if (f === undefined) return this.send(res, 404, { error: 'Entry not found' }, { 'x-error-code': 'EntryNotFound', 'x-repo-commit': entry.repo.commit });
     if (f.file.lfs) {
       const location = `${this.faults.relativeLfsRedirect === true ? '' : this.cdnUrl}/repos/${f.sha256.slice(0, 2)}/${f.sha256}?response-content-disposition=attachment&Expires=9999999999&Signature=fake`;

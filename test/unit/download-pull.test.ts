@@ -154,6 +154,13 @@ describe('pullModel against the fake hub', () => {
     expect((error as ApolloError).code).toBe('HUB_UNREACHABLE');
   });
 
+  it('reports a listed file the hub cannot serve as HUB_BAD_RESPONSE, naming the file', async () => {
+    hub.faults = { missingOnResolve: ['llm/tokenizer.json'] };
+    const error = (await pull(makeTempDir('dl-entry'), [repoA.id]).catch((e: unknown) => e)) as ApolloError;
+    expect(error.code).toBe('HUB_BAD_RESPONSE');
+    expect(error.message).toContain('HTTP 404 for llm/tokenizer.json');
+  });
+
   it('falls back to the next mirror when one was taken down (404), saying so', async () => {
     const cache = makeTempDir('dl-mirror');
     const messages: string[] = [];

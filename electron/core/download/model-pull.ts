@@ -167,7 +167,10 @@ async function findMirror(client: HubClient, options: PullOptions, controller: D
       // The real hub answers 401 RepoNotFound for a missing repo when no token is sent.
       const notFound = status === 404 || (error instanceof HubHttpError && error.hubErrorCode === 'RepoNotFound');
       const outcome = notFound ? 'not-found' : status === 401 || status === 403 ? 'unauthorized' : isNetworkError(error) ? 'unreachable' : undefined;
-      if (outcome === undefined) throw error;
+      if (outcome === undefined) {
+        if (error instanceof HubHttpError) throw new ApolloError('HUB_BAD_RESPONSE', `The hub answered HTTP ${error.status} for ${repoId}; try again later or set HF_ENDPOINT to another mirror.`, { cause: error });
+        throw error;
+      }
       mirrors.push({ repoId, outcome });
       const why = outcome === 'not-found' ? 'is not on the hub (taken down or renamed)' : outcome === 'unauthorized' ? 'needs a token (set HF_TOKEN)' : 'could not be reached';
       say(next === undefined ? `${repoId} ${why}.` : `${repoId} ${why}; trying the next mirror, ${next}.`);
@@ -242,6 +245,9 @@ async function pullModelUnchecked(options: PullOptions): Promise<PullResult> {
           return await client.fileMetadata(info.repoId, commit, file.path, signal);
         } catch (error) {
           if (error instanceof HubHttpError && (error.status === 401 || error.status === 403)) throw new ApolloError('HUB_AUTH_REQUIRED', undefined, { cause: error });
+          if (error instanceof HubHttpError && !isNetworkError(error)) {
+            throw new ApolloError('HUB_BAD_RESPONSE', `The hub answered HTTP ${error.status} for ${file.path}, which its file list names; try again later or use another mirror.`, { cause: error });
+          }
           throw error;
         }
       });

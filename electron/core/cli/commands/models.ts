@@ -6,7 +6,8 @@ import { listInstalledModels } from '../../download/installed-models.js';
 import { estimateMemory, loadCatalog, pickDefaultModel, PRECISIONS } from '../../download/model-catalog.js';
 import type { RunAction } from '../command-types.js';
 
-const gb = (n: number) => `${(n / 1e9).toFixed(2)} GB`;
+// GB from a gigabyte up, MB below (a tokenizer-only repo should not read 0.00 GB).
+const gb = (n: number) => (n >= 1e9 ? `${(n / 1e9).toFixed(2)} GB` : `${(n / 1e6).toFixed(1)} MB`);
 
 export function registerModelsCommand(program: Command, run: RunAction): void {
   program

@@ -9,7 +9,7 @@ import { DownloadController } from '../download/download-controller.js';
 import { hubCacheDir } from '../download/hf-cache-layout.js';
 import { listInstalledModels, removeModel, resolveInstalledModel } from '../download/installed-models.js';
 import { detectMachineProfile } from '../download/machine-profile.js';
-import { estimateMemory, loadCatalog, pickDefaultModel, resolveModelSource, type ModelCatalog } from '../download/model-catalog.js';
+import { estimateMemory, isSkippedFile, loadCatalog, pickDefaultModel, resolveModelSource, type ModelCatalog } from '../download/model-catalog.js';
 import { freeBytesAt, pullModel } from '../download/model-pull.js';
 import type { EngineClient } from '../engine/engine-client.js';
 
@@ -99,6 +99,7 @@ export class ModelManager {
         revision: source.revision,
         env: this.env,
         controller,
+        skip: (path) => isSkippedFile(this.catalog, path),
         onDownloadProgress: (p) =>
           this.update(spec, {
             state: p.paused ? 'paused' : 'downloading',

@@ -95,7 +95,8 @@ async function decodeWanted(probe: VideoProbe, wantedPts: number[], keyPts: numb
   const data = Buffer.concat(chunks);
   const byPts = new Map<number, Uint8Array>();
   const count = Math.min(pts.length, Math.floor(data.length / frameBytes));
-  for (let i = 0; i < count; i++) byPts.set(pts[i]!, new Uint8Array(data.buffer, data.byteOffset + i * frameBytes, frameBytes));
+  // each frame owns its memory, so a consumer may keep or transfer one without pinning the others
+  for (let i = 0; i < count; i++) byPts.set(pts[i]!, new Uint8Array(data.subarray(i * frameBytes, (i + 1) * frameBytes)));
   return { byPts };
 }
 
@@ -127,8 +128,9 @@ async function extractOne(probe: VideoProbe, clip: ClipRequest, options: Extract
 }
 
 /**
- * Streams the clips' frames in order. Only one clip's frames are held at a time (plus what the
- * consumer keeps). Progress: stage 'extract', counted in clips.
+ * Streams the clips' frames in order. At most `concurrency` clips are being decoded ahead while the
+ * consumer holds the current one. Progress: stage 'extract', counted in clips. Aborting the signal
+ * kills the running ffmpeg processes and rejects with CANCELLED.
  */
 export async function* extractClipFrames(probe: VideoProbe, clips: readonly ClipRequest[], options: ExtractOptions = {}): AsyncGenerator<ExtractedClip> {
   if (!probe.hasVideo) throw new ApolloError('NO_VIDEO_STREAM', `${probe.path} has no video stream; choose a file that contains video.`);

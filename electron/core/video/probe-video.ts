@@ -21,7 +21,7 @@ export interface PacketIndex {
   timeBase: Rational;
   /** Packet pts in stream time-base units, sorted ascending. */
   pts: number[];
-  /** Positions (in `pts` order) of keyframe packets, ascending. */
+  /** Positions (in `pts` order) of keyframe packets, ascending; empty when the container flags none (extraction then decodes from the start). */
   keyframes: number[];
   /** The container's start time in microseconds (ffmpeg's -ss is relative to it). */
   formatStartUs: number;
@@ -224,7 +224,6 @@ export async function probeVideo(path: string, options: ProbeOptions = {}): Prom
   const fps = avgFrameRate.num / avgFrameRate.den;
   if (frameCount === 0) throw new ApolloError('VIDEO_EMPTY', `${path} has a video stream without any frames (zero duration); choose another file.`);
   if (!(fps > 0) || !Number.isFinite(fps)) throw new ApolloError('VIDEO_EMPTY', `${path} declares no frame rate, so its duration is unknown; re-encode it (e.g. \`ffmpeg -i IN -c:v libx264 OUT.mp4\`).`);
-  if (packets.keyframes.length === 0) throw new ApolloError('VIDEO_DECODE_FAILED', `${path} has no keyframe in its video stream, so no frame can be decoded; re-encode it or download it again.`);
   const rotation = decordRotation(stream);
   const codedWidth = stream.width ?? 0;
   const codedHeight = stream.height ?? 0;

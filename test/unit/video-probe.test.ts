@@ -169,6 +169,16 @@ describe('a planned frame that cannot be produced', () => {
   });
 });
 
+describe('a stream whose container flags no keyframe', () => {
+  it('is decoded from the start, frame-exact', async () => {
+    const probe = await probeVideo(h264('no-key-flags.mp4', 60));
+    const unflagged = { ...probe, packets: { ...probe.packets, keyframes: [] } };
+    for await (const clip of extractClipFrames(unflagged, [{ index: 0, frameIndices: [40, 44, 48, 59] }])) {
+      expect(clip.frames.map((f) => readFrameNumber(f).index)).toEqual([40, 44, 48, 59]);
+    }
+  });
+});
+
 describe('cancellation', () => {
   it('an aborted signal stops extraction within a second and leaves no ffmpeg behind', async () => {
     const path = join(dir, 'long.mp4');

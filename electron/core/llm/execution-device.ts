@@ -1,7 +1,10 @@
 // Which onnxruntime execution provider runs the models: by capability, CUDA → DirectML (Windows)
 // → WebGPU → CPU, each tried by creating a real (tiny) session with it, so "listed" never passes
 // for "works". The reason for every skipped provider travels with the choice.
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
+import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { ApolloError } from '../../shared/errors.js';
 import { GraphBuilder } from '../onnx/graph-builder.js';
@@ -30,6 +33,17 @@ function probeModel(): Uint8Array {
 
 const probes = new Map<DeviceName, Promise<string | undefined>>();
 
+/** Whether onnxruntime-node's separately installed CUDA provider library is beside its binding. */
+function cudaProviderInstalled(): boolean {
+  try {
+    const bindingDir = join(dirname(createRequire(import.meta.url).resolve('onnxruntime-node')), '..', 'bin', 'napi-v6', process.platform, process.arch);
+    const name = process.platform === 'win32' ? 'onnxruntime_providers_cuda.dll' : 'libonnxruntime_providers_cuda.so';
+    return existsSync(join(bindingDir, name));
+  } catch {
+    return true; // unknown layout: let the real session attempt decide
+  }
+}
+
 /** Why `device` cannot run here, or undefined when a session on it runs (probed once per process). */
 export function probeDevice(device: DeviceName): Promise<string | undefined> {
   let probe = probes.get(device);
@@ -43,8 +57,12 @@ export function probeDevice(device: DeviceName): Promise<string | undefined> {
 async function probeDeviceOnce(device: DeviceName): Promise<string | undefined> {
   const listed = ort.listSupportedBackends().find((b) => b.name === device);
   if (listed === undefined) return `${device} is not in this onnxruntime build`;
+  if (device === 'cuda' && listed.bundled === false && !cudaProviderInstalled()) {
+    // Checked before trying: a missing provider library makes onnxruntime print a native error.
+    return 'cuda provider is not installed (install it with `node node_modules/onnxruntime-node/script/install.js --onnxruntime-node-install=cuda12`)';
+  }
   try {
-    const session = await ort.InferenceSession.create(probeModel(), { executionProviders: [device] });
+    const session = await ort.InferenceSession.create(probeModel(), { executionProviders: [device], logSeverityLevel: 3 });
     const out = await session.run({ x: new ort.Tensor('float32', Float32Array.of(1, 2), [2]) });
     await session.release();
     const y = out.y?.data as Float32Array | undefined;
@@ -53,6 +71,8 @@ async function probeDeviceOnce(device: DeviceName): Promise<string | undefined> 
   } catch (error) {
     const text = (error instanceof Error ? error.message : String(error)).replace(/\s+/g, ' ');
     const hint = device === 'cuda' && listed.bundled === false ? ' (install it with `node node_modules/onnxruntime-node/script/install.js --onnxruntime-node-install=cuda12`)' : '';
+    // onnxruntime's WebGPU error names a source line; say what it means instead.
+    if (device === 'webgpu' && /adapter/i.test(text)) return `webgpu found no usable GPU adapter (no GPU, or no Vulkan/Metal/D3D12 driver)`;
     return `${device} failed to start: ${text.slice(0, 200)}${hint}`;
   }
 }

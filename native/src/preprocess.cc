@@ -23,7 +23,7 @@
 
 // The hot loops are plain and contiguous; on x86-64 Linux GCC also builds an AVX2 clone of them
 // (32-bit integer multiplies need SSE4.1+) and picks one at load time.
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) && defined(__GLIBC__)
 #define APOLLO_VECTOR_CLONES __attribute__((target_clones("avx2", "default")))
 #else
 #define APOLLO_VECTOR_CLONES

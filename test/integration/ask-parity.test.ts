@@ -1,0 +1,168 @@
+// Issue 7's "Done when": `apollo-chat ask --greedy --json` on the tiny checkpoint gives, for a first
+// question and a follow-up, the token ids of an independent reference of the whole Apollo path
+// (test/helpers/reference-apollo.ts: whole-file decode, numpy sampling, PIL/OpenCV preprocessing,
+// naive towers and connector, spec-built prompt, fresh full prefill per turn). Also checks the
+// follow-up prefills only the new tokens, and `apollo-chat embed`'s tensors against the reference's.
+import { execFileSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openSafetensors } from '../../electron/core/model/safetensors.js';
+import { setMp4Rotation90 } from '../helpers/make-test-video.js';
+import { makeTempDir } from '../helpers/paths.js';
+import { ReferenceApollo, type ReferenceTurn, type ReferenceVideo } from '../helpers/reference-apollo.js';
+import { runCli, type CliResult } from '../helpers/run-cli.js';
+
+const MAX_NEW_TOKENS = 12;
+const DEFAULT_RATIO = 0.65;
+
+interface VideoCase {
+  name: string;
+  /** lavfi source (size and rate in it) and the number of frames to encode. */
+  source: string;
+  frames: number;
+  rotate90?: boolean;
+  /** Clip sampling ratio; below the default keeps long videos to few clips (and tests ρ < 1). */
+  ratio: number;
+  /** Also compare `apollo-chat embed`'s tensors (it always samples at the default ratio). */
+  embed: boolean;
+  questions: [string, string];
+}
+
+const cases: VideoCase[] = [
+  // normal branch with P ≤ L: clips at a clip_step of 30 frames, 16:9 landscape
+  { name: 'landscape-30fps-3s.mp4', source: 'testsrc2=s=320x180:r=30', frames: 90, ratio: DEFAULT_RATIO, embed: true, questions: ['What is shown in this video?', 'Describe the colours.'] },
+  // 1 s at 24 fps: one clip padded with the last frame ([0, 12, 23, 23]); stored landscape, shown portrait
+  { name: 'rotated-24fps-1s.mp4', source: 'testsrc=s=250x142:r=24', frames: 24, rotate90: true, ratio: DEFAULT_RATIO, embed: true, questions: ['Which way is up?', 'Is anything moving? Answer in één woord — ok?'] },
+  // 20 s at 12.5 fps with a low ratio: ρ < 1, two clips centred in 125-frame partitions
+  { name: 'centred-12.5fps-20s.mp4', source: 'mandelbrot=s=176x144:r=25/2', frames: 250, ratio: 0.01, embed: false, questions: ['Summarise the video.', 'What happens at the end?'] },
+  // 0.4 fps: the low-fps branch, whose clip_len 0 yields index −1 (the last frame) and negative timestamps
+  { name: 'low-0.4fps-10s.mp4', source: 'smptehdbars=s=192x108:r=2/5', frames: 4, ratio: 0.01, embed: false, questions: ['How many bars are there?', 'And their colours?'] },
+];
+
+interface AskJson {
+  plan: { clips: number; effectiveRatio: number };
+  turns: { question: string; answer: string; tokenIds: number[]; timings: { prefillTokens: number } }[];
+}
+
+interface PlanJson {
+  clips: { frameIndices: number[] }[];
+  videoText: string;
+}
+
+let dir: string;
+let modelDir: string;
+let env: NodeJS.ProcessEnv;
+let reference: ReferenceApollo;
+
+function makeVideo(c: VideoCase): string {
+  const path = join(dir, c.name);
+  execFileSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', c.source, '-frames:v', String(c.frames), '-c:v', 'libx264', '-pix_fmt', 'yuv420p', path], { stdio: ['ignore', 'ignore', 'pipe'] });
+  if (c.rotate90 === true) setMp4Rotation90(path);
+  return path;
+}
+
+function parseCli(result: CliResult, what: string): string {
+  if (result.code !== 0) throw new Error(`${what} exited ${result.code}: ${result.stderr.slice(-2000)}`);
+  return result.stdout;
+}
+
+function commonPrefix(a: readonly number[], b: readonly number[]): number {
+  let i = 0;
+  while (i < a.length && i < b.length && a[i] === b[i]) i++;
+  return i;
+}
+
+/** max |a − b| ≤ tol · max |b|, reported with the worst element. */
+function expectClose(name: string, actual: Float32Array, expected: Float32Array, tol: number): void {
+  expect(actual.length, `${name} length`).toBe(expected.length);
+  let maxRef = 0;
+  let worst = 0;
+  let at = -1;
+  for (let i = 0; i < expected.length; i++) {
+    maxRef = Math.max(maxRef, Math.abs(expected[i]!));
+    const d = Math.abs(actual[i]! - expected[i]!);
+    if (!(d <= worst)) {
+      worst = d;
+      at = i;
+    }
+  }
+  expect(worst, `${name}: worst difference at ${at} (${actual[at]} vs ${expected[at]}), scale ${maxRef}`).toBeLessThanOrEqual(tol * maxRef);
+}
+
+function firstDifference(a: Float32Array, b: Float32Array): string {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return `first difference at ${i}: ${a[i]} vs ${b[i]}`;
+  return 'identical';
+}
+
+beforeAll(async () => {
+  dir = makeTempDir('ask-parity');
+  modelDir = join(dir, 'tiny');
+  env = { APOLLO_CACHE_DIR: join(dir, 'cache') };
+  parseCli(await runCli(['make-tiny-model', modelDir, '--seed', '20261125']), 'make-tiny-model');
+  reference = await ReferenceApollo.load(modelDir);
+});
+
+afterAll(() => {
+  if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('apollo-chat ask equals the independent whole-path reference (tiny checkpoint, greedy)', () => {
+  for (const c of cases) {
+    it(c.name, async () => {
+      const video = makeVideo(c);
+      const askArgs = ['ask', video, ...c.questions, '--model', modelDir, '--greedy', '--json', '--precision', 'fp32', '--device', 'cpu', '--max-new-tokens', String(MAX_NEW_TOKENS), '--clip-sampling-ratio', String(c.ratio)];
+      // the app runs in its own process while the reference computes here
+      const ask = runCli(askArgs, { env, timeoutMs: 180_000 });
+      const embedOut = join(dir, `${c.name}.safetensors`);
+      const ref: ReferenceVideo = await reference.encodeVideo(video, c.ratio);
+      const turns: ReferenceTurn[] = reference.ask(ref, c.questions, MAX_NEW_TOKENS);
+      const out = JSON.parse(parseCli(await ask, 'ask')) as AskJson;
+      // the prompt's video part, which a random tiny model's answers are only weakly sensitive to
+      const plan = JSON.parse(parseCli(await runCli(['plan', video, '--model', modelDir, '--json', '--clip-sampling-ratio', String(c.ratio)], { env }), 'plan')) as PlanJson;
+      expect(plan.clips.flatMap((p) => p.frameIndices)).toEqual(ref.sampling.allIndices);
+      expect(plan.videoText).toBe(ref.sampling.videoText);
+
+      expect(out.plan.clips).toBe(ref.sampling.clips);
+      expect(out.plan.effectiveRatio).toBeCloseTo(ref.sampling.ratio, 12);
+      expect(out.turns.map((t) => t.question)).toEqual(c.questions);
+      const [first, second] = turns as [ReferenceTurn, ReferenceTurn];
+      // the first question prefills its whole prompt
+      expect(out.turns[0]!.timings.prefillTokens).toBe(first.promptIds.length);
+      for (let i = 0; i < turns.length; i++) {
+        expect(out.turns[i]!.tokenIds, `turn ${i} token ids`).toEqual(turns[i]!.tokenIds);
+        expect(out.turns[i]!.answer, `turn ${i} answer`).toBe(turns[i]!.answer);
+      }
+      // the follow-up: the app's cache holds the first prompt and the answer tokens it fed back (all
+      // but the last one generated). The reference rebuilt the whole conversation with the answer
+      // decoded, stripped and re-tokenised; only what follows the common prefix may be prefilled
+      // (normally just the follow-up's own tokens; more when the stripped answer tokenises anew)
+      const fed = [...first.promptIds, ...first.tokenIds.slice(0, -1)];
+      const reused = Math.min(commonPrefix(second.promptIds, fed), second.promptIds.length - 1);
+      expect(reused).toBeGreaterThanOrEqual(first.promptIds.length);
+      expect(out.turns[1]!.timings.prefillTokens).toBe(second.promptIds.length - reused);
+
+      if (c.embed) {
+        parseCli(await runCli(['embed', video, '--model', modelDir, '--out', embedOut, '--device', 'cpu', '--precision', 'fp32'], { env, timeoutMs: 180_000 }), 'embed');
+        const file = await openSafetensors(embedOut);
+        try {
+          const plan = JSON.parse(file.metadata.plan ?? '{}') as { clips: { frameIndices: number[] }[] };
+          expect(plan.clips.flatMap((p) => p.frameIndices)).toEqual(ref.sampling.allIndices);
+          for (const [name, want] of [
+            ['siglip_pixel_values', ref.pixels.siglip],
+            ['internvideo_pixel_values', ref.pixels.internVideo],
+          ] as const) {
+            const got = await file.readFloat32(name);
+            expect(got.length, name).toBe(want.length);
+            expect(firstDifference(got, want), name).toBe('identical');
+          }
+          expectClose('siglip_features', await file.readFloat32('siglip_features'), ref.siglipFeatures, 1e-4);
+          expectClose('internvideo_features', await file.readFloat32('internvideo_features'), ref.internVideoFeatures, 1e-4);
+          expectClose('clip_embeddings', await file.readFloat32('clip_embeddings'), ref.clipEmbeddings, 1e-4);
+        } finally {
+          await file.close();
+        }
+      }
+    }, 240_000);
+  }
+});

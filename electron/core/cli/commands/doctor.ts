@@ -1,7 +1,10 @@
-// `apollo-chat doctor`: what this machine offers Apollo (ffmpeg, native addon, onnxruntime).
+// `apollo-chat doctor`: what this machine offers Apollo (ffmpeg, native addon, onnxruntime and
+// which execution provider would run the models, with the reason for any fallback).
 import type { Command } from 'commander';
 import { floatConverter } from '../../native/float-convert.js';
+import { selectDevice } from '../../llm/execution-device.js';
 import { resolveFfmpeg } from '../../video/ffmpeg-locate.js';
+import { framePreprocessor } from '../../video/preprocess.js';
 import { toApolloError } from '../../../shared/errors.js';
 import type { RunAction } from '../command-types.js';
 
@@ -19,9 +22,13 @@ export function registerDoctorCommand(program: Command, run: RunAction): void {
         }
         const conv = floatConverter();
         report.native = { backend: conv.backend, ...(conv.fallbackReason ? { fallbackReason: conv.fallbackReason } : {}) };
+        const pre = framePreprocessor();
+        report.preprocessing = { backend: pre.backend, ...(pre.fallbackReason ? { fallbackReason: pre.fallbackReason } : {}) };
         try {
           const ort = await import('onnxruntime-node');
           report.onnxruntime = { version: ort.env.versions?.node ?? 'unknown', backends: ort.listSupportedBackends?.() ?? [] };
+          const device = await selectDevice('auto');
+          report.device = { device: device.device, reason: device.reason };
         } catch (error) {
           report.onnxruntime = { error: toApolloError(error).toJSON() };
         }

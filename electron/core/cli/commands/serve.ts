@@ -11,6 +11,7 @@ import { defaultDataDir } from '../../platform/app-paths.js';
 import { packageRoot } from '../../platform/package-root.js';
 import { buildWebAppRouter } from '../../web/web-app-routes.js';
 import { startWebServer } from '../../web/web-server.js';
+import { resolveModelArg } from '../ask-options.js';
 import type { RunAction } from '../command-types.js';
 import { parseIntegerOption } from '../option-parsers.js';
 import { CLI_VERSION } from '../version.js';
@@ -40,7 +41,7 @@ export function registerServeCommand(program: Command, run: RunAction): void {
     .description('serve the app to a browser on 127.0.0.1 (web mode, token-protected)')
     .argument('[videos...]', 'videos to open at start')
     .addOption(new Option('--port <n>', 'port to listen on (0 = any free port)').argParser(parseIntegerOption('--port', 0, 65535)).default(0))
-    .addOption(new Option('--model <dir>', 'model folder to answer with (original checkpoint or prepared)'))
+    .addOption(new Option('--model <model>', 'model to answer with: an installed model (apollo-3b, a repo id) or a checkpoint folder'))
     .addOption(new Option('--data-dir <dir>', 'where chats, settings and uploads are kept (default: APOLLO_DATA_DIR or the platform data folder)'))
     .addOption(new Option('--demo', 'try the app on a generated tiny model and sample video (its answers are random text)').conflicts('model'))
     .addOption(new Option('--open', 'open the address in the default browser'))
@@ -49,7 +50,7 @@ export function registerServeCommand(program: Command, run: RunAction): void {
         const dataDir = resolve(opts.dataDir ?? defaultDataDir());
         await mkdir(dataDir, { recursive: true });
         const demo = opts.demo === true ? await ensureDemoAssets(ctx.progress) : undefined;
-        const modelDir = demo?.modelDir ?? (opts.model === undefined ? undefined : resolve(opts.model));
+        const modelDir = demo?.modelDir ?? (opts.model === undefined ? undefined : await resolveModelArg(opts.model));
         const engine = new EngineClient(nodeEngineLauncher(), (error) => ctx.stderr.write(`engine: ${error.message}\n`));
         const app = new AppService({ dataDir, engine, mediaUrlFor: (id) => `api/media/${encodeURIComponent(id)}`, ...(modelDir ? { modelDir } : {}) });
         await app.init();

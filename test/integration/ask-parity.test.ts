@@ -21,6 +21,8 @@ interface VideoCase {
   /** lavfi source (size and rate in it) and the number of frames to encode. */
   source: string;
   frames: number;
+  /** Extra filters and encoder options (before the output file). */
+  encode?: string[];
   rotate90?: boolean;
   /** Clip sampling ratio; below the default keeps long videos to few clips (and tests ρ < 1). */
   ratio: number;
@@ -30,13 +32,24 @@ interface VideoCase {
 }
 
 const cases: VideoCase[] = [
-  // normal branch with P ≤ L: clips at a clip_step of 30 frames, 16:9 landscape
-  { name: 'landscape-30fps-3s.mp4', source: 'testsrc2=s=320x180:r=30', frames: 90, ratio: DEFAULT_RATIO, embed: true, questions: ['What is shown in this video?', 'Describe the colours.'] },
+  // normal branch with P ≤ L: clips at a clip_step of 30 frames, 16:9 landscape, a keyframe every
+  // 7 frames and B-frames (the app seeks per clip)
+  { name: 'landscape-30fps-3s.mp4', source: 'testsrc2=s=320x180:r=30', frames: 90, encode: ['-g', '7', '-bf', '3'], ratio: DEFAULT_RATIO, embed: true, questions: ['What is shown in this video?', 'Describe the colours.'] },
   // 1 s at 24 fps: one clip padded with the last frame ([0, 12, 23, 23]); stored landscape, shown portrait
   { name: 'rotated-24fps-1s.mp4', source: 'testsrc=s=250x142:r=24', frames: 24, rotate90: true, ratio: DEFAULT_RATIO, embed: true, questions: ['Which way is up?', 'Is anything moving? Answer in één woord — ok?'] },
   // 20 s at 12.5 fps with a low ratio: ρ = 0.32, four clips centred in 62-frame partitions, and a
   // prompt past one 512-position prefill chunk
   { name: 'centred-12.5fps-20s.mp4', source: 'mandelbrot=s=176x144:r=25/2', frames: 250, ratio: 0.025, embed: false, questions: ['Summarise the video.', 'What happens at the end?'] },
+  // variable frame rate (pts 3n + n mod 3 at 1/90 s): 118 frames, avg_frame_rate 29.75
+  {
+    name: 'vfr-4s.mp4',
+    source: 'testsrc2=s=224x224:r=30',
+    frames: 118,
+    encode: ['-vf', "settb=1/90,setpts='3*N+mod(N,3)'", '-fps_mode', 'passthrough', '-enc_time_base', '1/90', '-g', '7'],
+    ratio: DEFAULT_RATIO,
+    embed: true,
+    questions: ['What changes over time?', 'Why?'],
+  },
   // 0.4 fps: the low-fps branch, whose clip_len 0 yields index −1 (the last frame) and negative timestamps
   { name: 'low-0.4fps-10s.mp4', source: 'smptehdbars=s=192x108:r=2/5', frames: 4, ratio: 0.01, embed: false, questions: ['How many bars are there?', 'And their colours?'] },
 ];
@@ -58,7 +71,7 @@ let reference: ReferenceApollo;
 
 function makeVideo(c: VideoCase): string {
   const path = join(dir, c.name);
-  execFileSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', c.source, '-frames:v', String(c.frames), '-c:v', 'libx264', '-pix_fmt', 'yuv420p', path], { stdio: ['ignore', 'ignore', 'pipe'] });
+  execFileSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', c.source, '-frames:v', String(c.frames), ...(c.encode ?? []), '-c:v', 'libx264', '-pix_fmt', 'yuv420p', path], { stdio: ['ignore', 'ignore', 'pipe'] });
   if (c.rotate90 === true) setMp4Rotation90(path);
   return path;
 }

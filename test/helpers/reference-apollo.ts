@@ -494,7 +494,7 @@ export class ReferenceApollo {
   }
 
   /** HF greedy search from inputs_embeds: fresh prefill, argmax of repetition-penalised logits. */
-  greedy(embeds: Float32Array, length: number, maxNewTokens: number): number[] {
+  greedy(embeds: Float32Array, length: number, maxNewTokens: number, repetitionPenalty = this.shapes.repetitionPenalty): number[] {
     const cfg = this.shapes.llm;
     const H = cfg.hiddenSize;
     const cache: ReferenceKvCache = { keys: this.llm.layers.map(() => []), values: this.llm.layers.map(() => []) };
@@ -502,7 +502,7 @@ export class ReferenceApollo {
     new Qwen2Reference({ ...cfg, vocabSize: 1 }, this.llm).forward(embeds.subarray(0, (length - 1) * H), range(0, length - 1), cache);
     const model = new Qwen2Reference(cfg, this.llm);
     const stop = new Set([...this.shapes.eosIds, this.tokenId(CHATML_SEP)]);
-    const penalty = Math.fround(this.shapes.repetitionPenalty);
+    const penalty = Math.fround(repetitionPenalty);
     const out: number[] = [];
     let logits = model.forward(embeds.subarray((length - 1) * H, length * H), [length - 1], cache);
     for (;;) {
@@ -521,14 +521,14 @@ export class ReferenceApollo {
    * A whole conversation as the reference runs it: each turn rebuilds the full prompt (earlier
    * answers decoded with skip_special_tokens, stripped, re-tokenised) and prefills it afresh.
    */
-  ask(video: ReferenceVideo, questions: readonly string[], maxNewTokens: number): ReferenceTurn[] {
+  ask(video: ReferenceVideo, questions: readonly string[], maxNewTokens: number, repetitionPenalty = this.shapes.repetitionPenalty): ReferenceTurn[] {
     const history: { question: string; answer?: string }[] = [];
     const turns: ReferenceTurn[] = [];
     for (const question of questions) {
       history.push({ question });
       const promptIds = this.tokenize(chatmlPrompt(video.sampling.videoText, history));
       const embeds = this.splice(promptIds, video.clipEmbeddings);
-      const tokenIds = this.greedy(embeds, promptIds.length, maxNewTokens);
+      const tokenIds = this.greedy(embeds, promptIds.length, maxNewTokens, repetitionPenalty);
       const answer = this.decodeAnswer(tokenIds);
       history[history.length - 1]!.answer = answer;
       turns.push({ question, tokenIds, answer, promptIds });

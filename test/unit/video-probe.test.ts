@@ -1,7 +1,7 @@
 // probeVideo against ffprobe's own view of generated files, and every bad input a user can drop:
 // each must fail fast with its typed code, never hang or leak a child process.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { planApolloClips } from '../../electron/core/video/apollo-clip-plan.js';
@@ -30,12 +30,20 @@ async function codeOf(promise: Promise<unknown>): Promise<string> {
   }
 }
 
+/** ffmpeg/ffprobe processes whose parent is this test process (read from /proc: no `ps` needed). */
 function childFfmpegs(): string[] {
-  try {
-    return execFileSync('ps', ['-o', 'pid=,comm=', '--ppid', String(process.pid)]).toString().split('\n').filter((l) => /ffmpeg|ffprobe/.test(l));
-  } catch {
-    return []; // ps exits 1 when there is no child
+  const out: string[] = [];
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === process.pid && /ffmpeg|ffprobe/.test(comm)) out.push(`${pid} ${comm}`);
+    } catch {
+      // the process ended while we looked
+    }
   }
+  return out;
 }
 
 describe('probeVideo', () => {

@@ -51,6 +51,8 @@ describe('Python text of numbers', () => {
     }
     // halves and near-halves, where half-to-even and binary representation matter
     for (let i = 0; i < 400; i++) stamps.push(i * 0.05, i * 0.25 + 0.05, (i * 2 + 1) / 20);
+    // the low-fps branch can give negative timestamps (index -1); -0.0 must keep its sign
+    stamps.push(-0.04, -0.05, -0.25, -2, -4, -0.5, -10 / 3);
     durations.push(0.5, 1e-6, 4.5e-7, 5e-7, 1.5e-6, 2.5e-6, 86_399.9999995, 86_400 * 3 + 0.1234565);
     const want = python(
       'import json,sys,datetime\nimport numpy as np\nd=json.load(sys.stdin)\nprint(json.dumps({"td":[str(datetime.timedelta(seconds=x)) for x in d["durations"]],"r":[str(round(np.float64(x),1)) for x in d["stamps"]],"repr":[str(np.float64(x)) for x in d["stamps"]]}))',

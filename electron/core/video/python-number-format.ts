@@ -66,7 +66,9 @@ function rintHalfEven(y: number): number {
 /** round(np.float64(x), decimals): numpy multiplies by 10^decimals, rints, and divides back. */
 export function numpyRound(x: number, decimals: number): number {
   const scale = 10 ** decimals;
-  return rintHalfEven(x * scale) / scale;
+  const y = x * scale;
+  const r = rintHalfEven(y);
+  return (r === 0 && (y < 0 || Object.is(y, -0)) ? -0 : r) / scale; // rint keeps the sign: round(-0.04, 1) is -0.0
 }
 
 /** str(np.float64(x)) / repr(float): shortest round-trip digits, Python's notation. */

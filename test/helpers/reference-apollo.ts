@@ -457,6 +457,7 @@ export class ReferenceApollo {
     const frames = getBatch(video, sampling.allIndices);
     const pixels = referencePixels(frames, video.width, video.height, sh.preprocess);
     const K = pixels.clips;
+    assertLayersRun(sh);
     const sgDir = join(this.modelDir, 'vision_tower', 'siglip-so400m-patch14-384', 'model.safetensors');
     const ivDir = join(this.modelDir, 'vision_tower', 'internvideo2', 'model.safetensors');
     const sgW = await loadWeights(sgDir, siglipWeightNames(sh.siglip));
@@ -535,6 +536,23 @@ export class ReferenceApollo {
     }
     return turns;
   }
+}
+
+/**
+ * The naive towers decide how deep to run; check that against the spec here: SigLIP returns
+ * hidden_states[select] (−2: the output of layer numLayers − 1), InternVideo2's loop breaks after
+ * block depth + select (−2: depth − 1 blocks).
+ */
+function assertLayersRun(sh: ReferenceShapes): void {
+  const sel = sh.siglip.selectLayer;
+  const sgLayers = sel < 0 ? sh.siglip.numLayers + 1 + sel : sel;
+  const ivBlocks = (sel < 0 ? sh.internVideo.depth + sel : sel) + 1;
+  const sgNames = siglipWeightNames(sh.siglip);
+  const ivNames = internVideoWeightNames(sh.internVideo);
+  const runs = (names: string[], prefix: string, i: number): boolean => names.some((n) => n.startsWith(`${prefix}${i}.`));
+  const sgPrefix = 'vision_model.encoder.layers.';
+  if (!runs(sgNames, sgPrefix, sgLayers - 1) || runs(sgNames, sgPrefix, sgLayers)) throw new Error(`reference: SigLIP should run ${sgLayers} layers for select layer ${sel}`);
+  if (!runs(ivNames, 'blocks.', ivBlocks - 1) || runs(ivNames, 'blocks.', ivBlocks)) throw new Error(`reference: InternVideo2 should run ${ivBlocks} blocks for select layer ${sel}`);
 }
 
 function range(from: number, to: number): number[] {

@@ -38,7 +38,7 @@ const cases: VideoCase[] = [
   // 7 frames and B-frames (the app seeks per clip)
   { name: 'landscape-30fps-3s.mp4', source: 'testsrc2=s=320x180:r=30', frames: 90, encode: ['-g', '7', '-bf', '3'], ratio: DEFAULT_RATIO, embed: true, questions: ['What is shown in this video?', 'Describe the colours.'] },
   // 1 s at 24 fps: one clip padded with the last frame ([0, 12, 23, 23]); stored landscape, shown portrait
-  { name: 'rotated-24fps-1s.mp4', source: 'testsrc=s=250x142:r=24', frames: 24, rotate90: true, ratio: DEFAULT_RATIO, embed: true, penaltyMatters: true, questions: ['Which way is up?', 'Is anything moving? Answer in één woord — ok?'] },
+  { name: 'rotated-24fps-1s.mp4', source: 'testsrc=s=250x142:r=24', frames: 24, rotate90: true, ratio: DEFAULT_RATIO, embed: true, penaltyMatters: true, questions: ['Which way is up?', 'Is anything moving? Answer in e\u0301e\u0301n woord — ok?'] },
   // 20 s at 12.5 fps with a low ratio: ρ = 0.32, four clips centred in 62-frame partitions, and a
   // prompt past one 512-position prefill chunk
   { name: 'centred-12.5fps-20s.mp4', source: 'mandelbrot=s=176x144:r=25/2', frames: 250, ratio: 0.025, embed: false, questions: ['Summarise the video.', 'What happens at the end?'] },

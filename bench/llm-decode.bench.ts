@@ -7,7 +7,7 @@
 // Env: BENCH_SHAPES (1.5b,3b), BENCH_PROMPT (512), BENCH_DECODE (64), BENCH_THREADS (2; a list
 // such as 1,2 measures each), BENCH_VARIANTS (b32s,b128s,b32a,b128a), BENCH_CACHE
 // (~/.cache/apollo-desktop/bench), BENCH_PARTS (speed,error), BENCH_ERROR_LAYERS (4),
-// BENCH_ERROR_WEIGHTS (uniform,laplace).
+// BENCH_ERROR_WEIGHTS (uniform,laplace), BENCH_ROUNDS (2: engines alternate, best round kept).
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -128,66 +128,82 @@ const addon = loadNativeAddon();
 const bw = addon.loaded ? (addon.addon as unknown as { measureReadBandwidth?: (b: number, t: number, r: number) => number }).measureReadBandwidth : undefined;
 if (bw === undefined) throw new Error('the native addon with measureReadBandwidth is required (npm run build:native)');
 const measureBandwidth = () => ({ one: bw(2 ** 31, 1, 5), two: bw(2 ** 31, 2, 5) });
-const bwBefore = measureBandwidth();
-log(`read bandwidth: 1 thread ${(bwBefore.one / 1e9).toFixed(1)} GB/s, 2 threads ${(bwBefore.two / 1e9).toFixed(1)} GB/s`);
+const bandwidths = [measureBandwidth()];
+log(`read bandwidth: 1 thread ${(bandwidths[0]!.one / 1e9).toFixed(1)} GB/s, 2 threads ${(bandwidths[0]!.two / 1e9).toFixed(1)} GB/s`);
+const rounds = Number(env.BENCH_ROUNDS ?? 2);
 
 const measurements: Measurement[] = [];
 const summary: Record<string, unknown> = {};
 
-for (const shape of parts.includes('speed') ? shapes : []) {
+interface Run {
+  shape: string;
+  engine: string;
+  threads: number;
+  bytes: number;
+  results: Record<string, number>[];
+}
+const runs = new Map<string, Run>();
+const record = (key: Omit<Run, 'results'>, r: Record<string, number>) => {
+  const id = `${key.shape}|${key.engine}|${key.threads}`;
+  const run = runs.get(id) ?? { ...key, results: [] };
+  run.results.push(r);
+  runs.set(id, run);
+  log(`${id}: decode ${(r.decodeTokens! / r.decodeSeconds!).toFixed(2)} tok/s, prefill ${(r.prefillTokens! / r.prefillSeconds!).toFixed(1)} tok/s, peak RSS ${(r.peakRssBytes! / 2 ** 20).toFixed(0)} MiB`);
+};
+
+// Machines are shared: engines alternate within each round and each row keeps its best round,
+// with the bandwidth re-measured every round (the roofline uses the best one seen).
+const speedShapes = parts.includes('speed') ? shapes : [];
+const prepared = new Map<string, { config: Qwen2Config; gguf: string; dirs: string[] }>();
+for (const shape of speedShapes) {
   const config = loadConfig(shape);
   const gguf = ensureGguf(shape, config);
-  const variants = variantNames.map(parseVariant);
   const dirs = [];
-  for (const v of variants) dirs.push(await ensureOrtModel(shape, config, v));
-  // The roofline uses the best read bandwidth this machine showed (any thread count).
-  const roofBw = Math.max(bwBefore.one, bwBefore.two);
-  for (const t of threadCounts) {
-    log(`${shape}: llama.cpp Q4_0 (pure), ${t} threads`);
-    const peer = runWorker(['llama', gguf, String(t), String(promptTokens), String(decodeTokens), String(config.vocabSize)]);
-    const peerBytes = bytesPerToken(config, q4_0LinearBytes, (config.hiddenSize * 18) / 32);
-    const peerDecode = peer.decodeTokens! / peer.decodeSeconds!;
-    measurements.push({
-      name: `${shape} llama.cpp Q4_0 (all 4-bit)`,
-      threads: t,
-      seconds: peer.decodeSeconds! / peer.decodeTokens!,
-      runs: peer.decodeTokens!,
-      prefillTokPerS: peer.prefillTokens! / peer.prefillSeconds!,
-      decodeTokPerS: peerDecode,
-      weightMBPerToken: peerBytes / 1e6,
-      rooflineTokPerS: roofBw / peerBytes,
-      ofRoofline: peerDecode / (roofBw / peerBytes),
-      vsLlamaCpp: 1,
-      peakRssMB: peer.peakRssBytes! / 2 ** 20,
-    });
-    log(JSON.stringify(measurements[measurements.length - 1]));
-    for (let i = 0; i < variants.length; i++) {
-      const v = variants[i]!;
-      log(`${shape}: onnxruntime int4 ${variantNames[i]}, ${t} threads`);
-      const r = runWorker(['ort', dirs[i]!, String(t), String(promptTokens), String(decodeTokens)]);
-      const bytes = bytesPerToken(config, int4LinearBytes(v), config.hiddenSize * 2);
-      const decode = r.decodeTokens! / r.decodeSeconds!;
-      measurements.push({
-        name: `${shape} onnxruntime int4 block ${v.blockSize} ${v.symmetric ? 'symmetric' : 'zero points'} acc ${v.accuracyLevel}`,
-        threads: t,
-        seconds: r.decodeSeconds! / r.decodeTokens!,
-        runs: r.decodeTokens!,
-        prefillTokPerS: r.prefillTokens! / r.prefillSeconds!,
-        decodeTokPerS: decode,
-        weightMBPerToken: bytes / 1e6,
-        rooflineTokPerS: roofBw / bytes,
-        ofRoofline: decode / (roofBw / bytes),
-        vsLlamaCpp: decode / peerDecode,
-        peakRssMB: r.peakRssBytes! / 2 ** 20,
+  for (const v of variantNames.map(parseVariant)) dirs.push(await ensureOrtModel(shape, config, v));
+  prepared.set(shape, { config, gguf, dirs });
+}
+for (let round = 0; round < (speedShapes.length > 0 ? rounds : 0); round++) {
+  for (const shape of speedShapes) {
+    const { config, gguf, dirs } = prepared.get(shape)!;
+    for (const t of threadCounts) {
+      record({ shape, engine: 'llama.cpp Q4_0 (all 4-bit)', threads: t, bytes: bytesPerToken(config, q4_0LinearBytes, (config.hiddenSize * 18) / 32) }, runWorker(['llama', gguf, String(t), String(promptTokens), String(decodeTokens), String(config.vocabSize)]));
+      variantNames.forEach((name, i) => {
+        const v = parseVariant(name);
+        record(
+          { shape, engine: `onnxruntime int4 block ${v.blockSize} ${v.symmetric ? 'symmetric' : 'zero points'} acc ${v.accuracyLevel}`, threads: t, bytes: bytesPerToken(config, int4LinearBytes(v), config.hiddenSize * 2) },
+          runWorker(['ort', dirs[i]!, String(t), String(promptTokens), String(decodeTokens)]),
+        );
       });
-      log(JSON.stringify(measurements[measurements.length - 1]));
     }
   }
+  bandwidths.push(measureBandwidth());
+  log(`round ${round + 1}: read bandwidth 1 thread ${(bandwidths.at(-1)!.one / 1e9).toFixed(1)} GB/s, 2 threads ${(bandwidths.at(-1)!.two / 1e9).toFixed(1)} GB/s`);
 }
-const bwAfter = measureBandwidth();
-summary.readBandwidthGBs1Thread = Math.max(bwBefore.one, bwAfter.one) / 1e9;
-summary.readBandwidthGBs2Threads = Math.max(bwBefore.two, bwAfter.two) / 1e9;
-summary.readBandwidthBeforeAfterGBs = `${(bwBefore.two / 1e9).toFixed(1)} / ${(bwAfter.two / 1e9).toFixed(1)} (2 threads)`;
+const roofBw = Math.max(...bandwidths.map((b) => Math.max(b.one, b.two)));
+const bestOf = (r: Run) => r.results.reduce((a, b) => (b.decodeTokens! / b.decodeSeconds! > a.decodeTokens! / a.decodeSeconds! ? b : a));
+for (const run of runs.values()) {
+  const best = bestOf(run);
+  const decode = best.decodeTokens! / best.decodeSeconds!;
+  const peer = bestOf(runs.get(`${run.shape}|llama.cpp Q4_0 (all 4-bit)|${run.threads}`)!);
+  measurements.push({
+    name: `${run.shape} ${run.engine}`,
+    threads: run.threads,
+    seconds: best.decodeSeconds! / best.decodeTokens!,
+    runs: run.results.length,
+    prefillTokPerS: Math.max(...run.results.map((r) => r.prefillTokens! / r.prefillSeconds!)),
+    decodeTokPerS: decode,
+    decodeTokPerSAllRounds: run.results.map((r) => Number((r.decodeTokens! / r.decodeSeconds!).toFixed(2))).join(' / '),
+    weightMBPerToken: run.bytes / 1e6,
+    rooflineTokPerS: roofBw / run.bytes,
+    ofRoofline: decode / (roofBw / run.bytes),
+    vsLlamaCpp: decode / (peer.decodeTokens! / peer.decodeSeconds!),
+    peakRssMB: Math.max(...run.results.map((r) => r.peakRssBytes!)) / 2 ** 20,
+  });
+}
+summary.readBandwidthGBs1Thread = Math.max(...bandwidths.map((b) => b.one)) / 1e9;
+summary.readBandwidthGBs2Threads = Math.max(...bandwidths.map((b) => b.two)) / 1e9;
+summary.readBandwidthGBsPerRound = bandwidths.map((b) => `${(b.one / 1e9).toFixed(1)}/${(b.two / 1e9).toFixed(1)}`).join(', ');
+summary.rounds = rounds;
 summary.threads = threadCounts.join(',');
 const ortRows = measurements.filter((m) => m.name.includes('onnxruntime'));
 if (ortRows.length > 0) {

@@ -518,6 +518,29 @@ export class ReferenceApollo {
     }
   }
 
+  /** Last prompt position: the final-normed hidden state (the output matrix's input) and the logits. */
+  lastPosition(promptIds: readonly number[], clipEmbeddings: Float32Array): { hidden: Float32Array; logits: Float32Array } {
+    const cfg = this.shapes.llm;
+    const H = cfg.hiddenSize;
+    const embeds = this.splice(promptIds, clipEmbeddings);
+    const identity = new Float32Array(H * H);
+    for (let i = 0; i < H; i++) identity[i * H + i] = 1;
+    const run = (vocabSize: number, outputMatrix: Float32Array): Float32Array => {
+      const cache: ReferenceKvCache = { keys: this.llm.layers.map(() => []), values: this.llm.layers.map(() => []) };
+      const n = promptIds.length;
+      new Qwen2Reference({ ...cfg, vocabSize: 1 }, this.llm).forward(embeds.subarray(0, (n - 1) * H), range(0, n - 1), cache);
+      return new Qwen2Reference({ ...cfg, vocabSize }, { ...this.llm, outputMatrix }).forward(embeds.subarray((n - 1) * H), [n - 1], cache);
+    };
+    return { hidden: run(H, identity), logits: run(cfg.vocabSize, this.llm.outputMatrix) };
+  }
+
+  /** Replaces one row of the output matrix in memory (never the input embeddings). */
+  setOutputRow(id: number, row: Float32Array): void {
+    const H = this.shapes.llm.hiddenSize;
+    if (this.llm.outputMatrix === this.llm.embedTokens) this.llm.outputMatrix = this.llm.embedTokens.slice();
+    this.llm.outputMatrix.set(row, id * H);
+  }
+
   /**
    * A whole conversation as the reference runs it: each turn rebuilds the full prompt (earlier
    * answers decoded with skip_special_tokens, stripped, re-tokenised) and prefills it afresh.

@@ -4,13 +4,14 @@
 // naive towers and connector, spec-built prompt, fresh full prefill per turn). Also checks the
 // follow-up prefills only the new tokens, and `apollo-chat embed`'s tensors against the reference's.
 import { execFileSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { cpSync, openSync, readFileSync, rmSync, writeFileSync, writeSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openCheckpointFolder } from '../../electron/core/model/safetensors-checkpoint.js';
 import { openSafetensors } from '../../electron/core/model/safetensors.js';
 import { setMp4Rotation90 } from '../helpers/make-test-video.js';
 import { makeTempDir } from '../helpers/paths.js';
-import { ReferenceApollo, type ReferenceTurn, type ReferenceVideo } from '../helpers/reference-apollo.js';
+import { chatmlPrompt, ReferenceApollo, type ReferenceTurn, type ReferenceVideo } from '../helpers/reference-apollo.js';
 import { runCli, type CliResult } from '../helpers/run-cli.js';
 
 const MAX_NEW_TOKENS = 12;
@@ -58,7 +59,7 @@ const cases: VideoCase[] = [
 
 interface AskJson {
   plan: { clips: number; effectiveRatio: number };
-  turns: { question: string; answer: string; tokenIds: number[]; timings: { prefillTokens: number } }[];
+  turns: { question: string; answer: string; tokenIds: number[]; stopReason: string; timings: { prefillTokens: number } }[];
 }
 
 interface PlanJson {
@@ -70,6 +71,8 @@ let dir: string;
 let modelDir: string;
 let env: NodeJS.ProcessEnv;
 let reference: ReferenceApollo;
+/** Videos already encoded by the reference, for the stop-token case. */
+const encoded = new Map<string, { path: string; ref: ReferenceVideo }>();
 
 function makeVideo(c: VideoCase): string {
   const path = join(dir, c.name);
@@ -111,6 +114,34 @@ function firstDifference(a: Float32Array, b: Float32Array): string {
   return 'identical';
 }
 
+/** float32 → bfloat16 bits, round to nearest even (as torch casts). */
+function toBf16(x: number): number {
+  const u = new Uint32Array(new Float32Array([x]).buffer)[0]!;
+  return ((u + 0x7fff + ((u >>> 16) & 1)) >>> 16) & 0xffff;
+}
+
+function fromBf16(bits: number): number {
+  return new Float32Array(new Uint32Array([bits << 16]).buffer)[0]!;
+}
+
+/** Compares the app's turns with the reference's: ids, answers and what each turn prefilled. */
+function expectSameTurns(out: AskJson, turns: ReferenceTurn[]): void {
+  const [first, second] = turns as [ReferenceTurn, ReferenceTurn];
+  expect(out.turns[0]!.timings.prefillTokens).toBe(first.promptIds.length);
+  for (let i = 0; i < turns.length; i++) {
+    expect(out.turns[i]!.tokenIds, `turn ${i} token ids`).toEqual(turns[i]!.tokenIds);
+    expect(out.turns[i]!.answer, `turn ${i} answer`).toBe(turns[i]!.answer);
+  }
+  // the follow-up: the app's cache holds the first prompt and the answer tokens it fed back (all
+  // but the last one generated). The reference rebuilt the whole conversation with the answer
+  // decoded, stripped and re-tokenised; only what follows the common prefix may be prefilled
+  // (normally just the follow-up's own tokens; more when the stripped answer tokenises anew)
+  const fed = [...first.promptIds, ...first.tokenIds.slice(0, -1)];
+  const reused = Math.min(commonPrefix(second.promptIds, fed), second.promptIds.length - 1);
+  expect(reused).toBeGreaterThanOrEqual(first.promptIds.length);
+  expect(out.turns[1]!.timings.prefillTokens).toBe(second.promptIds.length - reused);
+}
+
 beforeAll(async () => {
   dir = makeTempDir('ask-parity');
   modelDir = join(dir, 'tiny');
@@ -132,6 +163,7 @@ describe('apollo-chat ask equals the independent whole-path reference (tiny chec
       const ask = runCli(askArgs, { env, timeoutMs: 180_000 });
       const embedOut = join(dir, `${c.name}.safetensors`);
       const ref: ReferenceVideo = await reference.encodeVideo(video, c.ratio);
+      encoded.set(c.name, { path: video, ref });
       const turns: ReferenceTurn[] = reference.ask(ref, c.questions, MAX_NEW_TOKENS);
       const out = JSON.parse(parseCli(await ask, 'ask')) as AskJson;
       // the prompt's video part, which a random tiny model's answers are only weakly sensitive to
@@ -142,25 +174,11 @@ describe('apollo-chat ask equals the independent whole-path reference (tiny chec
       expect(out.plan.clips).toBe(ref.sampling.clips);
       expect(out.plan.effectiveRatio).toBeCloseTo(ref.sampling.ratio, 12);
       expect(out.turns.map((t) => t.question)).toEqual(c.questions);
-      const [first, second] = turns as [ReferenceTurn, ReferenceTurn];
-      // the first question prefills its whole prompt
-      expect(out.turns[0]!.timings.prefillTokens).toBe(first.promptIds.length);
-      for (let i = 0; i < turns.length; i++) {
-        expect(out.turns[i]!.tokenIds, `turn ${i} token ids`).toEqual(turns[i]!.tokenIds);
-        expect(out.turns[i]!.answer, `turn ${i} answer`).toBe(turns[i]!.answer);
-      }
       if (c.penaltyMatters === true) {
         const unpenalised = reference.ask(ref, c.questions, MAX_NEW_TOKENS, 1).map((t) => t.tokenIds);
         expect(unpenalised, 'greedy without the repetition penalty answers differently here').not.toEqual(turns.map((t) => t.tokenIds));
       }
-      // the follow-up: the app's cache holds the first prompt and the answer tokens it fed back (all
-      // but the last one generated). The reference rebuilt the whole conversation with the answer
-      // decoded, stripped and re-tokenised; only what follows the common prefix may be prefilled
-      // (normally just the follow-up's own tokens; more when the stripped answer tokenises anew)
-      const fed = [...first.promptIds, ...first.tokenIds.slice(0, -1)];
-      const reused = Math.min(commonPrefix(second.promptIds, fed), second.promptIds.length - 1);
-      expect(reused).toBeGreaterThanOrEqual(first.promptIds.length);
-      expect(out.turns[1]!.timings.prefillTokens).toBe(second.promptIds.length - reused);
+      expectSameTurns(out, turns);
 
       if (c.embed) {
         parseCli(await runCli(['embed', video, '--model', modelDir, '--out', embedOut, '--device', 'cpu', '--precision', 'fp32'], { env, timeoutMs: 180_000 }), 'embed');
@@ -185,4 +203,57 @@ describe('apollo-chat ask equals the independent whole-path reference (tiny chec
       }
     }, 240_000);
   }
+
+  // A random tiny model never picks <|im_end|> by itself. An untied copy (lm_head is the output
+  // matrix, as in 7B) gets an lm_head row for <|im_end|> pointing along the first prompt's final
+  // hidden state, scaled so that greedy stops mid-answer: the stop-token path, an answer ending on
+  // the separator, and a follow-up after it.
+  it('stops on <|im_end|> (untied lm_head)', async () => {
+    const { path: video, ref } = encoded.get(cases[0]!.name)!;
+    const questions = cases[0]!.questions;
+    const eosDir = join(dir, 'tiny-untied');
+    cpSync(modelDir, eosDir, { recursive: true });
+    for (const [file, at] of [['config.json', (j: Record<string, unknown>) => j.llm_cfg as Record<string, unknown>], [join('llm', 'config.json'), (j: Record<string, unknown>) => j]] as const) {
+      const json = JSON.parse(readFileSync(join(eosDir, file), 'utf8')) as Record<string, unknown>;
+      at(json).tie_word_embeddings = false;
+      writeFileSync(join(eosDir, file), JSON.stringify(json, null, 2));
+    }
+    const untied = await ReferenceApollo.load(eosDir);
+    const imEnd = untied.tokenId('<|im_end|>');
+    const H = untied.shapes.llm.hiddenSize;
+    const prompt = untied.tokenize(chatmlPrompt(ref.sampling.videoText, [{ question: questions[0] }]));
+    // a row along the hidden state at answer position p, its logit there f × the top logit
+    const rowAt = (ids: number[], f: number): Uint16Array => {
+      const { hidden, logits } = untied.lastPosition(ids, ref.clipEmbeddings);
+      const norm = Math.hypot(...hidden);
+      const top = logits.reduce((a, b) => Math.max(a, b), -Infinity);
+      return Uint16Array.from(hidden, (x) => toBf16(((f * top) / (norm * norm)) * x));
+    };
+    const firstToken = untied.ask(ref, questions.slice(0, 1), 1)[0]!.tokenIds[0]!;
+    const candidates = [() => rowAt([...prompt, firstToken], 1.02), ...[0.95, 0.98, 1.02].map((f) => () => rowAt(prompt, f))];
+    let bits: Uint16Array | undefined;
+    for (const candidate of candidates) {
+      bits = candidate();
+      untied.setOutputRow(imEnd, Float32Array.from(bits, fromBf16));
+      const ids = untied.ask(ref, questions.slice(0, 1), MAX_NEW_TOKENS)[0]!.tokenIds;
+      if (ids.at(-1) === imEnd && ids.length >= 2) break;
+    }
+    // write the row into the checkpoint copy, then run both sides from the files
+    const source = await openCheckpointFolder(join(eosDir, 'llm'));
+    const shard = source.files.get(source.shardOf('lm_head.weight'))!;
+    expect(source.info('lm_head.weight').dtype).toBe('BF16');
+    const offset = shard.fileOffset('lm_head.weight') + imEnd * H * 2;
+    await source.close();
+    const fd = openSync(shard.path, 'r+');
+    writeSync(fd, Buffer.from(bits!.buffer), 0, H * 2, offset);
+    closeSync(fd);
+
+    const ask = runCli(['ask', video, ...questions, '--model', eosDir, '--greedy', '--json', '--precision', 'fp32', '--device', 'cpu', '--max-new-tokens', String(MAX_NEW_TOKENS)], { env, timeoutMs: 180_000 });
+    const fromFiles = await ReferenceApollo.load(eosDir);
+    const turns = fromFiles.ask(ref, questions, MAX_NEW_TOKENS);
+    const out = JSON.parse(parseCli(await ask, 'ask')) as AskJson;
+    expect(turns[0]!.tokenIds.at(-1), 'the reference stops on <|im_end|>').toBe(imEnd);
+    expect(out.turns[0]!.stopReason).toBe('stop-token');
+    expectSameTurns(out, turns);
+  }, 240_000);
 });

@@ -115,6 +115,10 @@ const bareSession = parts.includes('c') ? await Qwen2DecoderSession.open(decoder
 const vocab = Math.min(bareSession?.config.vocabSize ?? 1, 151643);
 const barePrompt = Array.from({ length: contextTokens }, (_, i) => (i * 7919 + 13) % vocab);
 if (bareSession !== undefined) await bareSession.forward(bareSession.embed(barePrompt), contextTokens);
+// A third side: the same runtime in this process (no engine process, no IPC), warmed up alike.
+const inProcess = parts.includes('c') ? await ApolloRuntime.load({ modelDir, precision: 'int4', device: 'cpu' }) : undefined;
+const inProcessAsk = (question: string) => inProcess!.ask({ videoPath: shortVideo, videoKey: shortKey, history: [], question, generation: { greedy: true, maxNewTokens: decodeTokens } }, () => {});
+if (inProcess !== undefined) await inProcess.ask({ videoPath: shortVideo, videoKey: shortKey, history: [], question: 'Describe the video.', generation: { greedy: true, maxNewTokens: 4 } }, () => {});
 const argmax = (v: Float32Array) => {
   let best = 0;
   for (let i = 1; i < v.length; i++) if (v[i]! > v[best]!) best = i;
@@ -128,16 +132,18 @@ const bareRound = async (session: Qwen2DecoderSession): Promise<number> => {
   // decodeTokens − 1 steps after the first token, as the engine counts them.
   return (decodeTokens - 1) / ((performance.now() - started) / 1000);
 };
-const rounds: Array<{ bare: number; greedy: Timed; sampled: Timed; load1: number }> = [];
+const rounds: Array<{ bare: number; greedy: Timed; sampled: Timed; inProcess: number; load1: number }> = [];
 for (let r = 0; bareSession !== undefined && r < roundCount; r++) {
   log(`(c) round ${r + 1}/${roundCount}`);
   const bare = await bareRound(bareSession);
   const g = await ask(shortVideo, shortKey, [], `Round ${r + 1}: what do you see?`, { greedy: true, maxNewTokens: decodeTokens });
   const sm = await ask(shortVideo, shortKey, [], `Round ${r + 1}: what is in it?`, { seed: r + 1, maxNewTokens: decodeTokens });
-  rounds.push({ bare, greedy: g, sampled: sm, load1: loadavg()[0]! });
-  log(`bare ${bare.toFixed(2)} tok/s, engine greedy ${g.result.timings.decodeTokensPerSecond.toFixed(2)}, sampled ${sm.result.timings.decodeTokensPerSecond.toFixed(2)} (load ${loadavg()[0]!.toFixed(1)})`);
+  const local = (await inProcessAsk(`Round ${r + 1}: what do you see?`)).timings.decodeTokensPerSecond;
+  rounds.push({ bare, greedy: g, sampled: sm, inProcess: local, load1: loadavg()[0]! });
+  log(`bare ${bare.toFixed(2)} tok/s, engine greedy ${g.result.timings.decodeTokensPerSecond.toFixed(2)}, sampled ${sm.result.timings.decodeTokensPerSecond.toFixed(2)}, in-process greedy ${local.toFixed(2)} (load ${loadavg()[0]!.toFixed(1)})`);
 }
 await bareSession?.release();
+await inProcess?.release();
 
 // ---- (a) first question vs follow-up on the long video
 let first: Timed | undefined;
@@ -204,6 +210,7 @@ if (rounds.length > 0) {
     row('(c) decode, engine ask greedy (client wall clock), median', greedyClient, { perRound: rounds.map((r) => Number(r.greedy.clientDecodeTokPerS.toFixed(2))) }),
     row('(c) decode, engine ask default sampling (engine-side), median', sampled, { perRound: rounds.map((r) => Number(t(r.sampled).decodeTokensPerSecond.toFixed(2))) }),
     row('(c) decode, engine ask default sampling (client wall clock), median', sampledClient, { perRound: rounds.map((r) => Number(r.sampled.clientDecodeTokPerS.toFixed(2))) }),
+    row('(c) decode, ApolloRuntime ask greedy in this process (no engine process), median', median(rounds.map((r) => r.inProcess)), { perRound: rounds.map((r) => Number(r.inProcess.toFixed(2))) }),
   );
   Object.assign(summary, {
     decodeTokens,

@@ -241,7 +241,7 @@ const result: BenchResult = {
   date: new Date().toISOString(),
   machine: machineFacts(),
   measurements: [...kept, ...measurements].sort((a, b) => (a.name.slice(0, 3) < b.name.slice(0, 3) ? -1 : a.name.slice(0, 3) > b.name.slice(0, 3) ? 1 : 0)),
-  summary: { ...previousSummary, ...summary, ...(previous === undefined ? {} : { partsOfThisRun: parts.join(','), keptFromRunOf: previous.date }) },
+  summary: { ...previousSummary, ...summary, ...(previous === undefined ? {} : { partsOfThisRun: parts.join(','), keptFromRunOf: previous.summary.keptFromRunOf ?? previous.date }) },
 };
 const path = writeResult(result);
 log(`wrote ${path}`);

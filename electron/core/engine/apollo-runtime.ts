@@ -73,6 +73,7 @@ export class ApolloRuntime {
   /** The token ids whose keys/values the decoder's cache holds, and for which video. */
   private cached: { videoKey: string; ids: number[] } | undefined;
   private readonly videos = new Map<string, VideoState>();
+  private lastEmbeddings: { id: string; result: Awaited<ReturnType<typeof videoClipEmbeddings>> } | undefined;
 
   private constructor(
     readonly key: RuntimeKey,
@@ -117,6 +118,9 @@ export class ApolloRuntime {
   async encode(request: Pick<AskRequest, 'videoPath' | 'videoKey' | 'clipSamplingRatio'>, emit: (event: RuntimeEvent) => void, signal?: AbortSignal) {
     const video = await this.videoState(request, signal);
     const started = performance.now();
+    // The conversation's video stays in memory: a follow-up does not re-read and re-check its entry.
+    const id = `${request.videoKey}:${request.clipSamplingRatio ?? 'default'}`;
+    if (this.lastEmbeddings?.id === id) return { video, embeddings: { ...this.lastEmbeddings.result, fromCache: true }, encodeMs: performance.now() - started };
     const embeddings = await videoClipEmbeddings(request.videoPath, this.vision, this.clipCache, {
       dtype: this.visionDtype,
       sampling: video.sampling,
@@ -124,6 +128,7 @@ export class ApolloRuntime {
       onProgress: (p) => emit({ type: 'progress', progress: p }),
       ...(signal === undefined ? {} : { signal }),
     });
+    this.lastEmbeddings = { id, result: embeddings };
     return { video, embeddings, encodeMs: performance.now() - started };
   }
 

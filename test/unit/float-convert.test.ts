@@ -2,17 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { bf16ToF32Twin, f16BitsToNumber, f32ToF16Twin } from '../../electron/core/native/float-convert-twin.js';
 import { loadNativeAddon } from '../../electron/core/native/native-addon.js';
 import { runPython } from '../helpers/python-oracle.js';
-
-// A deterministic generator so a failure can be reproduced.
-function mulberry32(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = seed;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../helpers/seeded-random.js';
 
 /** F32 bit patterns covering every class: random bits, NaNs, infinities, F16 subnormals, exact RNE ties, overflow edges. */
 function interestingF32Bits(n: number, seed: number): Uint32Array {

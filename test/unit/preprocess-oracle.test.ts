@@ -16,16 +16,7 @@ import {
 import { DEFAULT_PREPROCESSOR_CONFIG } from '../../electron/core/video/preprocessor-config.js';
 import type { RgbFrame } from '../../electron/core/video/rgb-frame.js';
 import { runPython } from '../helpers/python-oracle.js';
-
-function mulberry32(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = seed;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../helpers/seeded-random.js';
 
 type Pattern = 'random' | 'gradient' | 'checker' | 'edges';
 

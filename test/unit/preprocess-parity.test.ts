@@ -17,16 +17,7 @@ import { DEFAULT_PREPROCESSOR_CONFIG } from '../../electron/core/video/preproces
 import type { RgbFrame } from '../../electron/core/video/rgb-frame.js';
 import type { ProgressEvent } from '../../electron/shared/progress.js';
 import { repoRoot } from '../helpers/paths.js';
-
-function mulberry32(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = seed;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../helpers/seeded-random.js';
 
 function randomBytes(n: number, rand: () => number): Uint8Array {
   const out = new Uint8Array(n);

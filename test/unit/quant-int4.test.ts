@@ -6,16 +6,6 @@ import { int4Quantizer, typescriptInt4Quantizer } from '../../electron/core/quan
 import { roundHalfEven } from '../../electron/core/quant/int4-quantize-twin.js';
 import { runPython } from '../helpers/python-oracle.js';
 
-function mulberry32(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = seed;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Weights with the awkward cases: all-zero blocks, exact rounding ties, a lone outlier, tiny values. */
 function testWeights(n: number, k: number, seed: number): Float32Array {
   const rand = mulberry32(seed);
@@ -100,6 +90,7 @@ if not meta['symmetric']:
     out += (zpp[:, 0::2] | (zpp[:, 1::2] << 4)).astype(np.uint8).tobytes()
 sys.stdout.buffer.write(out)
 `;
+import { mulberry32 } from '../helpers/seeded-random.js';
 
 function numpyQuantize(weight: Float32Array, n: number, k: number, o: Int4QuantizeOptions): Buffer {
   const header = Buffer.from(JSON.stringify({ n, k, ...o }));

@@ -8,18 +8,9 @@ import { f16BitsToNumber, f32ToF16Twin } from '../../electron/core/native/float-
 import { dequantizeInt4 } from '../../electron/core/quant/int4-dequantize.js';
 import type { Int4Quantized, Int4QuantizeOptions } from '../../electron/core/quant/int4-layout.js';
 import { int4Quantizer } from '../../electron/core/quant/int4-quantize.js';
+import { mulberry32 } from '../helpers/seeded-random.js';
 
 const { onnx } = createRequire(import.meta.url)('onnx-proto') as typeof OnnxProto;
-
-function mulberry32(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = seed;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randomArray(length: number, seed: number, amplitude: number): Float32Array {
   const rand = mulberry32(seed);

@@ -2,16 +2,6 @@
 // python3 (float64 maths written straight from the spec, independent of the TypeScript code).
 import { runPython } from '../helpers/python-oracle.js';
 
-export function mulberry32(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = seed;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export interface TensorSpec {
   shape: number[];
   /** Values drawn uniformly from center ± spread. */
@@ -84,6 +74,8 @@ for k, v in hdr['tensors'].items():
     T[k] = np.frombuffer(raw, dtype='<f4', count=cnt, offset=base + v['offset']).reshape(v['shape']).astype(np.float64)
 cfg = hdr['config']
 ` + NUMPY_HELPERS;
+export { mulberry32 } from '../helpers/seeded-random.js';
+import { mulberry32 } from '../helpers/seeded-random.js';
 
 /** Runs `body` (which must set `out`) with the tensors in `T` and `cfg`; returns `out` as float32. */
 export function numpyOracle(body: string, tensors: Map<string, ShapedTensor>, config: Record<string, unknown>): Float32Array {

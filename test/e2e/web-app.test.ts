@@ -1,6 +1,5 @@
 // The app in web mode (the real `apollo-chat serve`, the real engine process) driven in Debian's
 // Chromium: open a generated video, see its planned clips, seek from the filmstrip, ask, reload.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -8,30 +7,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { planApolloClips } from '../../electron/core/video/apollo-clip-plan.js';
 import { DEFAULT_SAMPLING_SETTINGS } from '../../electron/core/video/sampling-settings.js';
 import { launchChromium, screenshotPath } from '../helpers/browser.js';
-import { cliBin, makeTempDir, repoRoot } from '../helpers/paths.js';
+import { makeTempDir } from '../helpers/paths.js';
+import { startServe, type ServeProcess } from '../helpers/serve-process.js';
 
-async function startServe(args: string[]): Promise<{ child: ChildProcess; url: string; origin: string }> {
-  const child = spawn(process.execPath, [cliBin, 'serve', '--json', ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`serve did not start: ${out}`)), 30_000);
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      try {
-        const info = JSON.parse(out) as { url: string; origin: string };
-        clearTimeout(timer);
-        resolve({ child, ...info });
-      } catch {
-        // wait for the whole JSON document
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`serve exited ${code}: ${out}`)));
-  });
-}
 
 describe('web app in Chromium', () => {
   let browser: Browser;
-  let serve: Awaited<ReturnType<typeof startServe>>;
+  let serve: ServeProcess;
   let page: Page;
   let videoPath: string;
 

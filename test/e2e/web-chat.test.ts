@@ -1,7 +1,6 @@
 // The whole app in web mode on the tiny checkpoint (`apollo-chat serve --demo`): the real engine
 // encodes the demo video and answers; Chromium drives the chat: ask, stream, stop, follow up,
 // click a time link, reload, export.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -10,32 +9,10 @@ import { ensureDemoAssets } from '../../electron/core/app/demo-assets.js';
 import { videoFingerprint } from '../../electron/core/media/video-fingerprint.js';
 import { writeJsonAtomic } from '../../electron/core/persist/atomic-file.js';
 import { launchChromium, screenshotPath } from '../helpers/browser.js';
-import { cliBin, makeTempDir, repoRoot } from '../helpers/paths.js';
+import { makeTempDir } from '../helpers/paths.js';
+import { startServe, type ServeProcess } from '../helpers/serve-process.js';
 
-interface Serve {
-  child: ChildProcess;
-  url: string;
-  origin: string;
-}
 
-async function startServe(args: string[], env: NodeJS.ProcessEnv): Promise<Serve> {
-  const child = spawn(process.execPath, [cliBin, 'serve', '--json', '--no-progress', ...args], { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`serve did not start: ${out}`)), 90_000);
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      try {
-        const info = JSON.parse(out) as { url: string; origin: string };
-        clearTimeout(timer);
-        resolve({ child, ...info });
-      } catch {
-        // wait for the whole JSON document
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`serve exited ${code}: ${out}`)));
-  });
-}
 
 const turns = (page: Page) => page.locator('[data-testid=turn]');
 
@@ -54,7 +31,7 @@ async function setSettings(page: Page, patch: Record<string, unknown>): Promise<
 
 describe('chat in web mode on the tiny model', () => {
   let browser: Browser;
-  let serve: Serve;
+  let serve: ServeProcess;
   let page: Page;
 
   beforeAll(async () => {
@@ -69,7 +46,7 @@ describe('chat in web mode on the tiny model', () => {
       videoName: 'sample-clock.mp4',
       turns: [{ id: 'seeded', question: 'When does the clock pass 12 seconds?', answer: 'The clock reads 0:12 there; between 0:04 and 0:06 nothing changes.', status: 'done', createdAt: new Date().toISOString() }],
     });
-    serve = await startServe(['--demo', '--data-dir', join(dir, 'data')], env);
+    serve = await startServe(['--demo', '--data-dir', join(dir, 'data')], { ...process.env, ...env });
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 860 }, acceptDownloads: true });
   });

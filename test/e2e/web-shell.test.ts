@@ -1,34 +1,16 @@
 // The renderer shell, served by `apollo-chat serve` (the real CLI and server), in Debian's Chromium.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, screenshotPath } from '../helpers/browser.js';
-import { cliBin, repoRoot } from '../helpers/paths.js';
+import { repoRoot } from '../helpers/paths.js';
+import { startServe, type ServeProcess } from '../helpers/serve-process.js';
 
-async function startServe(): Promise<{ child: ChildProcess; url: string; origin: string; token: string }> {
-  const child = spawn(process.execPath, [cliBin, 'serve', '--json'], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`serve did not start: ${out}`)), 30_000);
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      try {
-        const info = JSON.parse(out) as { url: string; origin: string; token: string };
-        clearTimeout(timer);
-        resolve({ child, ...info });
-      } catch {
-        // wait for the whole JSON document
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`serve exited ${code}: ${out}`)));
-  });
-}
 
 describe('web mode in Chromium', () => {
   let browser: Browser;
-  let serve: Awaited<ReturnType<typeof startServe>>;
+  let serve: ServeProcess;
 
   beforeAll(async () => {
     if (!existsSync(join(repoRoot, 'dist', 'renderer', 'index.html'))) throw new Error('run `npm run build` before the end-to-end tests');

@@ -8,7 +8,7 @@ export const RENDERER_CSP = [
   "default-src 'none'",
   "script-src 'self'",
   "style-src 'self'",
-  "img-src 'self' blob: data:",
+  "img-src 'self' blob: data: apollo-media:",
   "media-src 'self' blob: apollo-media:",
   "connect-src 'self'",
   "font-src 'self'",

@@ -1,10 +1,10 @@
 // Main-process security with Electron's APIs faked at the edge (no Electron binary here).
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { serveRendererFile } from '../../electron/main/app-protocol.js';
 import { APP_ORIGIN, denyAllPermissions, guardNavigation, isTrustedSender, RENDERER_CSP, secureWebPreferences } from '../../electron/main/window-security.js';
-import { makeTempDir } from '../helpers/paths.js';
+import { makeTempDir, repoRoot } from '../helpers/paths.js';
 
 describe('window security', () => {
   it('uses the secure webPreferences', () => {
@@ -55,6 +55,15 @@ describe('window security', () => {
     expect(ok.status).toBe(200);
     expect(ok.headers.get('content-security-policy')).toBe(RENDERER_CSP);
     expect(RENDERER_CSP).not.toMatch(/unsafe-inline|unsafe-eval/);
+    // The player and the filmstrip load from the media protocol (never file://).
+    expect(RENDERER_CSP).toMatch(/media-src[^;]*apollo-media:/);
+    expect(RENDERER_CSP).toMatch(/img-src[^;]*apollo-media:/);
+    expect(RENDERER_CSP).not.toMatch(/file:/);
+    const meta = /http-equiv="Content-Security-Policy" content="([^"]+)"/.exec(readFileSync(join(repoRoot, 'renderer', 'index.html'), 'utf8'))?.[1] ?? '';
+    for (const directive of ['script-src', 'img-src', 'media-src', 'default-src']) {
+      const pick = (csp: string) => csp.split(';').map((d) => d.trim()).find((d) => d.startsWith(directive));
+      expect(pick(meta), directive).toBe(pick(RENDERER_CSP));
+    }
     expect((await serveRendererFile(dir, `${APP_ORIGIN}/../outside.txt`)).status).toBe(404);
     expect((await serveRendererFile(dir, `${APP_ORIGIN}/%2e%2e%2foutside.txt`)).status).toBe(404);
     expect((await serveRendererFile(dir, `${APP_ORIGIN}/%E0%A4%A`)).status).toBe(400);

@@ -27,12 +27,17 @@ export function registerChatCommand(program: Command, run: RunAction): void {
       const history: Array<{ question: string; answer: string; status: 'done' | 'stopped' }> = [];
       let lastDevice: Pick<AskResult, 'device' | 'deviceReason' | 'precision'> | undefined;
       let answering: AbortController | undefined;
-      const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: process.stdin.isTTY === true });
+      const interactive = process.stdin.isTTY === true;
+      const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: interactive });
+      // A scripted session (stdin from a pipe) gets no prompts between its lines.
+      const prompt = () => {
+        if (interactive) rl.prompt();
+      };
       rl.on('SIGINT', () => {
         if (answering !== undefined) answering.abort();
         else {
           ctx.stderr.write('\n(Ctrl-C stops an answer; type /exit to quit)\n');
-          rl.prompt();
+          prompt();
         }
       });
 
@@ -74,12 +79,12 @@ export function registerChatCommand(program: Command, run: RunAction): void {
 
       ctx.stderr.write(`Chatting about ${basename(videoPath)}. ${HELP}\n`);
       rl.setPrompt('> ');
-      rl.prompt();
+      prompt();
       try {
         for await (const line of rl) {
           const text = line.trim();
           if (text === '') {
-            rl.prompt();
+            prompt();
             continue;
           }
           if (text === '/exit' || text === '/quit') break;
@@ -103,7 +108,7 @@ export function registerChatCommand(program: Command, run: RunAction): void {
             ctx.stderr.write(lastDevice ? `${lastDevice.device} (${lastDevice.deviceReason}), ${lastDevice.precision}\n` : 'The model is loaded with the first question.\n');
           } else if (text.startsWith('/')) ctx.stderr.write(`Unknown command ${text.split(/\s/)[0]}. ${HELP}\n`);
           else await ask(text);
-          rl.prompt();
+          prompt();
         }
       } finally {
         rl.close();

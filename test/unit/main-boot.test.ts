@@ -1,0 +1,69 @@
+// Boots the built Electron main (dist/main.mjs) under plain Node with `electron` replaced by a
+// recording stand-in (test/fixtures/fake-electron): the wiring at Electron's edge, checked without
+// an Electron binary.
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { IPC } from '../../electron/shared/ipc-channels.js';
+import { makeTempDir, repoRoot } from '../helpers/paths.js';
+
+interface BootReport {
+  schemes: Array<{ scheme: string; privileges: Record<string, boolean> }>;
+  protocols: string[];
+  ipcChannels: string[];
+  windows: Array<{ webPreferences: Record<string, unknown>; guards: string[]; windowOpen: unknown; url: string }>;
+  menu: string[];
+  permissionHandlers: number;
+  events: string[];
+  served: { status: number; csp: string; body: string; escapeStatus: number };
+}
+
+describe('Electron main boot (Electron faked at the edge)', () => {
+  let report: BootReport;
+
+  beforeAll(async () => {
+    const dir = makeTempDir('main-boot');
+    const reportPath = join(dir, 'report.json');
+    const child = spawn(process.execPath, ['--import', './test/fixtures/fake-electron/register.mjs', 'dist/main.mjs'], {
+      cwd: repoRoot,
+      env: { ...process.env, FAKE_ELECTRON_REPORT: reportPath, FAKE_ELECTRON_USERDATA: join(dir, 'userData') },
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    const deadline = Date.now() + 30_000;
+    while (!existsSync(reportPath) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    child.kill();
+    report = JSON.parse(readFileSync(reportPath, 'utf8')) as BootReport;
+  });
+
+  it('opens one secure window on the app scheme, never file://', () => {
+    expect(report.windows).toHaveLength(1);
+    const [win] = report.windows;
+    expect(win!.url).toBe('app://apollo/index.html');
+    expect(win!.webPreferences).toMatchObject({ contextIsolation: true, sandbox: true, nodeIntegration: false, webSecurity: true, webviewTag: false });
+    expect(String(win!.webPreferences.preload)).toMatch(/dist[/\\]preload\.cjs$/);
+    expect(win!.guards).toEqual(expect.arrayContaining(['will-navigate', 'will-redirect', 'will-attach-webview']));
+    expect(win!.windowOpen).toEqual({ action: 'deny' });
+  });
+
+  it('registers the app and media schemes (media streams) and handles both', () => {
+    expect(report.schemes.map((s) => s.scheme)).toEqual(['app', 'apollo-media']);
+    expect(report.schemes[1]!.privileges.stream).toBe(true);
+    expect(report.protocols.sort()).toEqual(['apollo-media', 'app']);
+  });
+
+  it('handles every declared IPC channel, denies permissions, builds the menu', () => {
+    expect(report.ipcChannels.sort()).toEqual(Object.values(IPC).filter((c) => c !== IPC.event).sort());
+    expect(report.permissionHandlers).toBe(2);
+    expect(report.menu).toEqual(['File', 'Edit', 'View', 'Help']);
+    expect(report.events).toEqual(expect.arrayContaining(['second-instance', 'web-contents-created', 'window-all-closed']));
+  });
+
+  it('serves the renderer through its own protocol with the CSP, and nothing outside it', () => {
+    expect(report.served.status).toBe(200);
+    expect(report.served.body).toMatch(/^<!doctype html>/i);
+    expect(report.served.csp).toMatch(/script-src 'self'/);
+    expect(report.served.csp).not.toMatch(/unsafe/);
+    expect(report.served.escapeStatus).toBe(404);
+  });
+});

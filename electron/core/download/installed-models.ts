@@ -10,6 +10,7 @@ import { completeSnapshot } from './model-pull.js';
 import { preparedRootDir } from '../prepare/prepare-cache-dir.js';
 import { PRECISIONS, type Precision } from '../prepare/prepare-manifest.js';
 import { resolvePreparedModel } from '../prepare/prepare-model.js';
+import { pathExists } from '../platform/path-exists.js';
 
 export interface InstalledModel {
   /** The catalog name when the repository is one of its mirrors. */
@@ -54,14 +55,6 @@ async function preparedPrecisions(snapshotDir: string, env: NodeJS.ProcessEnv): 
   return (await preparedFolders(snapshotDir, env)).map((p) => p.precision);
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 interface ScannedSnapshot {
   commit: string;
@@ -77,9 +70,9 @@ interface ScannedSnapshot {
  * checkpoints keep most files in llm/, vision_tower/ and mm_connector/.
  */
 async function scanSnapshots(paths: RepoCachePaths): Promise<ScannedSnapshot[]> {
-  if (!(await exists(paths.snapshotsDir))) return [];
+  if (!(await pathExists(paths.snapshotsDir))) return [];
   const refsByCommit = new Map<string, string[]>();
-  for (const ref of (await exists(paths.refsDir)) ? await readdir(paths.refsDir, { recursive: true }) : []) {
+  for (const ref of (await pathExists(paths.refsDir)) ? await readdir(paths.refsDir, { recursive: true }) : []) {
     const commit = await readRef(paths, ref);
     if (commit !== undefined) refsByCommit.set(commit, [...(refsByCommit.get(commit) ?? []), ref.split(sep).join('/')]);
   }
@@ -113,7 +106,7 @@ async function scanSnapshots(paths: RepoCachePaths): Promise<ScannedSnapshot[]> 
 export async function listInstalledModels(catalog: ModelCatalog, env: NodeJS.ProcessEnv = process.env): Promise<InstalledListing> {
   const cacheDir = hubCacheDir(env);
   const localFolders = await Promise.all((await listLocalModels(env)).map(async (l) => ({ ...l, prepared: l.present ? await preparedPrecisions(l.dir, env) : [] })));
-  if (!(await exists(cacheDir))) return { cacheDir, models: [], localFolders, warnings: [] };
+  if (!(await pathExists(cacheDir))) return { cacheDir, models: [], localFolders, warnings: [] };
   const models: InstalledModel[] = [];
   const warnings: string[] = [];
   for (const folder of await readdir(cacheDir)) {
@@ -214,8 +207,8 @@ export async function removeModel(catalog: ModelCatalog, spec: string, options: 
   const results: RemovalResult[] = [];
   for (const repoId of source.repos) {
     const paths = repoCachePaths(cacheDir, repoId);
-    if (!(await exists(paths.repoDir))) continue;
-    const snapshots = (await exists(paths.snapshotsDir)) ? (await readdir(paths.snapshotsDir)).filter(isCommitHash) : [];
+    if (!(await pathExists(paths.repoDir))) continue;
+    const snapshots = (await pathExists(paths.snapshotsDir)) ? (await readdir(paths.snapshotsDir)).filter(isCommitHash) : [];
     const targets = options.commit === undefined ? snapshots : snapshots.filter((c) => c === options.commit);
     const keep = snapshots.filter((c) => !targets.includes(c));
     const removedPrepared: string[] = [];
@@ -226,7 +219,7 @@ export async function removeModel(catalog: ModelCatalog, spec: string, options: 
       }
     }
     const keptLinks = await blobsUsedBy(keep.map((c) => join(paths.snapshotsDir, c)));
-    const blobs = (await exists(paths.blobsDir)) ? await readdir(paths.blobsDir) : [];
+    const blobs = (await pathExists(paths.blobsDir)) ? await readdir(paths.blobsDir) : [];
     let freedBytes = 0;
     let removedBlobs = 0;
     let keptBlobs = 0;
@@ -248,7 +241,7 @@ export async function removeModel(catalog: ModelCatalog, spec: string, options: 
     if (keep.length === 0) await rm(paths.repoDir, { recursive: true, force: true });
     else {
       // Refs to removed commits would make the cache look damaged to huggingface_hub.
-      for (const ref of (await exists(paths.refsDir)) ? await readdir(paths.refsDir) : []) {
+      for (const ref of (await pathExists(paths.refsDir)) ? await readdir(paths.refsDir) : []) {
         const commit = await readRef(paths, ref);
         if (commit !== undefined && targets.includes(commit)) await rm(join(paths.refsDir, ref), { force: true });
       }
@@ -264,7 +257,7 @@ export async function forgetLocalFolder(spec: string, env: NodeJS.ProcessEnv = p
   const dir = resolve(spec);
   if (!(await forgetLocalModel(dir, env))) throw new ApolloError('MODEL_NOT_INSTALLED', `${dir} was not added; \`apollo-chat models\` lists what was.`);
   const removed: string[] = [];
-  if (await exists(join(dir, 'config.json'))) {
+  if (await pathExists(join(dir, 'config.json'))) {
     for (const p of await preparedFolders(dir, env)) {
       await rm(p.dir, { recursive: true, force: true });
       removed.push(p.dir);

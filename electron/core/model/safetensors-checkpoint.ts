@@ -1,12 +1,13 @@
 // A checkpoint folder's weights as one TensorSource: a single `model.safetensors`, or the shards
 // listed by `model.safetensors.index.json` (the Hugging Face sharded layout). The index and the
 // shards must agree exactly: every listed tensor is in its shard, every shard tensor is listed.
-import { readFile, stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { ApolloError } from '../../shared/errors.js';
 import { openSafetensors, type SafetensorsFile, type TensorSource } from './safetensors.js';
 import type { TensorInfo } from './safetensors-header.js';
+import { pathExists } from '../platform/path-exists.js';
 
 export const SINGLE_FILE_NAME = 'model.safetensors';
 export const INDEX_FILE_NAME = 'model.safetensors.index.json';
@@ -32,14 +33,6 @@ export interface CheckpointTensorSource extends TensorSource {
   readonly totalSize: number | undefined;
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function readIndex(path: string): Promise<SafetensorsIndex> {
   let text: string;
@@ -69,7 +62,7 @@ export async function openCheckpointFolder(dir: string): Promise<CheckpointTenso
   const owner = new Map<string, string>();
   let totalSize: number | undefined;
   try {
-    if (await exists(indexPath)) {
+    if (await pathExists(indexPath)) {
       const index = await readIndex(indexPath);
       totalSize = index.metadata?.total_size;
       const shards = [...new Set(Object.values(index.weight_map))].sort();
@@ -87,7 +80,7 @@ export async function openCheckpointFolder(dir: string): Promise<CheckpointTenso
           }
         }
       }
-    } else if (await exists(singlePath)) {
+    } else if (await pathExists(singlePath)) {
       const file = await openSafetensors(singlePath);
       files.set(SINGLE_FILE_NAME, file);
       for (const name of file.names()) owner.set(name, SINGLE_FILE_NAME);

@@ -28,6 +28,7 @@ import {
   type PrepareOptionsRecord,
 } from './prepare-manifest.js';
 import { fingerprintSource, type SourceFingerprint } from './source-fingerprint.js';
+import { pathExists } from '../platform/path-exists.js';
 
 /** Bump when the prepare folder format or the meaning of an option changes. */
 export const PREPARE_FORMAT_VERSION = '1';
@@ -151,17 +152,11 @@ async function fsyncTree(dir: string): Promise<void> {
   await fsyncDir(dir);
 }
 
-async function exists(path: string): Promise<boolean> {
-  return stat(path).then(
-    () => true,
-    () => false,
-  );
-}
 
 /** A killed `--force` rebuild leaves a partial copy nobody will resume once the folder is reused: free its disk. */
 async function removeAbandonedPartial(root: string, name: string): Promise<void> {
   const partialDir = join(root, `.${name}.partial`);
-  if (!(await exists(partialDir)) && !(await exists(join(root, `.${name}.lock`)))) return;
+  if (!(await pathExists(partialDir)) && !(await pathExists(join(root, `.${name}.lock`)))) return;
   let release: (() => Promise<void>) | undefined;
   try {
     release = await acquireLock(join(root, `.${name}.lock`));
@@ -293,7 +288,7 @@ export async function prepareModel(sourceDir: string, options: PrepareModelOptio
     await fsyncDir(partialDir);
 
     // Publish: move an old (stale) folder aside, rename the partial folder into place.
-    if (await exists(finalDir)) {
+    if (await pathExists(finalDir)) {
       const aside = join(root, `.${name}.old-${randomBytes(4).toString('hex')}`);
       await rename(finalDir, aside);
       await rename(partialDir, finalDir);
@@ -316,7 +311,7 @@ export interface ResolvePreparedOptions extends Omit<PrepareModelOptions, 'force
  * checkpoint, which is prepared on first use (with progress) and reused afterwards.
  */
 export async function resolvePreparedModel(dir: string, options: ResolvePreparedOptions): Promise<PreparedModel> {
-  if (await exists(join(dir, MANIFEST_FILE))) {
+  if (await pathExists(join(dir, MANIFEST_FILE))) {
     const manifest = await readPreparedManifest(dir);
     return { preparedDir: dir, manifest, reused: true, resumedArtifacts: [] };
   }

@@ -9,20 +9,16 @@
 // (~/.cache/apollo-desktop/bench), BENCH_PARTS (speed,error), BENCH_ERROR_LAYERS (4),
 // BENCH_ERROR_WEIGHTS (uniform,laplace), BENCH_ROUNDS (2: engines alternate, best round kept).
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { loadNativeAddon } from '../electron/core/native/native-addon.js';
-import { buildQwen2Artifacts, DECODER_FORMAT_VERSION } from '../electron/core/llm/qwen2-artifacts.js';
-import { qwen2ConfigFromJson, type Qwen2Config } from '../electron/core/llm/qwen2-config.js';
+import type { Qwen2Config } from '../electron/core/llm/qwen2-config.js';
 import type { Int4Settings } from '../electron/core/llm/qwen2-decoder-graph.js';
 import { Qwen2DecoderSession } from '../electron/core/llm/qwen2-decoder-session.js';
 import { int4Layout } from '../electron/core/quant/int4-layout.js';
-import { int4Quantizer } from '../electron/core/quant/int4-quantize.js';
 import { benchDir, machineFacts, writeResult, type Measurement } from './bench-harness.js';
-import { writeRandomQwen2Gguf } from './llm-random-gguf.js';
+import { ensureGguf, ensureOrtModel, loadConfig, quantizer } from './llm-bench-models.js';
 import { q4_0RoundTrip } from './q4-0-reference.js';
-import { RandomQwen2Weights, type WeightDistribution } from './random-qwen2-weights.js';
+import type { WeightDistribution } from './random-qwen2-weights.js';
 
 const env = process.env;
 const shapes = (env.BENCH_SHAPES ?? '1.5b,3b').split(',');
@@ -31,10 +27,8 @@ const decodeTokens = Number(env.BENCH_DECODE ?? 64);
 const threadCounts = (env.BENCH_THREADS ?? '2').split(',').map(Number);
 const parts = (env.BENCH_PARTS ?? 'speed,error').split(',');
 const variantNames = (env.BENCH_VARIANTS ?? 'b32s,b128s,b32a,b128a').split(',');
-const cacheRoot = env.BENCH_CACHE ?? join(homedir(), '.cache', 'apollo-desktop', 'bench');
 const errorLayers = Number(env.BENCH_ERROR_LAYERS ?? 4);
 const threads = threadCounts[threadCounts.length - 1]!;
-const repoRoot = join(benchDir, '..');
 const log = (s: string) => process.stderr.write(`[llm-decode] ${s}\n`);
 
 /** 'b128s' = block 128, symmetric; 'b32a' = block 32 with zero points; accuracy_level 4 (int8 activations), 4-bit head. */
@@ -42,63 +36,6 @@ function parseVariant(v: string): Int4Settings {
   const m = /^b(\d+)([sa])(?:-acc(\d))?$/.exec(v);
   if (!m) throw new Error(`bad variant ${v}`);
   return { blockSize: Number(m[1]) as Int4Settings['blockSize'], symmetric: m[2] === 's', accuracyLevel: Number(m[3] ?? 4) as Int4Settings['accuracyLevel'], lmHead: 'int4' };
-}
-
-function loadConfig(shape: string): Qwen2Config {
-  const path = join(repoRoot, 'test', 'fixtures', 'checkpoint-configs', `apollo-${shape}`, 'llm', 'config.json');
-  return qwen2ConfigFromJson(JSON.parse(readFileSync(path, 'utf8')), path);
-}
-
-const quantizer = int4Quantizer();
-
-/** Builds once into the cache (temp folder + rename, so a killed build is never reused). */
-async function ensureBuilt(dir: string, build: (tmp: string) => Promise<void>): Promise<string> {
-  if (existsSync(join(dir, 'llm-decoder.json')) || existsSync(join(dir, 'done'))) return dir;
-  const tmp = `${dir}.tmp-${process.pid}`;
-  rmSync(tmp, { recursive: true, force: true });
-  mkdirSync(tmp, { recursive: true });
-  const t0 = Date.now();
-  await build(tmp);
-  rmSync(dir, { recursive: true, force: true });
-  renameSync(tmp, dir);
-  log(`built ${dir} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-  return dir;
-}
-
-async function ensureOrtModel(shape: string, config: Qwen2Config, settings: Int4Settings, layersOverride?: number, transform?: ConstructorParameters<typeof RandomQwen2Weights>[2], precision: 'int4' | 'fp32' = 'int4', tag = '', distribution: WeightDistribution = 'uniform'): Promise<string> {
-  const c = layersOverride === undefined ? config : { ...config, numLayers: layersOverride };
-  const name = precision === 'int4' ? `b${settings.blockSize}${settings.symmetric ? 's' : 'a'}-acc${settings.accuracyLevel}` : precision;
-  const dir = join(cacheRoot, `${shape}${layersOverride === undefined ? '' : `-L${layersOverride}`}-${name}${tag}${distribution === 'uniform' ? '' : `-${distribution}`}-v${DECODER_FORMAT_VERSION}`);
-  return ensureBuilt(dir, async (tmp) => {
-    await buildQwen2Artifacts(tmp, c, new RandomQwen2Weights(c, 1, transform, distribution), {
-      precision,
-      ...(precision === 'int4' ? { int4: settings, quantize: (w, n, k, o) => quantizer.quantize(w, n, k, o) } : {}),
-      maxPositions: 4096,
-    });
-  });
-}
-
-function ensureGguf(shape: string, config: Qwen2Config): string {
-  const path = join(cacheRoot, `${shape}-q4_0-pure.gguf`);
-  if (!existsSync(path)) {
-    mkdirSync(cacheRoot, { recursive: true });
-    const t0 = Date.now();
-    writeRandomQwen2Gguf(`${path}.tmp`, {
-      hidden_size: config.hiddenSize,
-      num_hidden_layers: config.numLayers,
-      num_attention_heads: config.numHeads,
-      num_key_value_heads: config.numKvHeads,
-      intermediate_size: config.intermediateSize,
-      vocab_size: config.vocabSize,
-      rope_theta: config.ropeTheta,
-      rms_norm_eps: config.rmsNormEps,
-      max_position_embeddings: config.maxPositionEmbeddings,
-      tie_word_embeddings: config.tieWordEmbeddings,
-    }, `random-qwen2-${shape}`);
-    renameSync(`${path}.tmp`, path);
-    log(`wrote ${path} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-  }
-  return path;
 }
 
 /** Bytes decode reads per token: every linear layer and the head once, norms and biases, one embedding row. */
@@ -245,7 +182,7 @@ if (parts.includes('error')) {
   const none: Int4Settings = { blockSize: 32, symmetric: true, accuracyLevel: 0, lmHead: 'int4' };
   const errorRows: Measurement[] = [];
   for (const dist of (env.BENCH_ERROR_WEIGHTS ?? 'uniform,laplace').split(',') as WeightDistribution[]) {
-    const fp32Dir = await ensureOrtModel(shape, config, none, errorLayers, undefined, 'fp32', '', dist);
+    const fp32Dir = await ensureOrtModel(shape, config, none, { layersOverride: errorLayers, precision: 'fp32', distribution: dist });
     const ref = await teacherForced(fp32Dir, undefined);
     const compare = async (name: string, dir: string, bytesPerWeight: number) => {
       const t0 = performance.now();
@@ -268,11 +205,11 @@ if (parts.includes('error')) {
       errorRows.push({ name, weights: dist, seconds: (performance.now() - t0) / 1000, runs: 1, maxAbsLogitError: maxAbs, relRmsLogitError: Math.sqrt(sq / refSq), top1Agreement: agree / steps, bytesPerWeight });
       log(JSON.stringify(errorRows[errorRows.length - 1]));
     };
-    const q4Dir = await ensureOrtModel(shape, config, none, errorLayers, (_n, w, rows, cols) => q4_0RoundTrip(w, rows, cols), 'fp32', '-q4_0sim', dist);
+    const q4Dir = await ensureOrtModel(shape, config, none, { layersOverride: errorLayers, transform: (_n, w, rows, cols) => q4_0RoundTrip(w, rows, cols), precision: 'fp32', tag: '-q4_0sim', distribution: dist });
     await compare('Q4_0 weights (llama.cpp round trip; float activations)', q4Dir, 18 / 32);
     for (const v of ['b32s', 'b32a', 'b128s', 'b128a', 'b32s-acc0', 'b128s-acc0']) {
       const s = parseVariant(v);
-      const dir = await ensureOrtModel(shape, config, s, errorLayers, undefined, 'int4', '', dist);
+      const dir = await ensureOrtModel(shape, config, s, { layersOverride: errorLayers, distribution: dist });
       const l = int4Layout(4096, 4096, s.blockSize);
       await compare(`int4 block ${s.blockSize} ${s.symmetric ? 'symmetric' : 'zero points'} acc ${s.accuracyLevel}`, dir, (l.blobSize + 4 + (s.symmetric ? 0 : 0.5)) / s.blockSize);
     }

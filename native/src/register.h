@@ -7,4 +7,5 @@ void RegisterConvert(Napi::Env env, Napi::Object exports);
 void RegisterQuantize(Napi::Env env, Napi::Object exports);
 void RegisterMemoryBandwidth(Napi::Env env, Napi::Object exports);
 void RegisterPreprocess(Napi::Env env, Napi::Object exports);
+void RegisterAttention(Napi::Env env, Napi::Object exports);
 }  // namespace apollo

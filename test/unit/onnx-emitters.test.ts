@@ -4,7 +4,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { emitGqaLengths, emitGroupQueryAttention, emitScaledDotProductAttention } from '../../electron/core/onnx/emit-attention.js';
+import { emitCachedAttention, emitScaledDotProductAttention } from '../../electron/core/onnx/emit-attention.js';
 import { emitLinear } from '../../electron/core/onnx/emit-linear.js';
 import { emitGelu, emitPackedSwiGluMlp, emitSwiGluMlp } from '../../electron/core/onnx/emit-mlp.js';
 import { emitLayerNorm, emitRmsNorm, emitSkipRmsNorm } from '../../electron/core/onnx/emit-norm.js';
@@ -226,44 +226,33 @@ describe.each(['float32', 'float16'] as const)('emitters in %s', (dtype) => {
     expect(maxRelError(ref, asFloat32(out.y!))).toBeLessThan(tol);
   });
 
-  it('GroupQueryAttention with a past matches causal GQA attention over past + new', async () => {
+  it('cached attention over per-head cache views matches causal GQA attention over past + new', async () => {
     const heads = 4;
     const kvHeads = 2;
     const d = 8;
     const past = 3;
     const seq = 2;
+    const total = past + seq;
     const q = randn(seq * heads * d, 14);
-    const k = randn(seq * kvHeads * d, 15);
-    const v = randn(seq * kvHeads * d, 16);
-    const pk = randn(kvHeads * past * d, 17);
-    const pv = randn(kvHeads * past * d, 18);
+    // The cache as the session holds it: per kv head [total, d], the new positions last.
+    const keys = [randn(total * d, 17), randn(total * d, 19)];
+    const values = [randn(total * d, 18), randn(total * d, 20)];
     const { out } = await runGraph(
       (g) => {
-        const qi = g.input('q', dtype, [1, 'seq', heads * d]);
-        const ki = g.input('k', dtype, [1, 'seq', kvHeads * d]);
-        const vi = g.input('v', dtype, [1, 'seq', kvHeads * d]);
-        const pki = g.input('past_key', dtype, [1, kvHeads, 'past', d]);
-        const pvi = g.input('past_value', dtype, [1, kvHeads, 'past', d]);
-        const mask = g.input('attention_mask', 'int64', [1, 'total']);
-        const lengths = emitGqaLengths(g, mask);
-        const o = emitGroupQueryAttention(g, {
-          query: qi, key: ki, value: vi, pastKey: pki, pastValue: pvi, presentKey: 'present_key', presentValue: 'present_value',
-          ...lengths, numHeads: heads, kvNumHeads: kvHeads, headDim: d,
+        const o = emitCachedAttention(g, {
+          query: g.input('q', 'float32', [1, 'seq', heads * d]),
+          keys: [0, 1].map((j) => g.input(`k${j}`, dtype, ['total', d])),
+          values: [0, 1].map((j) => g.input(`v${j}`, dtype, ['total', d])),
+          numHeads: heads, kvNumHeads: kvHeads, headDim: d, cacheDtype: dtype,
         });
-        g.output(o, 'y', dtype, [1, 'seq', heads * d]);
-        g.output('present_key', 'present_key', dtype, [1, kvHeads, 'total', d]);
-        g.output('present_value', 'present_value', dtype, [1, kvHeads, 'total', d]);
+        g.output(o, 'y', 'float32', [1, 'seq', heads * d]);
       },
       {
-        q: feedFloat(q, [1, seq, heads * d], dtype), k: feedFloat(k, [1, seq, kvHeads * d], dtype), v: feedFloat(v, [1, seq, kvHeads * d], dtype),
-        past_key: feedFloat(pk, [1, kvHeads, past, d], dtype), past_value: feedFloat(pv, [1, kvHeads, past, d], dtype),
-        attention_mask: new ort.Tensor('int64', new BigInt64Array(past + seq).fill(1n), [1, past + seq]),
+        q: new ort.Tensor('float32', q, [1, seq, heads * d]),
+        k0: feedFloat(keys[0]!, [total, d], dtype), k1: feedFloat(keys[1]!, [total, d], dtype),
+        v0: feedFloat(values[0]!, [total, d], dtype), v1: feedFloat(values[1]!, [total, d], dtype),
       },
     );
-    // Full keys/values per kv head: past then new.
-    const total = past + seq;
-    const K = (kh: number, t: number, i: number) => (t < past ? pk[(kh * past + t) * d + i]! : k[(t - past) * kvHeads * d + kh * d + i]!);
-    const V = (kh: number, t: number, i: number) => (t < past ? pv[(kh * past + t) * d + i]! : v[(t - past) * kvHeads * d + kh * d + i]!);
     const ref = new Float32Array(seq * heads * d);
     for (let s = 0; s < seq; s++)
       for (let hh = 0; hh < heads; hh++) {
@@ -272,18 +261,15 @@ describe.each(['float32', 'float16'] as const)('emitters in %s', (dtype) => {
         const scores = [];
         for (let t = 0; t < visible; t++) {
           let dot = 0;
-          for (let i = 0; i < d; i++) dot += q[s * heads * d + hh * d + i]! * K(kh, t, i);
+          for (let i = 0; i < d; i++) dot += q[s * heads * d + hh * d + i]! * keys[kh]![t * d + i]!;
           scores.push(dot / Math.sqrt(d));
         }
         const m = Math.max(...scores);
         const e = scores.map((x) => Math.exp(x - m));
         const z = e.reduce((a, b) => a + b, 0);
-        for (let i = 0; i < d; i++) ref[s * heads * d + hh * d + i] = e.reduce((acc, p, t) => acc + (p / z) * V(kh, t, i), 0);
+        for (let i = 0; i < d; i++) ref[s * heads * d + hh * d + i] = e.reduce((acc, p, t) => acc + (p / z) * values[kh]![t * d + i]!, 0);
       }
-    expect(maxRelError(ref, asFloat32(out.y!))).toBeLessThan(tol);
-    expect(out.present_key!.dims).toEqual([1, kvHeads, total, d]);
-    const presentK = asFloat32(out.present_key!);
-    expect(presentK[(1 * total + 4) * d + 3]).toBeCloseTo(K(1, 4, 3), dtype === 'float32' ? 6 : 2);
+    expect(maxRelError(ref, out.y!.data as Float32Array)).toBeLessThan(tol);
   });
 
   it('plain softmax attention (GQA by broadcast) matches the definition', async () => {

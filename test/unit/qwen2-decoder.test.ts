@@ -8,7 +8,7 @@ import { selectDevice } from '../../electron/core/llm/execution-device.js';
 import { buildQwen2Artifacts } from '../../electron/core/llm/qwen2-artifacts.js';
 import { qwen2Names, type Qwen2Config } from '../../electron/core/llm/qwen2-config.js';
 import type { DecoderPrecision, Int4Settings } from '../../electron/core/llm/qwen2-decoder-graph.js';
-import { Qwen2DecoderSession } from '../../electron/core/llm/qwen2-decoder-session.js';
+import { Qwen2DecoderSession, type DecoderSessionOptions } from '../../electron/core/llm/qwen2-decoder-session.js';
 import { loadQwen2ReferenceWeights, Qwen2Reference } from '../../electron/core/llm/qwen2-reference.js';
 import { dequantizeInt4 } from '../../electron/core/quant/int4-dequantize.js';
 import { int4Quantizer } from '../../electron/core/quant/int4-quantize.js';
@@ -89,8 +89,8 @@ async function prepared(precision: DecoderPrecision, int4?: Int4Settings): Promi
 
 let reference: Qwen2Reference;
 const sessions: Qwen2DecoderSession[] = [];
-async function open(dir: string, capacity?: number, prefillChunk?: number): Promise<Qwen2DecoderSession> {
-  const s = await Qwen2DecoderSession.open(dir, { device: await selectDevice('cpu'), threads: 1, ...(capacity ? { capacity } : {}), ...(prefillChunk ? { prefillChunk } : {}) });
+async function open(dir: string, capacity?: number, prefillChunk?: number, extra: Partial<DecoderSessionOptions> = {}): Promise<Qwen2DecoderSession> {
+  const s = await Qwen2DecoderSession.open(dir, { device: await selectDevice('cpu'), threads: 1, ...(capacity ? { capacity } : {}), ...(prefillChunk ? { prefillChunk } : {}), ...extra });
   sessions.push(s);
   return s;
 }
@@ -178,6 +178,32 @@ describe('Qwen2 decoder graph (fp32) vs the naive reference', () => {
     const auto = await autoChunked.forward(autoChunked.embed(prompt), prompt.length, { onProgress: (e) => events.push(e.done) });
     expect(events).toEqual([3, 6, 9, 12, 13]);
     expect(maxAbsDiff(auto, full) / maxAbs(full)).toBeLessThan(1e-5);
+  });
+
+  it('decode steps attend natively and through the attention graph alike, at 1 and 2 threads', async () => {
+    const dir = await prepared('fp32');
+    const want = referenceGreedy(prompts[2]!, 12);
+    for (const [decodeAttention, threads] of [['native', 1], ['native', 2], ['graph', 1]] as const) {
+      const session = await open(dir, undefined, undefined, { decodeAttention, threads });
+      expect(session.decodeAttention).toBe(decodeAttention);
+      const got = await graphGreedy(session, prompts[2]!, 12);
+      expect(got.ids).toEqual(want.ids);
+      got.logits.forEach((l, t) => expect(maxAbsDiff(l, want.logits[t]!) / maxAbs(want.logits[t]!)).toBeLessThan(1e-4));
+    }
+  });
+
+  it('a float16 KV cache: the same greedy ids, its logit error reported and bounded', async () => {
+    const dir = await prepared('fp32');
+    const want = referenceGreedy(prompts[1]!, 24);
+    for (const decodeAttention of ['native', 'graph'] as const) {
+      const session = await open(dir, 4, 5, { kvDtype: 'float16', decodeAttention });
+      const got = await graphGreedy(session, prompts[1]!, 24);
+      const err = Math.max(...got.logits.map((l, t) => maxAbsDiff(l, want.logits[t]!) / maxAbs(want.logits[t]!)));
+      console.log(`[qwen2 fp16 KV cache, ${decodeAttention} decode attention] max relative logit error ${err.toExponential(3)}`);
+      expect(got.ids).toEqual(want.ids);
+      expect(err).toBeLessThan(5e-3);
+      expect(err).toBeGreaterThan(0); // the cache really is float16
+    }
   });
 
   it('ignores a stored lm_head when tie_word_embeddings is true, and uses it when false', async () => {

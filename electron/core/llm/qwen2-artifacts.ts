@@ -11,7 +11,7 @@ import { activationDtype, buildQwen2Decoder, type BuildDecoderOptions, type Deco
 export const DECODER_ARTIFACTS_FILE = 'llm-decoder.json';
 export const EMBEDDING_FILE = 'embed_tokens.bin';
 /** Bumped whenever the graph or the files change meaning, so stale prepared folders are rebuilt. */
-export const DECODER_FORMAT_VERSION = 2; // 2: gate and up packed into one matmul
+export const DECODER_FORMAT_VERSION = 3; // 2: gate and up packed into one matmul; 3: segments cut at attention (the cache read in place)
 
 export interface DecoderArtifacts {
   format: number;
@@ -39,10 +39,10 @@ const artifactsSchema = z.object({
     tieWordEmbeddings: z.boolean(),
   }),
   graph: z.object({
-    modelFile: z.string(),
-    dataFile: z.string(),
+    segmentFiles: z.array(z.string().regex(/^decoder\.seg\d{3}\.onnx$/)).min(2),
+    dataFile: z.literal('decoder.onnx.data'),
     precision: z.enum(['fp32', 'fp16', 'int4']),
-    kvDtype: floatDtype,
+    activationDtype: floatDtype,
     int4: z
       .object({ blockSize: z.union([z.literal(16), z.literal(32), z.literal(64), z.literal(128), z.literal(256)]), accuracyLevel: z.union([z.literal(0), z.literal(1), z.literal(2), z.literal(3), z.literal(4)]), symmetric: z.boolean(), lmHead: z.enum(['int4', 'float']) })
       .optional(),

@@ -1,14 +1,18 @@
-// The Qwen2 decoder as one ONNX graph (spec section 9): inputs_embeds in (so clip embeddings can
-// be spliced in), logits of the last position and the per-layer KV cache out. Only the parts that
-// are Qwen2's own live here; the layers come from the shared emitters in ../onnx/.
+// The Qwen2 decoder (spec section 9) as ONNX graphs cut at attention: segment 0 takes
+// inputs_embeds (so clip embeddings can be spliced in) up to layer 0's rotated q/k/v; segment i
+// runs layer i-1's output projection and MLP, then layer i's norm, q/k/v projection and rotary;
+// the last segment ends with the final norm and the logits of the last position. Attention runs
+// between segments, over a KV cache the engine owns and never hands back and forth
+// (qwen2-decoder-session.ts): natively for a decode step, in a small weightless graph
+// (emitCachedAttention) for a prefill chunk. All segments share one external-data file. Only the
+// parts that are Qwen2's own live here; the layers come from the shared emitters in ../onnx/.
 import { join } from 'node:path';
 import { ApolloError } from '../../shared/errors.js';
 import type { ProgressListener } from '../../shared/progress.js';
-import { emitGqaLengths, emitGroupQueryAttention } from '../onnx/emit-attention.js';
 import { emitLinear, type LinearWeights } from '../onnx/emit-linear.js';
 import { emitPackedSwiGluMlp } from '../onnx/emit-mlp.js';
 import { emitRmsNorm, emitSkipRmsNorm } from '../onnx/emit-norm.js';
-import { emitRotary, emitRotaryCaches } from '../onnx/emit-rotary.js';
+import { emitRotary } from '../onnx/emit-rotary.js';
 import { ExternalDataWriter } from '../onnx/external-data-writer.js';
 import type { FloatDType } from '../onnx/float-encoding.js';
 import { attr, GraphBuilder } from '../onnx/graph-builder.js';
@@ -52,24 +56,34 @@ export interface BuildDecoderOptions {
   signal?: AbortSignal;
 }
 
-/** Names of the graph's inputs and outputs: the convention everything downstream relies on. */
+/**
+ * Names of the segments' inputs and outputs: the convention everything downstream relies on.
+ * q/k/v and the attention output are float32 at every precision ([1, seq, heads·headDim]); the
+ * residual stream is in the graph's activation dtype. Rotary cos/sin rows for the fed positions
+ * ([seq, headDim/2], activation dtype) come in from the caller's table, with local position ids
+ * 0…seq-1, so no segment carries its own copy of the table.
+ */
 export const decoderIo = {
   inputsEmbeds: 'inputs_embeds',
-  attentionMask: 'attention_mask',
-  positionIds: 'position_ids',
+  rotaryCos: 'rotary_cos',
+  rotarySin: 'rotary_sin',
+  rotaryPositions: 'rotary_positions',
+  query: 'q',
+  key: 'k',
+  value: 'v',
+  residual: 'residual',
+  residualIn: 'residual_in',
+  attention: 'attention',
   logits: 'logits',
-  pastKey: (i: number) => `past_key_values.${i}.key`,
-  pastValue: (i: number) => `past_key_values.${i}.value`,
-  presentKey: (i: number) => `present.${i}.key`,
-  presentValue: (i: number) => `present.${i}.value`,
 };
 
 export interface DecoderGraphInfo {
-  modelFile: string;
+  /** Segment graph files, numLayers + 1 of them, in order. */
+  segmentFiles: string[];
   dataFile: string;
   precision: DecoderPrecision;
-  /** dtype of the KV cache tensors (inputs_embeds and logits are always float32). */
-  kvDtype: FloatDType;
+  /** Activation dtype of the segments' residual stream and rotary inputs. */
+  activationDtype: FloatDType;
   int4: Int4Settings | undefined;
   maxPositions: number;
   externalDataBytes: number;
@@ -91,8 +105,8 @@ function concatRows(parts: Float32Array[]): Float32Array {
 }
 
 /**
- * Builds `decoder.onnx` (+ `decoder.onnx.data`) in `dir`. Weights are read one layer at a time and
- * streamed to the side file, so peak memory is about one layer, not the model.
+ * Builds `decoder.segNN.onnx` (+ the shared `decoder.onnx.data`) in `dir`. Weights are read one
+ * layer at a time and streamed to the side file, so peak memory is about one layer, not the model.
  */
 export async function buildQwen2Decoder(dir: string, config: Qwen2Config, weights: Float32WeightSource, options: BuildDecoderOptions): Promise<DecoderGraphInfo> {
   const { precision } = options;
@@ -100,12 +114,13 @@ export async function buildQwen2Decoder(dir: string, config: Qwen2Config, weight
   const int4 = precision === 'int4' ? (options.int4 ?? DEFAULT_INT4_SETTINGS) : undefined;
   if (int4 !== undefined && options.quantize === undefined) throw new Error('int4 decoder needs a quantizer');
   const { hiddenSize: h, numHeads, numKvHeads, headDim, intermediateSize, vocabSize, rmsNormEps: eps, numLayers } = config;
+  const qWidth = numHeads * headDim;
   const kvWidth = numKvHeads * headDim;
   const maxPositions = options.maxPositions ?? config.maxPositionEmbeddings;
-  const modelFile = 'decoder.onnx';
   const dataFile = 'decoder.onnx.data';
+  const segmentFiles: string[] = [];
   const writer = new ExternalDataWriter(join(dir, dataFile));
-  const g = new GraphBuilder({ name: 'qwen2_decoder', externalData: writer });
+  let externalDataBytes = 0;
 
   const linear = (weight: Float32Array, outFeatures: number, inFeatures: number, bias?: Float32Array, quantized = true): LinearWeights => {
     if (int4 !== undefined && quantized) {
@@ -114,76 +129,71 @@ export async function buildQwen2Decoder(dir: string, config: Qwen2Config, weight
     }
     return { kind: 'dense', weight, outFeatures, inFeatures, ...(bias ? { bias } : {}) };
   };
+  const toFloat32 = (g: GraphBuilder, x: string) => (dtype === 'float32' ? x : g.op('Cast', [x], { to: attr.int(1) }));
+  const toActivation = (g: GraphBuilder, x: string) => (dtype === 'float32' ? x : g.op('Cast', [x], { to: attr.int(10) }));
+
+  /** Layer i's q/k/v projection and rotary from its normed input, as the segment's outputs. */
+  const emitQkv = async (g: GraphBuilder, i: number, normed: string, residual: string) => {
+    const n = qwen2Names.layer(i);
+    // q, k and v share one matmul (rows concatenated): one weight read and one kernel per step.
+    const qkvWeight = concatRows([await weights.readFloat32(`${n.q}.weight`), await weights.readFloat32(`${n.k}.weight`), await weights.readFloat32(`${n.v}.weight`)]);
+    const qkvBias = concatRows([await weights.readFloat32(`${n.q}.bias`), await weights.readFloat32(`${n.k}.bias`), await weights.readFloat32(`${n.v}.bias`)]);
+    const qkv = emitLinear(g, normed, `layers.${i}.attn.qkv_proj`, linear(qkvWeight, qWidth + 2 * kvWidth, h, qkvBias), dtype);
+    const [q, k, v] = g.node('Split', [qkv, g.constInt64('qkv_split', [qWidth, kvWidth, kvWidth])], 3, { axis: attr.int(-1) });
+    const rope = { cos: g.input(decoderIo.rotaryCos, dtype, ['sequence_length', headDim / 2]), sin: g.input(decoderIo.rotarySin, dtype, ['sequence_length', headDim / 2]) };
+    const positions = g.input(decoderIo.rotaryPositions, 'int64', [1, 'sequence_length']);
+    g.output(toFloat32(g, emitRotary(g, q!, positions, rope, numHeads)), decoderIo.query, 'float32', [1, 'sequence_length', qWidth]);
+    g.output(toFloat32(g, emitRotary(g, k!, positions, rope, numKvHeads)), decoderIo.key, 'float32', [1, 'sequence_length', kvWidth]);
+    g.output(toFloat32(g, v!), decoderIo.value, 'float32', [1, 'sequence_length', kvWidth]);
+    g.output(residual, decoderIo.residual, dtype, [1, 'sequence_length', h]);
+  };
+
+  /** Layer i's output projection, residual add, post-attention norm and MLP: (mlp out, residual sum). */
+  const emitAfterAttention = async (g: GraphBuilder, i: number) => {
+    const n = qwen2Names.layer(i);
+    const attn = toActivation(g, g.input(decoderIo.attention, 'float32', [1, 'sequence_length', qWidth]));
+    const residual = g.input(decoderIo.residualIn, dtype, [1, 'sequence_length', h]);
+    const o = emitLinear(g, attn, `layers.${i}.attn.o_proj`, linear(await weights.readFloat32(`${n.o}.weight`), h, qWidth), dtype);
+    const post = emitSkipRmsNorm(g, o, residual, `layers.${i}.post_attention_layernorm`, await weights.readFloat32(n.postAttentionNorm), eps, dtype);
+    // gate and up share one matmul too (rows concatenated), split inside the MLP emitter.
+    const gateUp = concatRows([await weights.readFloat32(`${n.gate}.weight`), await weights.readFloat32(`${n.up}.weight`)]);
+    const mlp = emitPackedSwiGluMlp(g, post.normed, `layers.${i}.mlp`, { gateUp: linear(gateUp, 2 * intermediateSize, h), down: linear(await weights.readFloat32(`${n.down}.weight`), h, intermediateSize) }, intermediateSize, dtype);
+    return { mlp, sum: post.sum };
+  };
 
   try {
-    const embeds = g.input(decoderIo.inputsEmbeds, 'float32', ['batch', 'sequence_length', h]);
-    const mask = g.input(decoderIo.attentionMask, 'int64', ['batch', 'total_sequence_length']);
-    const positions = g.input(decoderIo.positionIds, 'int64', ['batch', 'sequence_length']);
-    const x = dtype === 'float32' ? embeds : g.op('Cast', [embeds], { to: attr.int(10) });
-    const lengths = emitGqaLengths(g, mask);
-    const rope = emitRotaryCaches(g, 'rotary', config.ropeTheta, headDim, maxPositions, dtype);
-
-    let residual = x;
-    let normed = '';
-    for (let i = 0; i < numLayers; i++) {
+    for (let seg = 0; seg <= numLayers; seg++) {
       options.signal?.throwIfAborted();
-      options.onProgress?.({ stage: 'build-decoder', done: i, total: numLayers, unit: 'layers' });
-      const n = qwen2Names.layer(i);
-      const inputNorm = await weights.readFloat32(n.inputNorm);
-      if (i === 0) normed = emitRmsNorm(g, residual, `layers.${i}.input_layernorm`, inputNorm, eps, dtype);
-      // q, k and v share one matmul (rows concatenated): one weight read and one kernel per step.
-      const qkvWeight = concatRows([await weights.readFloat32(`${n.q}.weight`), await weights.readFloat32(`${n.k}.weight`), await weights.readFloat32(`${n.v}.weight`)]);
-      const qkvBias = concatRows([await weights.readFloat32(`${n.q}.bias`), await weights.readFloat32(`${n.k}.bias`), await weights.readFloat32(`${n.v}.bias`)]);
-      const qkv = emitLinear(g, normed, `layers.${i}.attn.qkv_proj`, linear(qkvWeight, h + 2 * kvWidth, h, qkvBias), dtype);
-      const [q, k, v] = g.node('Split', [qkv, g.constInt64('qkv_split', [numHeads * headDim, kvWidth, kvWidth])], 3, { axis: attr.int(-1) });
-      const attn = emitGroupQueryAttention(g, {
-        query: emitRotary(g, q!, positions, rope, numHeads),
-        key: emitRotary(g, k!, positions, rope, numKvHeads),
-        value: v!,
-        pastKey: g.input(decoderIo.pastKey(i), dtype, ['batch', numKvHeads, 'past_sequence_length', headDim]),
-        pastValue: g.input(decoderIo.pastValue(i), dtype, ['batch', numKvHeads, 'past_sequence_length', headDim]),
-        presentKey: decoderIo.presentKey(i),
-        presentValue: decoderIo.presentValue(i),
-        ...lengths,
-        numHeads,
-        kvNumHeads: numKvHeads,
-        headDim,
-      });
-      g.output(decoderIo.presentKey(i), decoderIo.presentKey(i), dtype, ['batch', numKvHeads, 'present_sequence_length', headDim]);
-      g.output(decoderIo.presentValue(i), decoderIo.presentValue(i), dtype, ['batch', numKvHeads, 'present_sequence_length', headDim]);
-      const o = emitLinear(g, attn, `layers.${i}.attn.o_proj`, linear(await weights.readFloat32(`${n.o}.weight`), h, numHeads * headDim), dtype);
-      const post = emitSkipRmsNorm(g, o, residual, `layers.${i}.post_attention_layernorm`, await weights.readFloat32(n.postAttentionNorm), eps, dtype);
-      // gate and up share one matmul too (rows concatenated), split inside the MLP emitter.
-      const gateUp = concatRows([await weights.readFloat32(`${n.gate}.weight`), await weights.readFloat32(`${n.up}.weight`)]);
-      const mlp = emitPackedSwiGluMlp(
-        g,
-        post.normed,
-        `layers.${i}.mlp`,
-        { gateUp: linear(gateUp, 2 * intermediateSize, h), down: linear(await weights.readFloat32(`${n.down}.weight`), h, intermediateSize) },
-        intermediateSize,
-        dtype,
-      );
-      if (i + 1 < numLayers) {
-        const next = emitSkipRmsNorm(g, mlp, post.sum, `layers.${i + 1}.input_layernorm`, await weights.readFloat32(qwen2Names.layer(i + 1).inputNorm), eps, dtype);
-        normed = next.normed;
-        residual = next.sum;
+      options.onProgress?.({ stage: 'build-decoder', done: seg, total: numLayers + 1, unit: 'segments' });
+      const g = new GraphBuilder({ name: `qwen2_decoder_segment_${seg}`, externalData: writer });
+      if (seg === 0) {
+        const embeds = g.input(decoderIo.inputsEmbeds, 'float32', [1, 'sequence_length', h]);
+        const x = toActivation(g, embeds);
+        await emitQkv(g, 0, emitRmsNorm(g, x, 'layers.0.input_layernorm', await weights.readFloat32(qwen2Names.layer(0).inputNorm), eps, dtype), x);
       } else {
-        // Only the last position's logits are wanted: slice before the final norm and the head.
-        const last = g.constInt64('last_index', [-1]);
-        const mlpLast = g.op('Gather', [mlp, last], { axis: attr.int(1) });
-        const sumLast = g.op('Gather', [post.sum, last], { axis: attr.int(1) });
-        normed = emitSkipRmsNorm(g, mlpLast, sumLast, 'norm', await weights.readFloat32(qwen2Names.finalNorm), eps, dtype).normed;
+        const { mlp, sum } = await emitAfterAttention(g, seg - 1);
+        if (seg < numLayers) {
+          const next = emitSkipRmsNorm(g, mlp, sum, `layers.${seg}.input_layernorm`, await weights.readFloat32(qwen2Names.layer(seg).inputNorm), eps, dtype);
+          await emitQkv(g, seg, next.normed, next.sum);
+        } else {
+          // Only the last position's logits are wanted: slice before the final norm and the head.
+          const last = g.constInt64('last_index', [-1]);
+          const mlpLast = g.op('Gather', [mlp, last], { axis: attr.int(1) });
+          const sumLast = g.op('Gather', [sum, last], { axis: attr.int(1) });
+          const normed = emitSkipRmsNorm(g, mlpLast, sumLast, 'norm', await weights.readFloat32(qwen2Names.finalNorm), eps, dtype).normed;
+          const head = await weights.readFloat32(outputMatrixName(config));
+          if (head.length !== vocabSize * h) throw new ApolloError('CHECKPOINT_INVALID', `The output matrix has ${head.length} values, expected ${vocabSize} × ${h}; download the model again.`);
+          g.output(toFloat32(g, emitLinear(g, normed, 'lm_head', linear(head, vocabSize, h, undefined, int4?.lmHead !== 'float'), dtype)), decoderIo.logits, 'float32', [1, 1, vocabSize]);
+        }
       }
+      const file = `decoder.seg${String(seg).padStart(3, '0')}.onnx`;
+      g.save(join(dir, file), { keepExternalDataOpen: true });
+      segmentFiles.push(file);
+      externalDataBytes += g.externalDataBytes;
     }
-    options.onProgress?.({ stage: 'build-decoder', done: numLayers, total: numLayers, unit: 'layers' });
-    const head = await weights.readFloat32(outputMatrixName(config));
-    if (head.length !== vocabSize * h) throw new ApolloError('CHECKPOINT_INVALID', `The output matrix has ${head.length} values, expected ${vocabSize} × ${h}; download the model again.`);
-    let logits = emitLinear(g, normed, 'lm_head', linear(head, vocabSize, h, undefined, int4?.lmHead !== 'float'), dtype);
-    if (dtype !== 'float32') logits = g.op('Cast', [logits], { to: attr.int(1) });
-    g.output(logits, decoderIo.logits, 'float32', ['batch', 1, vocabSize]);
-    g.save(join(dir, modelFile));
+    options.onProgress?.({ stage: 'build-decoder', done: numLayers + 1, total: numLayers + 1, unit: 'segments' });
   } finally {
     writer.close();
   }
-  return { modelFile, dataFile, precision, kvDtype: dtype, int4, maxPositions, externalDataBytes: g.externalDataBytes };
+  return { segmentFiles, dataFile, precision, activationDtype: dtype, int4, maxPositions, externalDataBytes };
 }

@@ -1,33 +1,45 @@
-// One onnxruntime session over a prepared decoder, holding the KV cache between calls.
-// The cache lives in one buffer per layer and tensor, [1, kvHeads, capacity, headDim], bound both
-// as past_key_values.N.* (input) and as the preallocated present.N.* (output): GroupQueryAttention
-// sees the same memory and appends the new entries in place (no past -> present copy, no memset).
-// Limit of onnxruntime-node 1.30 (measured, see the README): its run() still copies every fetched
-// output, the preallocated ones included, into a fresh ArrayBuffer on return, so each step pays one
-// memcpy of the cache *capacity* inside the binding. Hence the capacity is kept tight (the caller
-// passes prompt + max new tokens; growth adds a quarter, not a doubling). Removing that copy needs
-// IO binding, which onnxruntime-node exposes only for GPU buffers (preferredOutputLocation).
+// One loaded decoder, holding the KV cache between calls.
+//
+// The cache is owned here: one buffer per layer, kv head and kind ([capacity, headDim] rows,
+// float32 or float16), of which the first `length` rows are filled. It never crosses the
+// onnxruntime boundary as an output: the graph is cut at attention (qwen2-decoder-graph.ts), the
+// segments return this step's q/k/v (a few KB per layer in decode), the new k/v are appended here,
+// and attention reads the cache in place — natively for a decode step (native/src/attention.cc,
+// every cached row read once), or through a small weightless graph for prefill chunks, to which
+// the buffers are handed as views (onnxruntime-node reads CPU inputs without copying). So a decode
+// step costs the weights plus one read of the cache, never a copy of it. (Measured alternatives,
+// bench/llm-attention.bench.ts: GroupQueryAttention with the cache bound as a preallocated output,
+// which onnxruntime-node copies whole into JavaScript every step, and attention in the graph over
+// views, which MLAS runs far below memory bandwidth at one query row.)
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { ApolloError } from '../../shared/errors.js';
 import type { ProgressListener } from '../../shared/progress.js';
+import { loadNativeAddon, type NativeAddon } from '../native/native-addon.js';
+import { floatConverter } from '../native/float-convert.js';
+import { emitCachedAttention } from '../onnx/emit-attention.js';
+import { encodeFloats, type FloatDType } from '../onnx/float-encoding.js';
+import { GraphBuilder } from '../onnx/graph-builder.js';
+import { rotaryCaches } from '../onnx/emit-rotary.js';
 import { EmbeddingTable } from './embedding-table.js';
 import type { DeviceChoice } from './execution-device.js';
 import { readDecoderArtifacts, type DecoderArtifacts } from './qwen2-artifacts.js';
 import { decoderIo } from './qwen2-decoder-graph.js';
 
+export type KvDtype = FloatDType;
+
 export interface DecoderSessionOptions {
   device: DeviceChoice;
-  /** onnxruntime intra-op threads (CPU). */
+  /** onnxruntime intra-op threads (CPU), also the native attention's threads. */
   threads: number;
   /** Initial cache capacity in tokens (default 256); grows by a quarter when exceeded. */
   capacity?: number;
-  /**
-   * Longest run of new positions per onnxruntime call (default 512). GroupQueryAttention's CPU
-   * kernel allocates heads × chunk × capacity float32 scores, which for a 10k-token video prompt in
-   * one call would be gigabytes; chunks give the same cache and logits (tested).
-   */
+  /** Longest run of new positions per pass (default 512); shortened at long context so attention scores stay within ~128 MB. */
   prefillChunk?: number;
+  /** Element type of the cache (default float32). float16 halves the bytes every decode step reads. */
+  kvDtype?: KvDtype;
+  /** How one new position attends: 'native' (default where the addon loads) or 'graph'. */
+  decodeAttention?: 'native' | 'graph';
 }
 
 export interface ForwardOptions {
@@ -36,46 +48,70 @@ export interface ForwardOptions {
   onProgress?: ProgressListener;
 }
 
-interface KvBuffer {
-  data: Float32Array | Uint16Array;
-  tensor: ort.Tensor;
-}
+type KvData = Float32Array | Uint16Array;
+
+/** Attention scores of one prefill pass are kept within this many float32 values (128 MB). */
+const SCORE_BUDGET = 32 * 2 ** 20;
 
 export class Qwen2DecoderSession {
   private length_ = 0;
-  private capacity: number;
-  private keys: KvBuffer[] = [];
-  private values: KvBuffer[] = [];
+  private capacity = 0;
+  /** keys[layer][head], values[layer][head]: [capacity, headDim] rows, the first length_ filled. */
+  private keys: KvData[][] = [];
+  private values: KvData[][] = [];
   private readonly logits: ort.Tensor;
+  private readonly attentionOut: Float32Array;
+  private readonly half: number;
 
   private constructor(
     readonly artifacts: DecoderArtifacts,
-    private readonly session: ort.InferenceSession,
+    private readonly segments: ort.InferenceSession[],
+    private readonly attentionGraph: ort.InferenceSession,
     private readonly embeddings: EmbeddingTable,
+    private readonly rotary: { cos: KvData; sin: KvData },
+    private readonly native: NativeAddon | undefined,
+    readonly kvDtype: KvDtype,
+    private readonly threads: number,
     capacity: number,
     private readonly prefillChunk: number,
   ) {
-    this.capacity = capacity;
+    const { vocabSize, numHeads, headDim } = artifacts.config;
+    this.half = headDim / 2;
     this.allocate(capacity);
-    this.logits = new ort.Tensor('float32', new Float32Array(artifacts.config.vocabSize), [1, 1, artifacts.config.vocabSize]);
+    this.logits = new ort.Tensor('float32', new Float32Array(vocabSize), [1, 1, vocabSize]);
+    this.attentionOut = new Float32Array(numHeads * headDim);
   }
 
   static async open(dir: string, options: DecoderSessionOptions): Promise<Qwen2DecoderSession> {
     const artifacts = await readDecoderArtifacts(dir);
-    let session: ort.InferenceSession;
+    const { config, graph } = artifacts;
+    const kvDtype = options.kvDtype ?? 'float32';
+    const sessionOptions: ort.InferenceSession.SessionOptions = {
+      executionProviders: options.device.executionProviders,
+      intraOpNumThreads: options.threads,
+      interOpNumThreads: 1,
+      graphOptimizationLevel: 'all',
+      // One arena per segment would each keep a prefill chunk's peak: allocate per run instead.
+      enableCpuMemArena: false,
+      // Segments run back to back with native attention between: idle pool threads must not spin.
+      extra: { session: { intra_op: { allow_spinning: '0' } } },
+    };
+    const segments: ort.InferenceSession[] = [];
+    let attentionGraph: ort.InferenceSession | undefined;
     try {
-      session = await ort.InferenceSession.create(join(dir, artifacts.graph.modelFile), {
-        executionProviders: options.device.executionProviders,
-        intraOpNumThreads: options.threads,
-        interOpNumThreads: 1,
-        graphOptimizationLevel: 'all',
-      });
+      for (const file of graph.segmentFiles) segments.push(await ort.InferenceSession.create(join(dir, file), sessionOptions));
+      attentionGraph = await ort.InferenceSession.create(buildAttentionGraph(artifacts, kvDtype), { ...sessionOptions, executionProviders: ['cpu'] });
     } catch (error) {
-      throw new ApolloError('PREPARED_MODEL_INVALID', `The decoder graph in ${dir} could not be loaded (${error instanceof Error ? error.message.slice(0, 200) : String(error)}); run \`apollo-chat prepare MODEL_DIR\` again.`, { cause: error });
+      await Promise.all(segments.map((s) => s.release()));
+      throw new ApolloError('PREPARED_MODEL_INVALID', `The decoder graphs in ${dir} could not be loaded (${error instanceof Error ? error.message.slice(0, 200) : String(error)}); run \`apollo-chat prepare MODEL_DIR\` again.`, { cause: error });
     }
     const table = new EmbeddingTable(join(dir, artifacts.embeddings.file), artifacts.embeddings);
-    const capacity = Math.min(artifacts.graph.maxPositions, Math.max(1, options.capacity ?? 256));
-    return new Qwen2DecoderSession(artifacts, session, table, capacity, Math.max(1, options.prefillChunk ?? 512));
+    const { cos, sin } = rotaryCaches(config.ropeTheta, config.headDim, graph.maxPositions);
+    const rotary = { cos: encodeFloats(cos, graph.activationDtype), sin: encodeFloats(sin, graph.activationDtype) };
+    const addon = loadNativeAddon();
+    const native = options.decodeAttention !== 'graph' && addon.loaded ? addon.addon : undefined;
+    const capacity = Math.min(graph.maxPositions, Math.max(1, options.capacity ?? 256));
+    return new Qwen2DecoderSession(artifacts, segments, attentionGraph, table, rotary, native, kvDtype, options.threads, capacity, Math.max(1, options.prefillChunk ?? 512));
   }
 
   /** Tokens held in the cache. */
@@ -85,6 +121,11 @@ export class Qwen2DecoderSession {
 
   get config() {
     return this.artifacts.config;
+  }
+
+  /** How a decode step attends: natively over the cache, or through the attention graph. */
+  get decodeAttention(): 'native' | 'graph' {
+    return this.native === undefined ? 'graph' : 'native';
   }
 
   embed(ids: readonly number[]): Float32Array {
@@ -102,76 +143,144 @@ export class Qwen2DecoderSession {
     this.length_ = length;
   }
 
+  /** Bytes held by the cache buffers (their capacity, filled or not). */
+  get cacheBytes(): number {
+    const { numLayers, numKvHeads, headDim } = this.artifacts.config;
+    return 2 * numLayers * numKvHeads * this.capacity * headDim * (this.kvDtype === 'float32' ? 4 : 2);
+  }
+
+  /** Rows [from, to) of one cache buffer, as a view (for saving and restoring the cache). */
+  cacheRows(kind: 'key' | 'value', layer: number, head: number, from = 0, to = this.length_): KvData {
+    const { headDim } = this.artifacts.config;
+    return (kind === 'key' ? this.keys : this.values)[layer]![head]!.subarray(from * headDim, to * headDim);
+  }
+
+  /** Makes room for `length` positions and marks them filled, for a caller that writes the rows itself through cacheRows. */
+  reserve(length: number): void {
+    if (!Number.isInteger(length) || length < 0) throw new RangeError(`bad cache length ${length}`);
+    if (length > this.artifacts.graph.maxPositions) throw new ApolloError('PROMPT_TOO_LONG', `The cache would hold ${length} positions but the model supports ${this.artifacts.graph.maxPositions}.`);
+    if (length > this.capacity) this.allocate(length);
+    this.length_ = length;
+  }
+
+  /** Grows every buffer to `capacity` rows, keeping the filled ones. */
   private allocate(capacity: number): void {
     const { numLayers, numKvHeads, headDim } = this.artifacts.config;
-    const kvDtype = this.artifacts.graph.kvDtype;
-    const make = (old: KvBuffer | undefined): KvBuffer => {
-      const size = numKvHeads * capacity * headDim;
-      const data = kvDtype === 'float32' ? new Float32Array(size) : new Uint16Array(size);
-      if (old !== undefined) {
-        // Copy the valid prefix of each head's rows into the larger buffer.
-        const oldCapacity = old.data.length / (numKvHeads * headDim);
-        for (let hd = 0; hd < numKvHeads; hd++) {
-          const rows = old.data.subarray(hd * oldCapacity * headDim, (hd * oldCapacity + this.length_) * headDim);
-          (data as Float32Array).set(rows as Float32Array, hd * capacity * headDim);
-        }
-      }
-      return { data, tensor: new ort.Tensor(kvDtype, data, [1, numKvHeads, capacity, headDim]) };
+    const grow = (old: KvData | undefined): KvData => {
+      const data = this.kvDtype === 'float32' ? new Float32Array(capacity * headDim) : new Uint16Array(capacity * headDim);
+      if (old !== undefined) (data as Float32Array).set(old.subarray(0, this.length_ * headDim) as Float32Array);
+      return data;
     };
-    this.keys = Array.from({ length: numLayers }, (_, i) => make(this.keys[i]));
-    this.values = Array.from({ length: numLayers }, (_, i) => make(this.values[i]));
+    const layers = (old: KvData[][]) => Array.from({ length: numLayers }, (_, i) => Array.from({ length: numKvHeads }, (_, j) => grow(old[i]?.[j])));
+    this.keys = layers(this.keys);
+    this.values = layers(this.values);
     this.capacity = capacity;
   }
 
   /**
-   * Runs `seq` new positions (embeds [seq × hidden], float32) after the cached ones, in chunks of
-   * at most prefillChunk, and returns the logits of the last one. The returned array is reused by
-   * the next call: copy it to keep it.
+   * Runs `seq` new positions (embeds [seq × hidden], float32) after the cached ones, in chunks,
+   * and returns the logits of the last one. The returned array is reused by the next call: copy
+   * it to keep it.
    */
   async forward(embeds: Float32Array, seq: number, options: ForwardOptions = {}): Promise<Float32Array> {
-    const { hiddenSize } = this.artifacts.config;
+    const { hiddenSize, numHeads, numKvHeads } = this.artifacts.config;
     if (seq < 1 || embeds.length !== seq * hiddenSize) throw new RangeError(`embeds has ${embeds.length} values, expected ${seq} × ${hiddenSize}`);
     const total = this.length_ + seq;
     if (total > this.artifacts.graph.maxPositions) throw new ApolloError('PROMPT_TOO_LONG', `The conversation needs ${total} positions but the model supports ${this.artifacts.graph.maxPositions}; ask a shorter question or lower max new tokens.`);
     if (total > this.capacity) this.allocate(Math.min(this.artifacts.graph.maxPositions, Math.ceil((total + Math.max(256, total / 4)) / 256) * 256));
-    for (let start = 0; start < seq; start += this.prefillChunk) {
+    const group = numHeads / numKvHeads;
+    for (let start = 0; start < seq; ) {
       options.signal?.throwIfAborted();
-      const n = Math.min(this.prefillChunk, seq - start);
+      const budgetRows = Math.floor(SCORE_BUDGET / (group * (this.length_ + Math.min(this.prefillChunk, seq - start))));
+      const n = Math.min(seq - start, this.prefillChunk, Math.max(16, budgetRows));
       await this.run(embeds.subarray(start * hiddenSize, (start + n) * hiddenSize), n);
-      if (seq > 1) options.onProgress?.({ stage: 'prefill', done: start + n, total: seq, unit: 'tokens' });
+      start += n;
+      if (seq > 1) options.onProgress?.({ stage: 'prefill', done: start, total: seq, unit: 'tokens' });
     }
     return this.logits.data as Float32Array;
   }
 
   private async run(embeds: Float32Array, seq: number): Promise<void> {
     const { hiddenSize, numLayers } = this.artifacts.config;
-    const total = this.length_ + seq;
-    const positions = new BigInt64Array(seq);
-    for (let i = 0; i < seq; i++) positions[i] = BigInt(this.length_ + i);
-    const feeds: Record<string, ort.Tensor> = {
-      [decoderIo.inputsEmbeds]: new ort.Tensor('float32', embeds, [1, seq, hiddenSize]),
-      [decoderIo.attentionMask]: new ort.Tensor('int64', new BigInt64Array(total).fill(1n), [1, total]),
-      [decoderIo.positionIds]: new ort.Tensor('int64', positions, [1, seq]),
+    const past = this.length_;
+    const total = past + seq;
+    const half = this.half;
+    const dtype = this.artifacts.graph.activationDtype;
+    const rotaryFeeds: Record<string, ort.Tensor> = {
+      [decoderIo.rotaryCos]: new ort.Tensor(dtype, this.rotary.cos.subarray(past * half, total * half), [seq, half]),
+      [decoderIo.rotarySin]: new ort.Tensor(dtype, this.rotary.sin.subarray(past * half, total * half), [seq, half]),
+      [decoderIo.rotaryPositions]: new ort.Tensor('int64', BigInt64Array.from({ length: seq }, (_, i) => BigInt(i)), [1, seq]),
     };
-    // Every output is fetched: older onnxruntime-node bindings name the results of a subset by the
-    // session's output order, which would mislabel them.
-    const fetches: Record<string, ort.Tensor> = { [decoderIo.logits]: this.logits };
-    for (let i = 0; i < numLayers; i++) {
-      feeds[decoderIo.pastKey(i)] = this.keys[i]!.tensor;
-      feeds[decoderIo.pastValue(i)] = this.values[i]!.tensor;
-      fetches[decoderIo.presentKey(i)] = this.keys[i]!.tensor;
-      fetches[decoderIo.presentValue(i)] = this.values[i]!.tensor;
-    }
     try {
-      await this.session.run(feeds, fetches);
+      let out = await this.segments[0]!.run({ [decoderIo.inputsEmbeds]: new ort.Tensor('float32', embeds, [1, seq, hiddenSize]), ...rotaryFeeds });
+      for (let i = 0; i < numLayers; i++) {
+        this.append(i, out[decoderIo.key]!.data as Float32Array, out[decoderIo.value]!.data as Float32Array, past, seq);
+        const attention = await this.attend(i, out[decoderIo.query]!.data as Float32Array, total, seq);
+        const feeds = { [decoderIo.attention]: attention, [decoderIo.residualIn]: out[decoderIo.residual]! };
+        if (i + 1 < numLayers) out = await this.segments[i + 1]!.run({ ...feeds, ...rotaryFeeds });
+        else await this.segments[numLayers]!.run(feeds, { [decoderIo.logits]: this.logits });
+      }
     } catch (error) {
+      if (error instanceof ApolloError) throw error;
       throw new ApolloError('INFERENCE_FAILED', `onnxruntime failed while running the decoder (${error instanceof Error ? error.message.slice(0, 200) : String(error)}); run again with --debug, or try --device cpu.`, { cause: error });
     }
     this.length_ = total;
   }
 
+  /** Appends layer i's new keys and values ([seq, kvHeads·headDim] float32) at row `past`. */
+  private append(layer: number, k: Float32Array, v: Float32Array, past: number, seq: number): void {
+    const { numKvHeads, headDim } = this.artifacts.config;
+    const width = numKvHeads * headDim;
+    const rows = seq === 1 ? undefined : new Float32Array(seq * headDim);
+    for (let j = 0; j < numKvHeads; j++) {
+      for (const [src, dst] of [[k, this.keys[layer]![j]!], [v, this.values[layer]![j]!]] as const) {
+        let head: Float32Array;
+        if (rows === undefined) head = src.subarray(j * headDim, (j + 1) * headDim);
+        else {
+          for (let s = 0; s < seq; s++) rows.set(src.subarray(s * width + j * headDim, s * width + (j + 1) * headDim), s * headDim);
+          head = rows;
+        }
+        if (dst instanceof Float32Array) dst.set(head, past * headDim);
+        else floatConverter().f32ToF16(head, dst.subarray(past * headDim, (past + seq) * headDim));
+      }
+    }
+  }
+
+  /** Layer i's attention output for the last `seq` of `total` cached positions. */
+  private async attend(layer: number, q: Float32Array, total: number, seq: number): Promise<ort.Tensor> {
+    const { numHeads, numKvHeads, headDim } = this.artifacts.config;
+    if (seq === 1 && this.native !== undefined) {
+      this.native.attendDecode(q, this.keys[layer]!, this.values[layer]!, total, this.attentionOut, numHeads, this.threads);
+      return new ort.Tensor('float32', this.attentionOut, [1, 1, numHeads * headDim]);
+    }
+    const feeds: Record<string, ort.Tensor> = { query: new ort.Tensor('float32', q, [1, seq, numHeads * headDim]) };
+    for (let j = 0; j < numKvHeads; j++) {
+      feeds[`key.${j}`] = new ort.Tensor(this.kvDtype, this.cacheRows('key', layer, j, 0, total), [total, headDim]);
+      feeds[`value.${j}`] = new ort.Tensor(this.kvDtype, this.cacheRows('value', layer, j, 0, total), [total, headDim]);
+    }
+    return (await this.attentionGraph.run(feeds))[decoderIo.attention]!;
+  }
+
   async release(): Promise<void> {
     this.embeddings.close();
-    await this.session.release();
+    await Promise.all([...this.segments.map((s) => s.release()), this.attentionGraph.release()]);
   }
+}
+
+/** The weightless attention graph for one layer's prefill pass (the same for every layer). */
+function buildAttentionGraph(artifacts: DecoderArtifacts, cacheDtype: KvDtype): Uint8Array {
+  const { numHeads, numKvHeads, headDim } = artifacts.config;
+  const g = new GraphBuilder({ name: 'qwen2_cached_attention' });
+  const heads = Array.from({ length: numKvHeads }, (_, j) => j);
+  const out = emitCachedAttention(g, {
+    query: g.input('query', 'float32', [1, 'sequence_length', numHeads * headDim]),
+    keys: heads.map((j) => g.input(`key.${j}`, cacheDtype, ['total_sequence_length', headDim])),
+    values: heads.map((j) => g.input(`value.${j}`, cacheDtype, ['total_sequence_length', headDim])),
+    numHeads,
+    kvNumHeads: numKvHeads,
+    headDim,
+    cacheDtype,
+  });
+  g.output(out, decoderIo.attention, 'float32', [1, 'sequence_length', numHeads * headDim]);
+  return g.encode();
 }

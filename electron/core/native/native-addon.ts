@@ -9,11 +9,17 @@ export interface NativeAddon {
   abiVersion: number;
   bf16ToF32(src: Uint16Array, dst: Float32Array): void;
   f32ToF16(src: Float32Array, dst: Uint16Array): void;
+  /**
+   * Decode attention of one new position over the first `length` rows of a KV cache read in
+   * place (one [capacity, headDim] buffer per kv head; float32, or float16 bits as Uint16Array):
+   * writes softmax(q·kᵀ/√d)·v per query head into `out` ([heads·headDim]).
+   */
+  attendDecode(q: Float32Array, keys: readonly (Float32Array | Uint16Array)[], values: readonly (Float32Array | Uint16Array)[], length: number, out: Float32Array, heads: number, threads: number): void;
 }
 
 export type AddonStatus = { loaded: true; addon: NativeAddon; path: string } | { loaded: false; reason: string };
 
-const EXPECTED_ABI = 1;
+const EXPECTED_ABI = 2; // 2: attendDecode
 let status: AddonStatus | undefined;
 
 function candidatePaths(): string[] {

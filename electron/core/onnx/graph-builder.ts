@@ -204,9 +204,12 @@ export class GraphBuilder {
     return onnx.ModelProto.encode(this.toModelProto()).finish();
   }
 
-  /** Writes the model file and closes the side file; the two must stay in the same folder. */
-  save(modelPath: string): void {
+  /**
+   * Writes the model file and, unless `keepExternalDataOpen` (several graphs sharing one side file),
+   * closes the side file; model and side file must stay in the same folder.
+   */
+  save(modelPath: string, options: { keepExternalDataOpen?: boolean } = {}): void {
     writeFileSync(modelPath, this.encode());
-    this.options.externalData?.close();
+    if (options.keepExternalDataOpen !== true) this.options.externalData?.close();
   }
 }

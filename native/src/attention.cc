@@ -1,0 +1,330 @@
+// Decode attention over the engine's KV cache, read in place: for one new position, each query
+// head h attends over the `length` cached keys/values of kv head floor(h / group) (GQA), with
+// scale 1/sqrt(head_dim) — Qwen2's eager attention for the last row of the causal mask. The cache
+// is one [capacity, head_dim] buffer per kv head and kind, float32 or float16 (IEEE half), owned by
+// JavaScript; only the first `length` rows are read, each once.
+//
+// Work is split into (kv head, row range) items over a few threads, flash-decoding style: each
+// item keeps its own max, sum and unnormalised output per query head, merged at the end; within an
+// item the keys are read once (all of the group's queries per key row) and the values once.
+// On x86-64 an AVX2/FMA/F16C path is chosen at run time; elsewhere a portable scalar path.
+#include <napi.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <thread>
+#include <vector>
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#define APOLLO_ATTENTION_X86 1
+#endif
+
+#include "napi-helpers.h"
+#include "register.h"
+
+namespace apollo {
+namespace {
+
+struct Problem {
+  const float* q;                 // [heads, d]
+  std::vector<const void*> keys;  // kv_heads × [capacity, d]
+  std::vector<const void*> values;
+  bool f16;
+  size_t length, heads, kv_heads, d, group;
+  float scale;
+};
+
+// One item's partial result for its group's query heads: max score, sum of exp, sum of exp·v.
+struct Partial {
+  std::vector<float> max, sum, acc;  // [group], [group], [group × d]
+};
+
+inline float HalfToFloat(uint16_t h) {
+  const uint32_t sign = static_cast<uint32_t>(h & 0x8000u) << 16;
+  const uint32_t exp = (h >> 10) & 0x1fu;
+  const uint32_t mant = h & 0x3ffu;
+  uint32_t bits;
+  if (exp == 0) {
+    if (mant == 0) {
+      bits = sign;
+    } else {  // subnormal half: normalise
+      float v = std::ldexp(static_cast<float>(mant), -24);
+      std::memcpy(&bits, &v, 4);
+      bits |= sign;
+    }
+  } else if (exp == 0x1f) {
+    bits = sign | 0x7f800000u | (mant << 13);
+  } else {
+    bits = sign | ((exp + 112) << 23) | (mant << 13);
+  }
+  float out;
+  std::memcpy(&out, &bits, 4);
+  return out;
+}
+
+inline void LoadRow(const Problem& p, const void* base, size_t row, float* out) {
+  if (p.f16) {
+    const uint16_t* r = static_cast<const uint16_t*>(base) + row * p.d;
+    for (size_t i = 0; i < p.d; ++i) out[i] = HalfToFloat(r[i]);
+  } else {
+    std::memcpy(out, static_cast<const float*>(base) + row * p.d, p.d * sizeof(float));
+  }
+}
+
+void ItemScalar(const Problem& p, size_t kv, size_t begin, size_t end, Partial& out, std::vector<float>& scores) {
+  const size_t g = p.group, d = p.d, n = end - begin;
+  std::vector<float> row(d);
+  scores.assign(g * n, 0.0f);
+  const float* q = p.q + kv * g * d;
+  for (size_t r = 0; r < n; ++r) {
+    LoadRow(p, p.keys[kv], begin + r, row.data());
+    for (size_t h = 0; h < g; ++h) {
+      float s = 0.0f;
+      for (size_t i = 0; i < d; ++i) s += q[h * d + i] * row[i];
+      scores[h * n + r] = s * p.scale;
+    }
+  }
+  out.max.assign(g, -std::numeric_limits<float>::infinity());
+  out.sum.assign(g, 0.0f);
+  out.acc.assign(g * d, 0.0f);
+  for (size_t h = 0; h < g; ++h) {
+    float m = out.max[h];
+    for (size_t r = 0; r < n; ++r) m = std::max(m, scores[h * n + r]);
+    float sum = 0.0f;
+    for (size_t r = 0; r < n; ++r) sum += (scores[h * n + r] = std::exp(scores[h * n + r] - m));
+    out.max[h] = m;
+    out.sum[h] = sum;
+  }
+  for (size_t r = 0; r < n; ++r) {
+    LoadRow(p, p.values[kv], begin + r, row.data());
+    for (size_t h = 0; h < g; ++h) {
+      const float w = scores[h * n + r];
+      float* acc = &out.acc[h * d];
+      for (size_t i = 0; i < d; ++i) acc[i] += w * row[i];
+    }
+  }
+}
+
+#ifdef APOLLO_ATTENTION_X86
+#define APOLLO_AVX2 __attribute__((target("avx2,fma,f16c")))
+
+// exp(x) for x <= 0 (scores minus their max): Cephes-style range reduction and polynomial,
+// relative error ~2e-7; inputs below -87.3 give 0.
+APOLLO_AVX2 inline __m256 Exp256(__m256 x) {
+  const __m256 lo = _mm256_set1_ps(-87.33654f);
+  const __m256 underflow = _mm256_cmp_ps(x, lo, _CMP_LT_OQ);
+  x = _mm256_max_ps(x, lo);
+  const __m256 log2e = _mm256_set1_ps(1.44269504088896341f);
+  __m256 fx = _mm256_round_ps(_mm256_mul_ps(x, log2e), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  x = _mm256_fnmadd_ps(fx, _mm256_set1_ps(0.693359375f), x);
+  x = _mm256_fnmadd_ps(fx, _mm256_set1_ps(-2.12194440e-4f), x);
+  __m256 y = _mm256_set1_ps(1.9875691500E-4f);
+  y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(1.3981999507E-3f));
+  y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(8.3334519073E-3f));
+  y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(4.1665795894E-2f));
+  y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(1.6666665459E-1f));
+  y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(5.0000001201E-1f));
+  const __m256 x2 = _mm256_mul_ps(x, x);
+  y = _mm256_fmadd_ps(y, x2, _mm256_add_ps(x, _mm256_set1_ps(1.0f)));
+  const __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(fx), _mm256_set1_epi32(127)), 23);
+  y = _mm256_mul_ps(y, _mm256_castsi256_ps(e));
+  return _mm256_andnot_ps(underflow, y);
+}
+
+APOLLO_AVX2 inline __m256 Load8(const Problem& p, const void* base, size_t offset) {
+  if (p.f16) return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(static_cast<const uint16_t*>(base) + offset)));
+  return _mm256_loadu_ps(static_cast<const float*>(base) + offset);
+}
+
+APOLLO_AVX2 inline float Sum8(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 1));
+  return _mm_cvtss_f32(s);
+}
+
+// Requires d % 8 == 0 and group <= kMaxGroup.
+constexpr size_t kMaxGroup = 16;
+
+APOLLO_AVX2 void ItemAvx2(const Problem& p, size_t kv, size_t begin, size_t end, Partial& out, std::vector<float>& scores) {
+  const size_t g = p.group, d = p.d, n = end - begin, lanes = d / 8;
+  scores.resize(g * n);
+  const float* q = p.q + kv * g * d;
+  // Pass 1: every key row once, dotted with the group's queries.
+  for (size_t r = 0; r < n; ++r) {
+    const size_t row = (begin + r) * d;
+    __m256 acc[kMaxGroup];
+    for (size_t h = 0; h < g; ++h) acc[h] = _mm256_setzero_ps();
+    for (size_t l = 0; l < lanes; ++l) {
+      const __m256 k = Load8(p, p.keys[kv], row + l * 8);
+      for (size_t h = 0; h < g; ++h) acc[h] = _mm256_fmadd_ps(_mm256_loadu_ps(q + h * d + l * 8), k, acc[h]);
+    }
+    for (size_t h = 0; h < g; ++h) scores[h * n + r] = Sum8(acc[h]) * p.scale;
+  }
+  // Pass 2: max, exp and sum per query head (vectorised over rows).
+  out.max.assign(g, 0.0f);
+  out.sum.assign(g, 0.0f);
+  out.acc.assign(g * d, 0.0f);
+  for (size_t h = 0; h < g; ++h) {
+    float* s = &scores[h * n];
+    float m = -std::numeric_limits<float>::infinity();
+    for (size_t r = 0; r < n; ++r) m = std::max(m, s[r]);
+    const __m256 mv = _mm256_set1_ps(m);
+    __m256 sumv = _mm256_setzero_ps();
+    size_t r = 0;
+    for (; r + 8 <= n; r += 8) {
+      const __m256 e = Exp256(_mm256_sub_ps(_mm256_loadu_ps(s + r), mv));
+      _mm256_storeu_ps(s + r, e);
+      sumv = _mm256_add_ps(sumv, e);
+    }
+    float sum = Sum8(sumv);
+    for (; r < n; ++r) sum += (s[r] = std::exp(s[r] - m));
+    out.max[h] = m;
+    out.sum[h] = sum;
+  }
+  // Pass 3: every value row once, accumulated into the group's outputs.
+  for (size_t r = 0; r < n; ++r) {
+    const size_t row = (begin + r) * d;
+    for (size_t l = 0; l < lanes; ++l) {
+      const __m256 v = Load8(p, p.values[kv], row + l * 8);
+      for (size_t h = 0; h < g; ++h) {
+        float* a = &out.acc[h * d + l * 8];
+        _mm256_storeu_ps(a, _mm256_fmadd_ps(_mm256_set1_ps(scores[h * n + r]), v, _mm256_loadu_ps(a)));
+      }
+    }
+  }
+}
+
+bool HasAvx2() {
+  static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+  return has;
+}
+#endif
+
+void Attend(const Problem& p, float* out, size_t threads) {
+  const size_t d = p.d, g = p.group;
+  // Items of at least 512 rows, enough of them to keep every thread busy.
+  const size_t per_head = std::max<size_t>(1, std::min((p.length + 511) / 512, (threads + p.kv_heads - 1) / p.kv_heads));
+  const size_t rows = (p.length + per_head - 1) / per_head;
+  const size_t items = p.kv_heads * per_head;
+  std::vector<Partial> partials(items);
+  std::atomic<size_t> next{0};
+#ifdef APOLLO_ATTENTION_X86
+  const bool fast = HasAvx2() && d % 8 == 0 && g <= kMaxGroup;
+#endif
+  auto work = [&]() {
+    std::vector<float> scores;
+    for (size_t i; (i = next.fetch_add(1)) < items;) {
+      const size_t kv = i / per_head;
+      const size_t begin = (i % per_head) * rows;
+      const size_t end = std::min(p.length, begin + rows);
+      Partial& part = partials[i];
+      if (begin >= end) {
+        part.max.assign(g, -std::numeric_limits<float>::infinity());
+        part.sum.assign(g, 0.0f);
+        part.acc.assign(g * d, 0.0f);
+        continue;
+      }
+#ifdef APOLLO_ATTENTION_X86
+      if (fast) {
+        ItemAvx2(p, kv, begin, end, part, scores);
+        continue;
+      }
+#endif
+      ItemScalar(p, kv, begin, end, part, scores);
+    }
+  };
+  // A thread costs tens of microseconds to start: only long caches are worth more than one.
+  const size_t helpers = std::min(std::min(threads, items), std::max<size_t>(1, p.length * p.kv_heads / 4096)) - 1;
+  std::vector<std::thread> pool;
+  pool.reserve(helpers);
+  for (size_t t = 0; t < helpers; ++t) pool.emplace_back(work);
+  work();
+  for (auto& t : pool) t.join();
+  // Merge each kv head's items: rescale to the common max, then normalise.
+  for (size_t kv = 0; kv < p.kv_heads; ++kv) {
+    for (size_t h = 0; h < g; ++h) {
+      float m = -std::numeric_limits<float>::infinity();
+      for (size_t c = 0; c < per_head; ++c) m = std::max(m, partials[kv * per_head + c].max[h]);
+      float sum = 0.0f;
+      float* o = out + (kv * g + h) * d;
+      std::fill(o, o + d, 0.0f);
+      for (size_t c = 0; c < per_head; ++c) {
+        const Partial& part = partials[kv * per_head + c];
+        if (part.sum[h] == 0.0f) continue;
+        const float w = std::exp(part.max[h] - m);
+        sum += part.sum[h] * w;
+        const float* a = &part.acc[h * d];
+        for (size_t i = 0; i < d; ++i) o[i] += a[i] * w;
+      }
+      const float inv = 1.0f / sum;
+      for (size_t i = 0; i < d; ++i) o[i] *= inv;
+    }
+  }
+}
+
+// attendDecode(q: Float32Array [heads·d], keys: (Float32Array | Uint16Array)[kvHeads],
+//              values: same, length: number, out: Float32Array [heads·d], heads: number,
+//              threads: number): void
+Napi::Value JsAttendDecode(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() != 7 || !info[1].IsArray() || !info[2].IsArray() || !info[3].IsNumber() || !info[5].IsNumber() || !info[6].IsNumber()) {
+    Napi::TypeError::New(env, "attendDecode(q, keys[], values[], length, out, heads, threads)").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  Problem p;
+  size_t nq = 0, no = 0;
+  float* q = nullptr;
+  float* out = nullptr;
+  if (!GetTypedArray(env, info[0], napi_float32_array, "q", &q, &nq)) return env.Undefined();
+  if (!GetTypedArray(env, info[4], napi_float32_array, "out", &out, &no)) return env.Undefined();
+  p.q = q;
+  p.heads = info[5].As<Napi::Number>().Uint32Value();
+  p.length = info[3].As<Napi::Number>().Uint32Value();
+  const size_t threads = std::max<uint32_t>(1, info[6].As<Napi::Number>().Uint32Value());
+  auto keys = info[1].As<Napi::Array>();
+  auto values = info[2].As<Napi::Array>();
+  p.kv_heads = keys.Length();
+  if (p.heads == 0 || p.kv_heads == 0 || values.Length() != p.kv_heads || p.heads % p.kv_heads != 0 || nq % p.heads != 0 || no != nq || p.length == 0) {
+    Napi::RangeError::New(env, "attendDecode: inconsistent heads, kv heads, lengths or an empty cache").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  p.d = nq / p.heads;
+  p.group = p.heads / p.kv_heads;
+  p.scale = 1.0f / std::sqrt(static_cast<float>(p.d));
+  for (uint32_t j = 0; j < 2 * p.kv_heads; ++j) {
+    Napi::Value v = j < p.kv_heads ? keys.Get(j) : values.Get(j - static_cast<uint32_t>(p.kv_heads));
+    if (!v.IsTypedArray()) {
+      Napi::TypeError::New(env, "attendDecode: keys and values must be typed arrays").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    auto arr = v.As<Napi::TypedArray>();
+    const bool half = arr.TypedArrayType() == napi_uint16_array;
+    if (!half && arr.TypedArrayType() != napi_float32_array) {
+      Napi::TypeError::New(env, "attendDecode: cache buffers must be Float32Array or Uint16Array (float16)").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    if (j == 0) p.f16 = half;
+    if (half != p.f16 || arr.ElementLength() < p.length * p.d) {
+      Napi::RangeError::New(env, "attendDecode: cache buffers differ in type or hold fewer than length rows").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    const void* data = static_cast<const uint8_t*>(arr.ArrayBuffer().Data()) + arr.ByteOffset();
+    (j < p.kv_heads ? p.keys : p.values).push_back(data);
+  }
+  Attend(p, out, threads);
+  return env.Undefined();
+}
+
+}  // namespace
+
+void RegisterAttention(Napi::Env env, Napi::Object exports) {
+  exports.Set("attendDecode", Napi::Function::New(env, JsAttendDecode));
+}
+
+}  // namespace apollo

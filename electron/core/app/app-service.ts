@@ -8,6 +8,7 @@ import type { DeviceReport, RuntimeEvent } from '../../shared/engine-protocol.js
 import { ApolloError, serializeError, toApolloError } from '../../shared/errors.js';
 import { LIMITS } from '../../shared/limits.js';
 import type { EngineClient } from '../engine/engine-client.js';
+import type { MediaLibrary } from '../media/media-server.js';
 import { ChatHistoryStore } from './chat-history-store.js';
 import { ThumbnailCache } from './clip-thumbnails.js';
 import { chatToMarkdown } from './markdown-export.js';
@@ -179,6 +180,11 @@ export class AppService {
 
   cancelVideoWork(videoId: string): void {
     this.videoWork.get(videoId)?.abort();
+  }
+
+  /** What the media server (both hosts) serves: opened videos and their clip thumbnails. */
+  get media(): MediaLibrary {
+    return { pathOf: (videoId) => this.videos.pathOf(videoId), thumbnail: (videoId, clipIndex) => this.thumbnail(videoId, clipIndex) };
   }
 
   async thumbnail(videoId: string, clipIndex: number): Promise<Buffer> {

@@ -21,13 +21,14 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { homedir, loadavg } from 'node:os';
 import { join } from 'node:path';
-import { ApolloRuntime, type AskResult } from '../electron/core/engine/apollo-runtime.js';
+import { ApolloRuntime } from '../electron/core/engine/apollo-runtime.js';
 import { EngineClient, nodeEngineLauncher } from '../electron/core/engine/engine-client.js';
 import { defaultThreadCount, selectDevice } from '../electron/core/llm/execution-device.js';
 import { Qwen2DecoderSession } from '../electron/core/llm/qwen2-decoder-session.js';
 import { DECODER_ARTIFACT_NAME } from '../electron/core/llm/qwen2-prepare-artifact.js';
 import { videoFingerprint } from '../electron/core/media/video-fingerprint.js';
 import { resolvePreparedModel } from '../electron/core/prepare/prepare-model.js';
+import type { AskResult, EngineParamsIn } from '../electron/shared/engine-protocol.js';
 import { benchDir, machineFacts, resultsDir, writeResult, type BenchResult, type Measurement } from './bench-harness.js';
 import { ensureHybridCheckpoint } from './engine-chat-checkpoint.js';
 
@@ -71,7 +72,7 @@ log(`prepared ${prepared.preparedDir} (${prepared.reused ? 'reused' : 'built'}) 
 rmSync(join(apolloCache, 'clip-embeddings'), { recursive: true, force: true });
 
 const client = new EngineClient(nodeEngineLauncher({ enginePath: join(repoRoot, 'electron', 'core', 'engine', 'engine-main.ts'), execArgv: ['--import', 'tsx'], env: { APOLLO_CACHE_DIR: apolloCache } }));
-const enginePid = (await client.call<{ pid: number }>('ping')).pid;
+const enginePid = (await client.call('ping')).pid;
 
 interface Timed {
   result: AskResult;
@@ -81,12 +82,12 @@ interface Timed {
 }
 
 type Turn = { question: string; answer: string };
-async function ask(videoPath: string, videoKey: string, history: Turn[], question: string, settings: Record<string, unknown>): Promise<Timed> {
+async function ask(videoPath: string, videoKey: string, history: Turn[], question: string, settings: EngineParamsIn<'ask'>['settings']): Promise<Timed> {
   const start = performance.now();
   let firstDelta: number | undefined;
-  const result = await client.call<AskResult>('ask', { videoPath, videoKey, modelDir, settings: { device: 'cpu', precision: 'int4', ...settings }, history, question }, {
+  const result = await client.call('ask', { videoPath, videoKey, modelDir, settings: { device: 'cpu', precision: 'int4', ...settings }, history, question }, {
     onEvent: (e) => {
-      if ((e as { type?: string }).type === 'delta') firstDelta ??= performance.now();
+      if (e.type === 'delta') firstDelta ??= performance.now();
     },
   });
   const end = performance.now();

@@ -1,17 +1,8 @@
 // Serves the built renderer over app://apollo/ (never file://), with the CSP on every response.
 import { readFile } from 'node:fs/promises';
-import { extname, join, normalize, sep } from 'node:path';
+import { join, normalize, sep } from 'node:path';
+import { staticContentType } from '../core/media/content-types.js';
 import { RENDERER_CSP } from './window-security.js';
-
-const MIME: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.json': 'application/json',
-  '.woff2': 'font/woff2',
-};
 
 export async function serveRendererFile(rendererDir: string, requestUrl: string): Promise<Response> {
   const url = new URL(requestUrl);
@@ -28,7 +19,7 @@ export async function serveRendererFile(rendererDir: string, requestUrl: string)
     const body = await readFile(target);
     return new Response(body, {
       status: 200,
-      headers: { 'content-type': MIME[extname(target)] ?? 'application/octet-stream', 'content-security-policy': RENDERER_CSP, 'x-content-type-options': 'nosniff' },
+      headers: { 'content-type': staticContentType(target), 'content-security-policy': RENDERER_CSP, 'x-content-type-options': 'nosniff' },
     });
   } catch {
     return new Response('not found', { status: 404 });

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AppService } from '../core/app/app-service.js';
 import { EngineClient } from '../core/engine/engine-client.js';
-import { IPC } from '../shared/ipc-channels.js';
+import { APP_EVENT_CHANNEL } from '../shared/app-contract.js';
 import { serveRendererFile } from './app-protocol.js';
 import { buildAppMenu, videoPathFromArgv } from './app-menu.js';
 import { registerIpcHandlers } from './ipc-handlers.js';
@@ -28,7 +28,7 @@ if (!app.requestSingleInstanceLock()) {
   let service: AppService | undefined;
   const pendingOpen: string[] = [];
 
-  const sendEvent = (event: unknown) => window?.webContents.send(IPC.event, event);
+  const sendEvent = (event: unknown) => window?.webContents.send(APP_EVENT_CHANNEL, event);
 
   const openPath = async (path: string) => {
     if (service === undefined || window === undefined) {
@@ -85,19 +85,7 @@ if (!app.requestSingleInstanceLock()) {
     await service.init();
     service.subscribe(sendEvent);
     protocol.handle(APP_SCHEME, (request) => serveRendererFile(join(distDir, 'renderer'), request.url));
-    protocol.handle(MEDIA_SCHEME, async (request) => {
-      const url = new URL(request.url);
-      if (url.host === 'thumb') {
-        const [videoId, clip] = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
-        try {
-          const jpeg = await service!.thumbnail(videoId ?? '', Number(clip));
-          return new Response(new Uint8Array(jpeg), { headers: { 'content-type': 'image/jpeg' } });
-        } catch {
-          return new Response(null, { status: 404 });
-        }
-      }
-      return handleMediaRequest(request, service!.videos.files);
-    });
+    protocol.handle(MEDIA_SCHEME, (request) => handleMediaRequest(request, service!.media));
     registerIpcHandlers(ipcMain, service, {
       version: app.getVersion(),
       pickVideoPath,

@@ -1,21 +1,13 @@
 // Security defaults for every window, following Electron's security checklist. Written against
 // small structural types so that tests can drive them with fakes (there is no Electron binary in CI).
+import { rendererContentSecurityPolicy } from '../core/media/content-security.js';
+import { MEDIA_SCHEME } from '../shared/media-urls.js';
 
 export const APP_SCHEME = 'app';
 export const APP_ORIGIN = `${APP_SCHEME}://apollo`;
 
-export const RENDERER_CSP = [
-  "default-src 'none'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' blob: data: apollo-media:",
-  "media-src 'self' blob: apollo-media:",
-  "connect-src 'self'",
-  "font-src 'self'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-].join('; ');
+/** The renderer's CSP in the desktop app: the shared policy plus the media protocol. */
+export const RENDERER_CSP = rendererContentSecurityPolicy([`${MEDIA_SCHEME}:`]);
 
 export function secureWebPreferences(preloadPath: string) {
   return {

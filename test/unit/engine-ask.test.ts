@@ -4,10 +4,10 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AskResult } from '../../electron/core/engine/apollo-runtime.js';
 import { EngineClient, nodeEngineLauncher } from '../../electron/core/engine/engine-client.js';
 import { videoFingerprint } from '../../electron/core/media/video-fingerprint.js';
 import { makeTinyCheckpoint } from '../../electron/core/model/tiny-checkpoint.js';
+import type { AskResult, EngineParamsIn } from '../../electron/shared/engine-protocol.js';
 import { makeTempDir, repoRoot } from '../helpers/paths.js';
 
 describe('engine ask on the tiny checkpoint', () => {
@@ -30,8 +30,8 @@ describe('engine ask on the tiny checkpoint', () => {
   });
   afterAll(() => client.shutdown());
 
-  const ask = (c: EngineClient, history: Array<{ question: string; answer: string }>, question: string, extra: Record<string, unknown> = {}, signal?: AbortSignal) =>
-    c.call<AskResult>('ask', { videoPath, videoKey, modelDir, settings: { ...settings, ...extra }, history, question }, signal ? { signal } : {});
+  const ask = (c: EngineClient, history: Array<{ question: string; answer: string }>, question: string, extra: EngineParamsIn<'ask'>['settings'] = {}, signal?: AbortSignal) =>
+    c.call('ask', { videoPath, videoKey, modelDir, settings: { ...settings, ...extra }, history, question }, signal ? { signal } : {});
 
   it('answers, then answers a follow-up prefilling only the new turn', async () => {
     const first = await ask(client, [], 'What is in the video?');

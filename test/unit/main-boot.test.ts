@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { IPC } from '../../electron/shared/ipc-channels.js';
+import { ipcChannelOf, IPC_OPERATIONS } from '../../electron/shared/app-contract.js';
 import { makeTempDir, repoRoot } from '../helpers/paths.js';
 
 interface BootReport {
@@ -53,7 +53,7 @@ describe('Electron main boot (Electron faked at the edge)', () => {
   });
 
   it('handles every declared IPC channel, denies permissions, builds the menu', () => {
-    expect(report.ipcChannels.sort()).toEqual(Object.values(IPC).filter((c) => c !== IPC.event).sort());
+    expect(report.ipcChannels.sort()).toEqual(IPC_OPERATIONS.map(ipcChannelOf).sort());
     expect(report.permissionHandlers).toBe(2);
     expect(report.menu).toEqual(['File', 'Edit', 'View', 'Help']);
     expect(report.events).toEqual(expect.arrayContaining(['second-instance', 'web-contents-created', 'window-all-closed']));

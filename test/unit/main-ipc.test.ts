@@ -9,7 +9,7 @@ import { buildAppMenu, videoPathFromArgv, type MenuItem } from '../../electron/m
 import { registerIpcHandlers, type IpcMainLike } from '../../electron/main/ipc-handlers.js';
 import { utilityEngineLauncher, type UtilityProcessLike } from '../../electron/main/utility-engine-launcher.js';
 import { APP_ORIGIN } from '../../electron/main/window-security.js';
-import { IPC } from '../../electron/shared/ipc-channels.js';
+import { APP_API, ipcChannelOf, IPC_OPERATIONS, type IpcOperation } from '../../electron/shared/app-contract.js';
 import { makeTempDir, repoRoot } from '../helpers/paths.js';
 
 type Listener = (event: { senderFrame: { url: string } | null }, ...args: unknown[]) => unknown;
@@ -19,9 +19,9 @@ class FakeIpcMain implements IpcMainLike {
   handle(channel: string, listener: Listener): void {
     this.handlers.set(channel, listener);
   }
-  invoke(channel: string, args: unknown[], url: string | null = `${APP_ORIGIN}/index.html`) {
-    const h = this.handlers.get(channel);
-    if (!h) throw new Error(`no handler for ${channel}`);
+  invoke(operation: IpcOperation, args: unknown[], url: string | null = `${APP_ORIGIN}/index.html`) {
+    const h = this.handlers.get(ipcChannelOf(operation));
+    if (!h) throw new Error(`no handler for ${operation}`);
     return Promise.resolve(h({ senderFrame: url === null ? null : { url } }, ...args)) as Promise<{ ok: boolean; value?: unknown; error?: { code: string; message: string } }>;
   }
 }
@@ -43,29 +43,30 @@ describe('main process IPC', () => {
   });
   afterAll(() => engine.shutdown());
 
-  it('registers a handler for every invoke channel', () => {
-    const expected = Object.values(IPC).filter((c) => c !== IPC.event);
+  it('registers a handler for exactly the contract IPC channels', () => {
+    const expected = Object.values(APP_API).flatMap((op) => (op.ipc === undefined ? [] : [op.ipc]));
+    expect(expected.length).toBe(IPC_OPERATIONS.length);
     expect([...ipc.handlers.keys()].sort()).toEqual(expected.sort());
   });
 
   it('refuses calls from any other origin', async () => {
     for (const url of ['https://evil.example/', 'file:///tmp/x.html', null, 'app://apollo.evil/']) {
-      const r = await ipc.invoke(IPC.hostInfo, [], url);
+      const r = await ipc.invoke('hostInfo', [], url);
       expect(r.ok).toBe(false);
       expect(r.error?.code).toBe('UNAUTHORIZED');
     }
-    expect(await ipc.invoke(IPC.hostInfo, [])).toEqual({ ok: true, value: { host: 'electron', version: '9.9.9', demo: false, modelReady: false } });
+    expect(await ipc.invoke('hostInfo', [])).toEqual({ ok: true, value: { host: 'electron', version: '9.9.9', demo: false, modelReady: false } });
   });
 
   it('validates arguments: wrong types, huge strings, extra arguments', async () => {
-    const cases: Array<[string, unknown[]]> = [
-      [IPC.videoAnalyze, [42]],
-      [IPC.videoAnalyze, ['x'.repeat(10_000)]],
-      [IPC.chatAsk, ['id', 'q'.repeat(100_000)]],
-      [IPC.chatAsk, ['id']],
-      [IPC.hostInfo, ['unexpected']],
-      [IPC.settingsUpdate, ['not an object']],
-      [IPC.videoOpenDropped, [{ path: '/etc/passwd' }]],
+    const cases: Array<[IpcOperation, unknown[]]> = [
+      ['analyzeVideo', [42]],
+      ['analyzeVideo', ['x'.repeat(10_000)]],
+      ['ask', ['id', 'q'.repeat(100_000)]],
+      ['ask', ['id']],
+      ['hostInfo', ['unexpected']],
+      ['updateSettings', ['not an object']],
+      ['openDroppedPath', [{ path: '/etc/passwd' }]],
     ];
     for (const [channel, args] of cases) {
       const r = await ipc.invoke(channel, args);
@@ -75,31 +76,31 @@ describe('main process IPC', () => {
   });
 
   it('never resolves an id that was not granted (no path can be smuggled in)', async () => {
-    const r = await ipc.invoke(IPC.videoAnalyze, ['/etc/passwd']);
+    const r = await ipc.invoke('analyzeVideo', ['/etc/passwd']);
     expect(r.ok).toBe(false);
     expect(r.error?.message).toMatch(/not open/);
   });
 
   it('opens a picked video and analyzes it through the engine', async () => {
     picked = undefined;
-    expect(await ipc.invoke(IPC.videoPick, [])).toEqual({ ok: true, value: null });
+    expect(await ipc.invoke('pickVideo', [])).toEqual({ ok: true, value: null });
     picked = videoPath;
-    const opened = await ipc.invoke(IPC.videoPick, []);
+    const opened = await ipc.invoke('pickVideo', []);
     expect(opened.ok).toBe(true);
     const video = opened.value as { id: string; name: string; mediaUrl: string };
     expect(video.name).toBe('clip.mp4');
     expect(JSON.stringify(video)).not.toContain(videoPath);
-    const analysis = await ipc.invoke(IPC.videoAnalyze, [video.id]);
+    const analysis = await ipc.invoke('analyzeVideo', [video.id]);
     expect(analysis.ok).toBe(true);
     expect((analysis.value as { clips: unknown[] }).clips).toHaveLength(2);
   });
 
   it('rejects invalid settings with a typed error and keeps valid ones', async () => {
-    const bad = await ipc.invoke(IPC.settingsUpdate, [{ temperature: -1 }]);
+    const bad = await ipc.invoke('updateSettings', [{ temperature: -1 }]);
     expect(bad.error?.code).toBe('INVALID_ARGUMENT');
-    const unknownKey = await ipc.invoke(IPC.settingsUpdate, [{ nodeIntegration: true }]);
+    const unknownKey = await ipc.invoke('updateSettings', [{ nodeIntegration: true }]);
     expect(unknownKey.error?.code).toBe('INVALID_ARGUMENT');
-    const good = await ipc.invoke(IPC.settingsUpdate, [{ temperature: 0.2 }]);
+    const good = await ipc.invoke('updateSettings', [{ temperature: 0.2 }]);
     expect((good.value as { temperature: number }).temperature).toBe(0.2);
   });
 });

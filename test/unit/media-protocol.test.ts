@@ -1,11 +1,14 @@
-// The media protocol handler with real files and web-standard Request/Response (Electron's
-// protocol.handle uses the same types); no Electron needed.
+// The shared media server behind Electron's apollo-media: protocol (and web mode's /api/media),
+// with real files and web-standard Request/Response (Electron's protocol.handle uses the same
+// types); no Electron needed.
 import { openSync, closeSync, ftruncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseByteRange } from '../../electron/core/media/byte-range.js';
 import { GrantedFiles } from '../../electron/core/media/granted-files.js';
-import { handleMediaRequest, mediaUrlFor } from '../../electron/main/media-protocol.js';
+import type { MediaLibrary } from '../../electron/core/media/media-server.js';
+import { ApolloError } from '../../electron/shared/errors.js';
+import { handleMediaRequest, mediaUrlFor, thumbnailUrlFor } from '../../electron/main/media-protocol.js';
 import { makeTempDir } from '../helpers/paths.js';
 
 describe('parseByteRange', () => {
@@ -33,6 +36,15 @@ describe('apollo-media protocol', () => {
   let id: string;
   let bigId: string;
   const content = Buffer.from(Array.from({ length: 1000 }, (_, i) => i % 251));
+  const jpeg = Buffer.from([0xff, 0xd8, 0xff, 0xd9]);
+  const library: MediaLibrary = {
+    pathOf: (videoId) => files.resolve(videoId),
+    thumbnail: async (videoId, clip) => {
+      if (files.resolve(videoId) === undefined) throw new ApolloError('INVALID_ARGUMENT', 'This video is not open any more; open it again.', { details: { status: 404 } });
+      if (clip > 2) throw new ApolloError('INVALID_ARGUMENT', `This video has no clip ${clip}.`, { details: { status: 404 } });
+      return jpeg;
+    },
+  };
 
   beforeAll(() => {
     const dir = makeTempDir('media');
@@ -47,7 +59,7 @@ describe('apollo-media protocol', () => {
     bigId = files.grant(big);
   });
 
-  const get = (url: string, range?: string, method = 'GET') => handleMediaRequest(new Request(url, { method, headers: range ? { range } : {} }), files);
+  const get = (url: string, range?: string, method = 'GET') => handleMediaRequest(new Request(url, { method, headers: range ? { range } : {} }), library);
 
   it('serves the whole file with Accept-Ranges', async () => {
     const r = await get(mediaUrlFor(id));
@@ -89,7 +101,19 @@ describe('apollo-media protocol', () => {
     expect((await get('apollo-media://video/not-an-id')).status).toBe(404);
     expect((await get('apollo-media://video/%2Fetc%2Fpasswd')).status).toBe(404);
     expect((await get(`apollo-media://other/${id}`)).status).toBe(404);
-    expect((await handleMediaRequest(new Request(mediaUrlFor(id), { method: 'POST', body: 'x' }), files)).status).toBe(405);
+    expect((await handleMediaRequest(new Request(mediaUrlFor(id), { method: 'POST', body: 'x' }), library)).status).toBe(405);
+  });
+
+  it('serves clip thumbnails as JPEG, and a typed 404 for unknown clips, videos and bad numbers', async () => {
+    const ok = await get(thumbnailUrlFor(id, 1));
+    expect(ok.status).toBe(200);
+    expect(ok.headers.get('content-type')).toBe('image/jpeg');
+    expect(Buffer.from(await ok.arrayBuffer()).equals(jpeg)).toBe(true);
+    for (const url of [thumbnailUrlFor(id, 9), thumbnailUrlFor('not-an-id', 0), `apollo-media://thumb/${id}/-1`, `apollo-media://thumb/${id}/1e3`, `apollo-media://thumb/${id}`]) {
+      const r = await get(url);
+      expect(r.status, url).toBe(404);
+      expect(((await r.json()) as { error: { code: string } }).error.code, url).toMatch(/INVALID_ARGUMENT|FILE_NOT_FOUND/);
+    }
   });
 
   it('grants are idempotent and revocable', () => {

@@ -4,9 +4,11 @@
 // an engine crash never loses it.
 import { randomUUID } from 'node:crypto';
 import type { AppEvent, AppSettings, ChatHistory, ChatTurn, DeviceStatus, VideoAnalysis, VideoRef } from '../../shared/app-api.js';
+import type { DeviceReport, RuntimeEvent } from '../../shared/engine-protocol.js';
 import { ApolloError, serializeError, toApolloError } from '../../shared/errors.js';
-import type { ProgressEvent } from '../../shared/progress.js';
+import { LIMITS } from '../../shared/limits.js';
 import type { EngineClient } from '../engine/engine-client.js';
+import type { MediaLibrary } from '../media/media-server.js';
 import { ChatHistoryStore } from './chat-history-store.js';
 import { ThumbnailCache } from './clip-thumbnails.js';
 import { chatToMarkdown } from './markdown-export.js';
@@ -23,21 +25,6 @@ export interface AppServiceOptions {
 }
 
 type Listener = (event: AppEvent) => void;
-
-/** What the engine's `analyze-video` returns. */
-type EngineAnalysis = Omit<VideoAnalysis, 'video'>;
-
-/** What the engine's `ask` returns (see engine/apollo-runtime.ts). */
-interface AskResult {
-  answer: string;
-  tokenIds: number[];
-  stopReason: 'stop-token' | 'max-new-tokens' | 'cancelled';
-  timings: ChatTurn['timings'];
-  droppedTurns?: number;
-  device: DeviceStatus['device'];
-  deviceReason: string;
-  precision: DeviceStatus['precision'];
-}
 
 export class AppService {
   readonly videos: VideoLibrary;
@@ -131,10 +118,6 @@ export class AppService {
     return this.modelDir !== undefined;
   }
 
-  setModelDir(dir: string | undefined): void {
-    this.modelDir = dir;
-  }
-
   async openVideo(path: string, displayName?: string): Promise<VideoRef> {
     const video = await this.videos.open(path, displayName);
     return video.ref;
@@ -150,10 +133,10 @@ export class AppService {
     const controller = new AbortController();
     this.videoWork.set(videoId, controller);
     try {
-      const result = await this.options.engine.call<EngineAnalysis>(
+      const result = await this.options.engine.call(
         'analyze-video',
         { path: video.path, clipSamplingRatio: ratio, ...(this.modelDir ? { modelDir: this.modelDir } : {}) },
-        { signal: controller.signal, onEvent: (e) => this.emit({ type: 'progress', scope: 'video', id: videoId, progress: e as ProgressEvent }) },
+        { signal: controller.signal, onEvent: (progress) => this.emit({ type: 'progress', scope: 'video', id: videoId, progress }) },
       );
       const analysis: VideoAnalysis = { video: video.ref, ...result };
       this.analyses.set(videoId, analysis);
@@ -175,7 +158,7 @@ export class AppService {
     this.videoWork.set(videoId, controller);
     const settings = this.settings.get();
     try {
-      const result = await this.options.engine.call<{ device: DeviceStatus['device']; deviceReason: string; precision: DeviceStatus['precision'] }>(
+      const result = await this.options.engine.call(
         'encode',
         { videoPath: video.path, videoKey: video.key, modelDir: this.modelDir, settings: { device: settings.device, precision: settings.precision, clipSamplingRatio: settings.clipSamplingRatio } },
         { signal: controller.signal, onEvent: (e) => this.onAskEvent(videoId, undefined, e) },
@@ -189,7 +172,7 @@ export class AppService {
     }
   }
 
-  private setDevice(result: { device: DeviceStatus['device']; deviceReason: string; precision: DeviceStatus['precision'] }): void {
+  private setDevice(result: DeviceReport): void {
     const fellBack = result.deviceReason.startsWith('fallback');
     this.device = { device: result.device, precision: result.precision, ...(fellBack ? { fallbackReason: result.deviceReason } : {}) };
     this.emit({ type: 'device', status: this.device });
@@ -197,6 +180,11 @@ export class AppService {
 
   cancelVideoWork(videoId: string): void {
     this.videoWork.get(videoId)?.abort();
+  }
+
+  /** What the media server (both hosts) serves: opened videos and their clip thumbnails. */
+  get media(): MediaLibrary {
+    return { pathOf: (videoId) => this.videos.pathOf(videoId), thumbnail: (videoId, clipIndex) => this.thumbnail(videoId, clipIndex) };
   }
 
   async thumbnail(videoId: string, clipIndex: number): Promise<Buffer> {
@@ -222,11 +210,6 @@ export class AppService {
     if (history !== undefined) await this.chats.save(videoKey, history);
   }
 
-  /** Answers a question and resolves with the finished turn (the answer also streams as events). */
-  async ask(videoId: string, question: string): Promise<ChatTurn> {
-    return (await this.startTurn(videoId, question)).finished;
-  }
-
   /**
    * Validates and records a question, then starts answering it. Resolves as soon as the turn
    * exists (bad input and a busy chat are thrown here); `finished` settles with the final turn.
@@ -234,7 +217,7 @@ export class AppService {
   async startTurn(videoId: string, question: string): Promise<{ turn: ChatTurn; finished: Promise<ChatTurn> }> {
     const trimmed = question.trim();
     if (trimmed === '') throw new ApolloError('INVALID_ARGUMENT', 'Type a question first.');
-    if (trimmed.length > 8000) throw new ApolloError('INVALID_ARGUMENT', 'That question is too long; keep it under 8000 characters.');
+    if (trimmed.length > LIMITS.questionChars) throw new ApolloError('INVALID_ARGUMENT', `That question is too long; keep it under ${LIMITS.questionChars} characters.`);
     const video = this.videos.get(videoId);
     if (this.active.has(video.key)) throw new ApolloError('INVALID_ARGUMENT', 'An answer is still being written; stop it or wait for it to finish.', { details: { status: 409 } });
     const history = await this.chat(videoId);
@@ -255,7 +238,7 @@ export class AppService {
     const settings = this.settings.get();
     try {
       if (this.modelDir === undefined) throw new ApolloError('MODEL_NOT_INSTALLED', 'No model is installed yet; download one in the model manager (or run `apollo-chat pull`) and ask again.');
-      const result = await this.options.engine.call<AskResult>(
+      const result = await this.options.engine.call(
         'ask',
         { videoPath, videoKey, modelDir: this.modelDir, settings: askSettings(settings), history: previous, question: turn.question },
         { signal: controller.signal, onEvent: (e) => this.onAskEvent(videoId, turn, e) },
@@ -284,16 +267,15 @@ export class AppService {
     return { ...turn };
   }
 
-  private onAskEvent(videoId: string, turn: ChatTurn | undefined, event: unknown): void {
-    const e = event as { type?: string; delta?: string; progress?: ProgressEvent };
-    if (e.type === 'delta' && typeof e.delta === 'string' && turn !== undefined) {
+  private onAskEvent(videoId: string, turn: ChatTurn | undefined, e: RuntimeEvent): void {
+    if (e.type === 'delta' && turn !== undefined) {
       if (turn.status !== 'streaming') {
         turn.status = 'streaming';
         this.emit({ type: 'turn', videoId, turn: { ...turn } });
       }
       turn.answer += e.delta;
       this.emit({ type: 'turn-delta', videoId, turnId: turn.id, delta: e.delta });
-    } else if (e.type === 'progress' && e.progress !== undefined) {
+    } else if (e.type === 'progress') {
       this.emit({ type: 'progress', scope: 'video', id: videoId, progress: e.progress });
     }
   }

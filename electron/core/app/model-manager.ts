@@ -111,7 +111,7 @@ export class ModelManager {
         onMessage: (text) => this.update(spec, { message: text }),
       });
       this.update(spec, { state: 'preparing', message: 'Preparing the model for this machine…' });
-      await this.engine.call('prepare', { modelDir: result.snapshotDir, precision }, { signal: controller.cancelSignal, onEvent: (e) => this.events.progress(spec, e as ProgressEvent) });
+      await this.engine.call('prepare', { modelDir: result.snapshotDir, precision }, { signal: controller.cancelSignal, onEvent: (progress) => this.events.progress(spec, progress) });
       this.update(spec, { state: 'done', message: 'Ready.' });
     } catch (error) {
       const e = toApolloError(error);

@@ -63,10 +63,6 @@ export class VideoLibrary {
     return this.granted.resolve(id);
   }
 
-  get files(): GrantedFiles {
-    return this.granted;
-  }
-
   private get recentPath(): string {
     return join(this.dataDir, 'recent-videos.json');
   }

@@ -4,8 +4,9 @@
 // prefill → sampled decode) and keeps the KV cache of the conversation, so a follow-up prefills
 // only its own tokens.
 import { join } from 'node:path';
+import type { AskResult, RuntimeEvent } from '../../shared/engine-protocol.js';
 import type { ProgressEvent } from '../../shared/progress.js';
-import { generateAnswer, type GeneratedAnswer } from '../chat/answer-generation.js';
+import { generateAnswer } from '../chat/answer-generation.js';
 import { planConversationTurn, type ChatTurn } from '../chat/conversation-plan.js';
 import { loadGenerationConfigFile, resolveGenerationSettings, type GenerationConfigFile, type GenerationOverrides } from '../chat/generation-config.js';
 import { assembleInputsEmbeds, planSplice } from '../chat/splice-plan.js';
@@ -37,31 +38,6 @@ export interface AskRequest {
   clipSamplingRatio?: number;
   generation: GenerationOverrides;
 }
-
-export interface AskTimings {
-  encodeMs: number;
-  ttftMs: number;
-  prefillTokens: number;
-  decodeTokens: number;
-  decodeTokensPerSecond: number;
-}
-
-export interface AskResult {
-  answer: string;
-  tokenIds: number[];
-  stopReason: GeneratedAnswer['stopReason'];
-  droppedTurns: number;
-  device: DeviceName;
-  deviceReason: string;
-  precision: Precision;
-  plan: { clips: number; effectiveRatio: number };
-  embeddingsFromCache: boolean;
-  /** Why the vision towers did not run as planned (GPU out of memory: smaller batches, or the CPU); empty normally. */
-  visionFallbacks: string[];
-  timings: AskTimings;
-}
-
-export type RuntimeEvent = { type: 'progress'; progress: ProgressEvent } | { type: 'delta'; delta: string };
 
 interface VideoState {
   plan: ClipPlan;

@@ -4,9 +4,9 @@
 // crash (chat history) lives with the caller, never only in the engine.
 import { fork } from 'node:child_process';
 import { join } from 'node:path';
+import { MAX_REQUEST_ID, type EngineEvent, type EngineMethodName, type EngineParamsIn, type EngineResult } from '../../shared/engine-protocol.js';
 import { ApolloError, deserializeError } from '../../shared/errors.js';
 import { packageRoot } from '../platform/package-root.js';
-import { MAX_REQUEST_ID } from './engine-rpc.js';
 
 export interface EngineExit {
   code: number | null;
@@ -50,7 +50,7 @@ export function nodeEngineLauncher(options: { enginePath?: string; env?: NodeJS.
 }
 
 interface Pending {
-  onEvent: ((event: unknown) => void) | undefined;
+  onEvent: ((event: never) => void) | undefined;
   resolve(value: unknown): void;
   reject(error: ApolloError): void;
 }
@@ -63,6 +63,16 @@ export function describeEngineExit(exit: EngineExit): ApolloError {
   }
   return new ApolloError('ENGINE_CRASHED', `The engine stopped unexpectedly (${how}); it restarts with your next request and your chat is kept.`, { details: { code: exit.code, signal: exit.signal } });
 }
+
+export interface CallOptions<E> {
+  onEvent?: (event: E) => void;
+  signal?: AbortSignal;
+}
+
+/** A method whose params are all optional may be called without them. */
+type CallArgs<M extends EngineMethodName> = undefined extends EngineParamsIn<M>
+  ? [params?: EngineParamsIn<M>, options?: CallOptions<EngineEvent<M>>]
+  : [params: EngineParamsIn<M>, options?: CallOptions<EngineEvent<M>>];
 
 export class EngineClient {
   private child: EngineChild | undefined;
@@ -78,10 +88,6 @@ export class EngineClient {
   /** How many times the engine has crashed in this client's life (shown to users and tests). */
   get crashCount(): number {
     return this.crashes;
-  }
-
-  get running(): boolean {
-    return this.child !== undefined;
   }
 
   private ensureChild(): EngineChild {
@@ -109,7 +115,8 @@ export class EngineClient {
     if (typeof m.id !== 'number') return;
     const p = this.pending.get(m.id);
     if (p === undefined) return;
-    if (m.kind === 'event') p.onEvent?.(m.event);
+    // Events and results are typed by the protocol contract; the engine is our own process.
+    if (m.kind === 'event') p.onEvent?.(m.event as never);
     else if (m.kind === 'result') {
       this.pending.delete(m.id);
       p.resolve(m.result);
@@ -119,20 +126,20 @@ export class EngineClient {
     }
   }
 
-  call<R>(method: string, params?: unknown, options: { onEvent?: (event: unknown) => void; signal?: AbortSignal } = {}): Promise<R> {
+  /** Calls an engine method; params, result and events are typed by ENGINE_PROTOCOL. */
+  call<M extends EngineMethodName>(method: M, ...[params, options = {}]: CallArgs<M>): Promise<EngineResult<M>> {
     if (options.signal?.aborted) return Promise.reject(new ApolloError('CANCELLED'));
     const child = this.ensureChild();
-    const id = this.nextId;
-    this.nextId = this.nextId >= MAX_REQUEST_ID ? 1 : this.nextId + 1;
-    return new Promise<R>((resolve, reject) => {
-      const onAbort = () => child.send({ id: this.nextId++, method: 'cancel', params: { target: id } });
+    const id = this.takeId();
+    return new Promise<EngineResult<M>>((resolve, reject) => {
+      const onAbort = () => child.send({ id: this.takeId(), method: 'cancel', params: { target: id } });
       options.signal?.addEventListener('abort', onAbort, { once: true });
       const cleanup = () => options.signal?.removeEventListener('abort', onAbort);
       this.pending.set(id, {
         onEvent: options.onEvent,
         resolve: (v) => {
           cleanup();
-          resolve(v as R);
+          resolve(v as EngineResult<M>);
         },
         reject: (e) => {
           cleanup();
@@ -141,6 +148,12 @@ export class EngineClient {
       });
       child.send({ id, method, params });
     });
+  }
+
+  private takeId(): number {
+    const id = this.nextId;
+    this.nextId = this.nextId >= MAX_REQUEST_ID ? 1 : this.nextId + 1;
+    return id;
   }
 
   /** Asks the engine to exit, and kills it if it does not within the grace period. */

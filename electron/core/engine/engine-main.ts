@@ -1,6 +1,6 @@
 // Entry of the engine process (dist/engine.mjs): a plain Node child in the CLI, web mode and tests,
 // or an Electron utilityProcess in the app.
-import type { EngineReply } from './engine-rpc.js';
+import type { EngineReply } from '../../shared/engine-protocol.js';
 import { engineMethods } from './engine-methods.js';
 import { serveEngine, type EngineTransport } from './engine-server.js';
 

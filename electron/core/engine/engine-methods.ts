@@ -1,21 +1,21 @@
-// The engine's methods beyond the built-ins (ping, cancel, shutdown). Each capability registers
-// its methods here as it lands.
-import { z } from 'zod';
+// The engine's method table: every work method of the protocol contract (built-ins ping, cancel
+// and shutdown live in the message loop). A contract method without an implementation here does
+// not compile.
 import { ApolloError } from '../../shared/errors.js';
-import { defineMethod, type EngineMethods } from './engine-rpc.js';
+import { implementMethod, type EngineMethodImpl, type EngineMethodTable } from './engine-rpc.js';
 import { analyzeVideoMethod } from './methods/analyze-video.js';
 import { createModelMethods } from './methods/model-methods.js';
 import { prepareMethod } from './methods/prepare-method.js';
 
 /** Methods that only exist for tests of crash, out-of-memory and cancellation handling. */
-function testHookMethods(): EngineMethods {
+function testHookMethods(): { 'test:crash': EngineMethodImpl<'test:crash'>; 'test:exhaust-memory': EngineMethodImpl<'test:exhaust-memory'>; 'test:count': EngineMethodImpl<'test:count'> } {
   return {
-    'test:crash': defineMethod(z.object({ code: z.number().int().min(1).max(255) }), ({ code }) => process.exit(code)),
-    'test:exhaust-memory': defineMethod(z.object({}), () => {
+    'test:crash': implementMethod('test:crash', ({ code }) => process.exit(code)),
+    'test:exhaust-memory': implementMethod('test:exhaust-memory', () => {
       const hoard: number[][] = [];
       for (;;) hoard.push(new Array<number>(1_000_000).fill(hoard.length));
     }),
-    'test:count': defineMethod(z.object({ to: z.number().int().min(1).max(1000), everyMs: z.number().int().min(1).max(1000) }), async ({ to, everyMs }, ctx) => {
+    'test:count': implementMethod('test:count', async ({ to, everyMs }, ctx) => {
       for (let i = 1; i <= to; i++) {
         await new Promise((r) => setTimeout(r, everyMs));
         if (ctx.signal.aborted) throw new ApolloError('CANCELLED');
@@ -26,11 +26,12 @@ function testHookMethods(): EngineMethods {
   };
 }
 
-export function engineMethods(): EngineMethods {
+export function engineMethods(options: { testHooks?: boolean } = {}): EngineMethodTable {
+  const testHooks = options.testHooks ?? process.env.APOLLO_ENGINE_TEST_HOOKS === '1';
   return {
     'analyze-video': analyzeVideoMethod,
     ...createModelMethods(),
     prepare: prepareMethod,
-    ...(process.env.APOLLO_ENGINE_TEST_HOOKS === '1' ? testHookMethods() : {}),
+    ...(testHooks ? testHookMethods() : {}),
   };
 }

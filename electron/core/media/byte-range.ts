@@ -27,22 +27,3 @@ export function parseByteRange(header: string | null | undefined, size: number):
   if (end < start) return { kind: 'full' };
   return { kind: 'partial', start, end };
 }
-
-const VIDEO_TYPES: Record<string, string> = {
-  '.mp4': 'video/mp4',
-  '.m4v': 'video/mp4',
-  '.mov': 'video/quicktime',
-  '.webm': 'video/webm',
-  '.mkv': 'video/x-matroska',
-  '.avi': 'video/x-msvideo',
-  '.ogv': 'video/ogg',
-  '.mpg': 'video/mpeg',
-  '.mpeg': 'video/mpeg',
-  '.ts': 'video/mp2t',
-  '.3gp': 'video/3gpp',
-};
-
-export function videoContentType(path: string): string {
-  const dot = path.lastIndexOf('.');
-  return (dot >= 0 ? VIDEO_TYPES[path.slice(dot).toLowerCase()] : undefined) ?? 'application/octet-stream';
-}

@@ -2,6 +2,7 @@
 // routes on loopback). Path params are ":name" segments, decoded and length-capped.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApolloError } from '../../shared/errors.js';
+import { LIMITS } from '../../shared/limits.js';
 
 export type RouteHandler = (ctx: { req: IncomingMessage; res: ServerResponse; url: URL; params: Record<string, string> }) => Promise<void> | void;
 
@@ -12,18 +13,23 @@ interface Route {
 }
 
 export class ApiRouter {
-  private readonly routes: Route[] = [];
+  private readonly table: Route[] = [];
 
   add(method: 'GET' | 'POST' | 'PUT' | 'DELETE', pattern: string, handler: RouteHandler): this {
-    this.routes.push({ method, segments: pattern.split('/').filter(Boolean), handler });
+    this.table.push({ method, segments: pattern.split('/').filter(Boolean), handler });
     return this;
+  }
+
+  /** Every route as "METHOD pattern" (for tests and docs). */
+  routes(): string[] {
+    return this.table.map((r) => `${r.method} ${r.segments.join('/')}`);
   }
 
   /** Finds the handler for a request path below /api/, or throws a typed 404/405 error. */
   match(method: string, path: string): { handler: RouteHandler; params: Record<string, string> } {
     const parts = path.split('/').filter(Boolean);
     let pathMatched = false;
-    for (const route of this.routes) {
+    for (const route of this.table) {
       if (route.segments.length !== parts.length) continue;
       const params: Record<string, string> = {};
       let ok = true;
@@ -37,7 +43,7 @@ export class ApiRouter {
             ok = false;
             break;
           }
-          if (value.length > 200) ok = false;
+          if (value.length > LIMITS.routeParamChars) ok = false;
           else params[seg.slice(1)] = value;
         } else if (seg !== parts[i]) ok = false;
       }
@@ -50,7 +56,7 @@ export class ApiRouter {
 }
 
 /** Reads a JSON request body with a size cap (a hostile client cannot exhaust memory). */
-export async function readJsonBody(req: IncomingMessage, maxBytes = 1_000_000): Promise<unknown> {
+export async function readJsonBody(req: IncomingMessage, maxBytes: number = LIMITS.jsonBodyBytes): Promise<unknown> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {

@@ -4,35 +4,19 @@
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import { extname, join, normalize, sep } from 'node:path';
-import { ApolloError, serializeError, toApolloError } from '../../shared/errors.js';
+import { ApolloError, serializeError } from '../../shared/errors.js';
+import { rendererContentSecurityPolicy } from '../media/content-security.js';
+import { staticContentType } from '../media/content-types.js';
+import { httpStatusFor } from '../media/http-status.js';
 import type { ApiRouter } from './api-router.js';
 import { TOKEN_COOKIE, createSessionToken, tokenSource } from './web-token.js';
 
-export const WEB_CSP = [
-  "default-src 'none'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' blob: data:",
-  "media-src 'self' blob:",
-  "connect-src 'self'",
-  "font-src 'self'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-].join('; ');
-
-const MIME: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.json': 'application/json',
-  '.woff2': 'font/woff2',
-};
+/** Web mode serves the renderer with the shared policy (its media comes from /api, i.e. 'self'). */
+export const WEB_CSP = rendererContentSecurityPolicy();
 
 export interface WebServerOptions {
   host?: string;
@@ -62,17 +46,14 @@ export function sendError(res: ServerResponse, status: number, error: unknown): 
   sendJson(res, status, { error: serializeError(error) });
 }
 
-/** The HTTP status for a typed error: an explicit details.status, else by code. */
-export function httpStatusFor(error: unknown): number {
-  const e = toApolloError(error);
-  const explicit = e.details?.status;
-  if (typeof explicit === 'number' && explicit >= 400 && explicit < 600) return explicit;
-  if (e.exitCode === 2 || e.code === 'INVALID_MESSAGE') return 400;
-  if (e.code === 'UNAUTHORIZED') return 401;
-  if (e.code === 'FILE_NOT_FOUND') return 404;
-  if (e.code === 'INTERNAL') return 500;
-  if (e.code.startsWith('ENGINE_')) return 503;
-  return 422;
+/** Sends a web-standard Response (the shared media server's) as this Node response. */
+export async function sendResponse(res: ServerResponse, response: Response): Promise<void> {
+  res.writeHead(response.status, Object.fromEntries(response.headers));
+  if (response.body === null) {
+    res.end();
+    return;
+  }
+  await pipeline(Readable.fromWeb(response.body as NodeReadableStream<Uint8Array>), res).catch(() => res.destroy());
 }
 
 function allowedHost(hostHeader: string | undefined, port: number): boolean {
@@ -104,7 +85,7 @@ function serveStatic(rendererDir: string, pathname: string, res: ServerResponse)
     file = join(rendererDir, 'index.html');
   }
   res.writeHead(200, {
-    'content-type': MIME[extname(file)] ?? 'application/octet-stream',
+    'content-type': staticContentType(file),
     'cache-control': extname(file) === '.html' ? 'no-store' : 'private, max-age=3600',
   });
   createReadStream(file).pipe(res);

@@ -1,7 +1,7 @@
 // Connection to the host, and notices for the user (engine restarts, dropped context, errors).
 import { create } from 'zustand';
 import type { DeviceStatus } from '../../../electron/shared/app-api';
-import type { HostInfo } from '../api/apollo-api';
+import type { HostInfo } from '../../../electron/shared/app-contract';
 import { errorMessage, getApi } from './api-instance';
 
 export type ConnectionState = { status: 'connecting' } | { status: 'ready'; info: HostInfo } | { status: 'error'; message: string };

@@ -59,7 +59,7 @@ export const useChatStore = create<ChatStore>((set, get) => {
     ask: (question) =>
       run(async () => {
         const id = videoId();
-        if (id !== undefined) get().applyTurn(id, await getApi().ask(id, question));
+        if (id !== undefined) get().applyTurn(id, (await getApi().ask(id, question)).turn);
       }),
     stop: async () => {
       await run(async () => {
@@ -71,7 +71,7 @@ export const useChatStore = create<ChatStore>((set, get) => {
       await run(async () => {
         const id = videoId();
         if (id === undefined) return;
-        const turn = await getApi().regenerate(id);
+        const { turn } = await getApi().regenerate(id);
         set((s) => (s.history ? { history: { ...s.history, turns: [...s.history.turns.slice(0, -1), turn] } } : {}));
       });
     },
@@ -79,7 +79,7 @@ export const useChatStore = create<ChatStore>((set, get) => {
       await run(async () => {
         const id = videoId();
         if (id === undefined) return;
-        const turn = await getApi().editQuestion(id, turnId, question);
+        const { turn } = await getApi().editQuestion(id, turnId, question);
         set((s) => {
           if (!s.history) return {};
           const index = s.history.turns.findIndex((t) => t.id === turnId);

@@ -12,6 +12,7 @@ export function dispatchAppEvent(event: AppEvent): void {
       else if (event.id === useVideoStore.getState().video?.id) useVideoStore.getState().setProgress(event.progress);
       return;
     case 'analysis':
+      useVideoStore.getState().applyAnalysis(event.analysis);
       return;
     case 'turn':
       useChatStore.getState().applyTurn(event.videoId, event.turn);

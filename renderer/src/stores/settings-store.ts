@@ -2,6 +2,7 @@
 import { create } from 'zustand';
 import { DEFAULT_SETTINGS, type AppSettings } from '../../../electron/shared/app-api';
 import { errorMessage, getApi } from './api-instance';
+import { useVideoStore } from './video-store';
 
 interface SettingsStore {
   settings: AppSettings;
@@ -10,7 +11,7 @@ interface SettingsStore {
   update(patch: Partial<AppSettings>): Promise<boolean>;
 }
 
-export const useSettingsStore = create<SettingsStore>((set) => ({
+export const useSettingsStore = create<SettingsStore>((set, get) => ({
   settings: DEFAULT_SETTINGS,
   error: null,
   async load() {
@@ -22,7 +23,11 @@ export const useSettingsStore = create<SettingsStore>((set) => ({
   },
   async update(patch) {
     try {
-      set({ settings: await getApi().updateSettings(patch), error: null });
+      const before = get().settings;
+      const settings = await getApi().updateSettings(patch);
+      set({ settings, error: null });
+      // The clip plan depends on the ratio: the open video's filmstrip is planned again.
+      if (settings.clipSamplingRatio !== before.clipSamplingRatio) void useVideoStore.getState().reanalyze();
       return true;
     } catch (error) {
       set({ error: errorMessage(error) });

@@ -22,6 +22,10 @@ interface VideoStore {
   pickVideo(): Promise<void>;
   openVideo(video: VideoRef): Promise<void>;
   cancel(): Promise<void>;
+  /** The host (re)analyzed a video: the open one's filmstrip follows the new clip plan. */
+  applyAnalysis(analysis: VideoAnalysis): void;
+  /** Analyzes the open video again (after a setting that changes its clip plan). */
+  reanalyze(): Promise<void>;
   setProgress(progress: ProgressEvent): void;
   setCurrentTime(time: number): void;
   seekTo(time: number): void;
@@ -80,6 +84,25 @@ export const useVideoStore = create<VideoStore>((set, get) => ({
   async cancel() {
     const video = get().video;
     if (video !== null) await getApi().cancelVideoWork(video.id);
+  },
+  applyAnalysis(analysis) {
+    const { video, phase, focusedClip } = get();
+    if (video?.id !== analysis.video.id) return;
+    set({
+      analysis,
+      phase: phase === 'analyzing' ? 'ready' : phase,
+      focusedClip: focusedClip !== null && focusedClip < analysis.clips.length ? focusedClip : null,
+    });
+  },
+  async reanalyze() {
+    const video = get().video;
+    if (video === null || get().phase === 'uploading') return;
+    try {
+      // The result also arrives as an 'analysis' event (applyAnalysis); this keeps errors visible.
+      get().applyAnalysis(await getApi().analyzeVideo(video.id));
+    } catch (error) {
+      if (get().video?.id === video.id) set({ phase: 'error', error: errorMessage(error), progress: null });
+    }
   },
   setProgress(progress) {
     set({ progress: progress.done >= progress.total ? null : progress });

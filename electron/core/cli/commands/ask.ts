@@ -4,8 +4,7 @@ import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { ApolloError } from '../../../shared/errors.js';
-import type { ProgressEvent } from '../../../shared/progress.js';
-import type { AskResult } from '../../engine/apollo-runtime.js';
+import type { AskResult } from '../../../shared/engine-protocol.js';
 import { EngineClient, nodeEngineLauncher } from '../../engine/engine-client.js';
 import { videoFingerprint } from '../../media/video-fingerprint.js';
 import { addAskOptions, askSettingsFrom, resolveModelArg, type AskCliOptions } from '../ask-options.js';
@@ -42,15 +41,14 @@ export function registerAskCommand(program: Command, run: RunAction): void {
       try {
         for (const [i, question] of questions.entries()) {
           if (!ctx.json && questions.length > 1) ctx.print(`${i === 0 ? '' : '\n'}> ${question}`);
-          const result = await engine.call<AskResult>(
+          const result = await engine.call(
             'ask',
             { videoPath, videoKey, modelDir, settings, history, question },
             {
               signal: ctx.signal,
-              onEvent: (e) => {
-                const event = e as { type: string; delta?: string; progress?: ProgressEvent };
-                if (event.type === 'progress' && event.progress) ctx.progress(event.progress);
-                else if (event.type === 'delta' && event.delta !== undefined && !ctx.json) ctx.stdout.write(event.delta);
+              onEvent: (event) => {
+                if (event.type === 'progress') ctx.progress(event.progress);
+                else if (!ctx.json) ctx.stdout.write(event.delta);
               },
             },
           );

@@ -5,9 +5,8 @@ import { basename, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import { toApolloError } from '../../../shared/errors.js';
-import type { ProgressEvent } from '../../../shared/progress.js';
 import { chatToMarkdown } from '../../app/markdown-export.js';
-import type { AskResult } from '../../engine/apollo-runtime.js';
+import type { AskResult } from '../../../shared/engine-protocol.js';
 import { EngineClient, nodeEngineLauncher } from '../../engine/engine-client.js';
 import { videoFingerprint } from '../../media/video-fingerprint.js';
 import { addAskOptions, askSettingsFrom, resolveModelArg, type AskCliOptions } from '../ask-options.js';
@@ -47,15 +46,14 @@ export function registerChatCommand(program: Command, run: RunAction): void {
         ctx.signal.addEventListener('abort', stopWith, { once: true });
         let partial = '';
         try {
-          const result = await engine.call<AskResult>(
+          const result = await engine.call(
             'ask',
             { videoPath, videoKey, modelDir, settings, history: history.filter((t) => t.status === 'done').map(({ question: q, answer }) => ({ question: q, answer })), question },
             {
               signal: answering.signal,
-              onEvent: (e) => {
-                const event = e as { type: string; delta?: string; progress?: ProgressEvent };
-                if (event.type === 'progress' && event.progress) ctx.progress(event.progress);
-                else if (event.type === 'delta' && event.delta !== undefined) {
+              onEvent: (event) => {
+                if (event.type === 'progress') ctx.progress(event.progress);
+                else {
                   partial += event.delta;
                   ctx.stdout.write(event.delta);
                 }

@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
+import { webMediaUrlFor } from '../../../shared/media-urls.js';
 import { AppService } from '../../app/app-service.js';
 import { ensureDemoAssets } from '../../app/demo-assets.js';
 import { EngineClient, nodeEngineLauncher } from '../../engine/engine-client.js';
@@ -52,7 +53,7 @@ export function registerServeCommand(program: Command, run: RunAction): void {
         const demo = opts.demo === true ? await ensureDemoAssets(ctx.progress) : undefined;
         const modelDir = demo?.modelDir ?? (opts.model === undefined ? undefined : await resolveModelArg(opts.model));
         const engine = new EngineClient(nodeEngineLauncher(), (error) => ctx.stderr.write(`engine: ${error.message}\n`));
-        const app = new AppService({ dataDir, engine, mediaUrlFor: (id) => `api/media/${encodeURIComponent(id)}`, ...(modelDir ? { modelDir } : {}) });
+        const app = new AppService({ dataDir, engine, mediaUrlFor: webMediaUrlFor, ...(modelDir ? { modelDir } : {}) });
         await app.init();
         for (const video of [...videos, ...(demo ? [demo.videoPath] : [])]) await app.openVideo(resolve(video));
         const { router, hub } = buildWebAppRouter(app, { dataDir, version: CLI_VERSION, demo: demo !== undefined });

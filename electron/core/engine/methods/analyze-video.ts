@@ -1,20 +1,12 @@
 // Engine method `analyze-video`: probe a video and plan Apollo's clips (no decoding yet), so the
 // UI can show the filmstrip at once.
-import { z } from 'zod';
-import type { VideoAnalysis } from '../../../shared/app-api.js';
 import { planApolloClips } from '../../video/apollo-clip-plan.js';
 import { probeVideo, summarizeProbe } from '../../video/probe-video.js';
 import { DEFAULT_SAMPLING_SETTINGS, loadSamplingSettings, validateSamplingSettings } from '../../video/sampling-settings.js';
 import { clipLabel } from '../../video/video-text.js';
-import { defineMethod } from '../engine-rpc.js';
+import { implementMethod } from '../engine-rpc.js';
 
-export const analyzeVideoParams = z.object({
-  path: z.string().min(1).max(4096),
-  clipSamplingRatio: z.number().gt(0).max(1),
-  modelDir: z.string().min(1).max(4096).optional(),
-});
-
-export const analyzeVideoMethod = defineMethod(analyzeVideoParams, async (params, ctx): Promise<Omit<VideoAnalysis, 'video'>> => {
+export const analyzeVideoMethod = implementMethod('analyze-video', async (params, ctx) => {
   const settings =
     params.modelDir === undefined
       ? validateSamplingSettings({ ...DEFAULT_SAMPLING_SETTINGS, clipSamplingRatio: params.clipSamplingRatio })

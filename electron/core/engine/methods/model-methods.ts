@@ -2,36 +2,10 @@
 // deltas and progress, returns the answer with its token ids and timings. The loaded model
 // (runtime) stays in the engine between requests, so follow-ups reuse its KV cache.
 import { randomInt } from 'node:crypto';
-import { z } from 'zod';
+import type { EngineParams, EngineResult, RuntimeEvent } from '../../../shared/engine-protocol.js';
 import { ApolloError } from '../../../shared/errors.js';
 import { ApolloRuntime, type RuntimeKey } from '../apollo-runtime.js';
-import { defineMethod, type MethodContext } from '../engine-rpc.js';
-
-const settingsSchema = z
-    .object({
-      device: z.enum(['auto', 'cuda', 'webgpu', 'dml', 'cpu']).default('auto'),
-      precision: z.enum(['fp32', 'fp16', 'int4']).default('int4'),
-      temperature: z.number().min(0).max(2).optional(),
-      topP: z.number().gt(0).max(1).optional(),
-      topK: z.number().int().min(0).max(1_000_000).optional(),
-      maxNewTokens: z.number().int().min(1).max(16384).optional(),
-      clipSamplingRatio: z.number().gt(0).max(1).optional(),
-      greedy: z.boolean().optional(),
-      seed: z.number().int().min(0).max(2 ** 32 - 1).optional(),
-    })
-    .strict();
-
-export const encodeParams = z.object({
-  videoPath: z.string().min(1).max(4096),
-  videoKey: z.string().regex(/^[0-9a-f]{16,128}$/),
-  modelDir: z.string().min(1).max(4096),
-  settings: settingsSchema,
-});
-
-export const askParams = encodeParams.extend({
-  history: z.array(z.object({ question: z.string().max(8000), answer: z.string().max(200_000) })).max(1000),
-  question: z.string().min(1).max(8000),
-});
+import { implementMethod, type MethodContext } from '../engine-rpc.js';
 
 /** The runtimes this engine process holds: one model at a time (a different key releases the old). */
 class RuntimeHolder {
@@ -65,13 +39,13 @@ export function createModelMethods() {
     queue = run.catch(() => {});
     return run;
   };
-  const runtimeFor = (params: z.infer<typeof encodeParams>, ctx: MethodContext) => {
+  const runtimeFor = (params: EngineParams<'encode'>, ctx: MethodContext<RuntimeEvent>) => {
     if (ctx.signal.aborted) throw new ApolloError('CANCELLED');
     const s = params.settings;
     return runtimes.get({ modelDir: params.modelDir, precision: s.precision, device: s.device }, { signal: ctx.signal, onProgress: (p) => ctx.emit({ type: 'progress', progress: p }) });
   };
-  const encode = defineMethod(encodeParams, (params, ctx) =>
-    serial(async () => {
+  const encode = implementMethod('encode', (params, ctx) =>
+    serial(async (): Promise<EngineResult<'encode'>> => {
       const runtime = await runtimeFor(params, ctx);
       const { embeddings, encodeMs, video } = await runtime.encode(
         { videoPath: params.videoPath, videoKey: params.videoKey, ...(params.settings.clipSamplingRatio === undefined ? {} : { clipSamplingRatio: params.settings.clipSamplingRatio }) },
@@ -81,7 +55,7 @@ export function createModelMethods() {
       return { clips: embeddings.entry.clips, fromCache: embeddings.fromCache, encodeMs, effectiveRatio: video.plan.effectiveRatio, device: runtime.deviceChoice.device, deviceReason: runtime.deviceChoice.reason, precision: runtime.key.precision };
     }),
   );
-  const ask = defineMethod(askParams, (params, ctx) =>
+  const ask = implementMethod('ask', (params, ctx) =>
     serial(async () => {
       const s = params.settings;
       const runtime = await runtimeFor(params, ctx);

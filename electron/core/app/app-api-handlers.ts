@@ -1,0 +1,30 @@
+// The APP_API operations both hosts (Electron IPC, web mode) implement the same way: each is the
+// AppService call behind it. The host-specific ones (host info, dialogs, export) live with each host.
+import type { AppHandlers, AppOperation } from '../../shared/app-contract.js';
+import type { AppService } from './app-service.js';
+
+export type SharedOperation = Exclude<AppOperation, 'hostInfo' | 'pickVideo' | 'openDroppedPath' | 'exportMarkdown'>;
+
+export function sharedAppHandlers(app: AppService): AppHandlers<SharedOperation> {
+  const done = { ok: true } as const;
+  return {
+    listVideos: () => app.videos.list(),
+    analyzeVideo: (videoId) => app.analyzeVideo(videoId),
+    cancelVideoWork: (videoId) => (app.cancelVideoWork(videoId), done),
+    getChat: (videoId) => app.chat(videoId),
+    ask: async (videoId, question) => ({ turn: (await app.startTurn(videoId, question)).turn }),
+    stop: (videoId) => ({ stopped: app.stop(videoId) }),
+    regenerate: async (videoId) => ({ turn: (await app.regenerate(videoId)).turn }),
+    editQuestion: async (videoId, turnId, question) => ({ turn: (await app.editQuestion(videoId, turnId, question)).turn }),
+    clearChat: async (videoId) => (await app.clearChat(videoId), done),
+    getSettings: () => app.settings.get(),
+    updateSettings: (patch) => app.updateSettings(patch),
+    getModels: () => app.modelsOverview(),
+    pullModel: (spec, precision) => (app.models.pull(spec, precision), { started: true }),
+    pauseDownload: (spec) => (app.models.pause(spec), done),
+    resumeDownload: (spec) => (app.models.resume(spec), done),
+    cancelDownload: (spec) => (app.models.cancel(spec), done),
+    selectModel: async (spec) => (await app.selectModel(spec), done),
+    removeModel: async (spec) => (await app.removeModel(spec), done),
+  };
+}

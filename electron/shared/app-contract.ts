@@ -1,0 +1,126 @@
+// The app API between the renderer and its host, declared once: each operation's arguments (zod,
+// validated by the host), its result, and how it travels: an IPC channel (Electron), a web route
+// (web mode), or both. Electron main, the preload bridge, the web routes and the renderer's
+// clients are all typed from APP_API, so a host and the renderer cannot disagree and compile.
+// Failures travel as SerializedError (a stable code and a sentence; see errors.ts).
+import { z } from 'zod';
+import type { AppSettings, ChatHistory, ChatTurn, ModelsOverview, VideoAnalysis, VideoRef } from './app-api.js';
+import { IPC_CHANNELS, type IpcOperation, type IpcReply as ChannelReply } from './app-channels.js';
+import { phantomOf, type Phantom, type PhantomType } from './contract-types.js';
+import type { SerializedError } from './errors.js';
+import { LIMITS } from './limits.js';
+
+export interface HostInfo {
+  host: 'electron' | 'web';
+  version: string;
+  /** `serve --demo`: a tiny random model answers (random text). */
+  demo: boolean;
+  /** Whether a model is installed to answer with. */
+  modelReady: boolean;
+}
+
+/** The result of an action that has nothing else to say. */
+export interface Done {
+  ok: true;
+}
+
+export interface WebRoute {
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  /** Below /api/; ":name" segments carry the arguments of that name. */
+  path: string;
+  /** The arguments' names in order: those not in the path travel as fields of a JSON body. */
+  names: readonly string[];
+  /** The one argument that is the whole JSON body (instead of a field of it). */
+  bodyArg?: string;
+  /** Success status (200 when absent). */
+  status?: number;
+  /** The content type of a response that is not JSON (its body is the result, a string). */
+  contentType?: string;
+}
+
+interface Operation<A extends z.ZodTuple, R> {
+  args: A;
+  result: Phantom<R>;
+  ipc?: string;
+  web?: WebRoute;
+}
+
+function op<A extends z.ZodTuple, R, const T extends { ipc?: string; web?: WebRoute }>(args: A, result: Phantom<R>, transport: T): Operation<A, R> & T {
+  return { args, result, ...transport };
+}
+
+const returns = phantomOf;
+const id = z.string().min(1).max(LIMITS.idChars);
+const question = z.string().min(1).max(LIMITS.questionChars);
+const modelSpec = z.string().min(1).max(LIMITS.modelSpecChars);
+const droppedPath = z.string().min(1).max(LIMITS.pathChars);
+// Checked field by field by the settings store, which names the setting that is wrong.
+const settingsPatch = z.custom<Partial<AppSettings>>((v) => typeof v === 'object' && v !== null && !Array.isArray(v), 'must be an object of settings');
+const none = z.tuple([]);
+const video = z.tuple([id]);
+const model = z.tuple([modelSpec]);
+const onVideo = (method: WebRoute['method'], action: string, extra: Omit<WebRoute, 'method' | 'path' | 'names'> = {}): WebRoute => ({ method, path: `videos/:videoId/${action}`, names: ['videoId'], ...extra });
+const onModel = (action: string): WebRoute => ({ method: 'POST', path: `models/:spec/${action}`, names: ['spec'] });
+
+export const APP_API = {
+  hostInfo: op(none, returns<HostInfo>(), { ipc: IPC_CHANNELS.hostInfo, web: { method: 'GET', path: 'health', names: [] } }),
+  listVideos: op(none, returns<VideoRef[]>(), { ipc: IPC_CHANNELS.listVideos, web: { method: 'GET', path: 'videos', names: [] } }),
+  /** The host's Open dialog (desktop only); null when cancelled. */
+  pickVideo: op(none, returns<VideoRef | null>(), { ipc: IPC_CHANNELS.pickVideo }),
+  /** A dropped file's path, resolved by the preload (the page never sees it); web mode uploads instead. */
+  openDroppedPath: op(z.tuple([droppedPath]), returns<VideoRef>(), { ipc: IPC_CHANNELS.openDroppedPath }),
+  analyzeVideo: op(video, returns<VideoAnalysis>(), { ipc: IPC_CHANNELS.analyzeVideo, web: onVideo('POST', 'analyze') }),
+  cancelVideoWork: op(video, returns<Done>(), { ipc: IPC_CHANNELS.cancelVideoWork, web: onVideo('POST', 'cancel') }),
+  getChat: op(video, returns<ChatHistory>(), { ipc: IPC_CHANNELS.getChat, web: onVideo('GET', 'chat') }),
+  /** Resolves once the turn exists; the answer streams as events. */
+  ask: op(z.tuple([id, question]), returns<{ turn: ChatTurn }>(), { ipc: IPC_CHANNELS.ask, web: { method: 'POST', path: 'videos/:videoId/ask', names: ['videoId', 'question'], status: 202 } }),
+  stop: op(video, returns<{ stopped: boolean }>(), { ipc: IPC_CHANNELS.stop, web: onVideo('POST', 'stop') }),
+  regenerate: op(video, returns<{ turn: ChatTurn }>(), { ipc: IPC_CHANNELS.regenerate, web: onVideo('POST', 'regenerate', { status: 202 }) }),
+  editQuestion: op(z.tuple([id, id, question]), returns<{ turn: ChatTurn }>(), { ipc: IPC_CHANNELS.editQuestion, web: { method: 'POST', path: 'videos/:videoId/edit', names: ['videoId', 'turnId', 'question'], status: 202 } }),
+  clearChat: op(video, returns<Done>(), { ipc: IPC_CHANNELS.clearChat, web: onVideo('POST', 'clear') }),
+  /** The chat as Markdown (the desktop host also offers to save it). */
+  exportMarkdown: op(video, returns<string>(), { ipc: IPC_CHANNELS.exportMarkdown, web: onVideo('GET', 'export', { contentType: 'text/markdown; charset=utf-8' }) }),
+  getSettings: op(none, returns<AppSettings>(), { ipc: IPC_CHANNELS.getSettings, web: { method: 'GET', path: 'settings', names: [] } }),
+  updateSettings: op(z.tuple([settingsPatch]), returns<AppSettings>(), { ipc: IPC_CHANNELS.updateSettings, web: { method: 'PUT', path: 'settings', names: ['patch'], bodyArg: 'patch' } }),
+  getModels: op(none, returns<ModelsOverview>(), { ipc: IPC_CHANNELS.getModels, web: { method: 'GET', path: 'models', names: [] } }),
+  /** Resolves once the download has started; progress streams as events. */
+  pullModel: op(z.tuple([modelSpec, z.enum(['fp16', 'int4'])]), returns<{ started: true }>(), { ipc: IPC_CHANNELS.pullModel, web: { method: 'POST', path: 'models/:spec/pull', names: ['spec', 'precision'], status: 202 } }),
+  pauseDownload: op(model, returns<Done>(), { ipc: IPC_CHANNELS.pauseDownload, web: onModel('pause') }),
+  resumeDownload: op(model, returns<Done>(), { ipc: IPC_CHANNELS.resumeDownload, web: onModel('resume') }),
+  cancelDownload: op(model, returns<Done>(), { ipc: IPC_CHANNELS.cancelDownload, web: onModel('cancel') }),
+  selectModel: op(model, returns<Done>(), { ipc: IPC_CHANNELS.selectModel, web: onModel('select') }),
+  removeModel: op(model, returns<Done>(), { ipc: IPC_CHANNELS.removeModel, web: { method: 'DELETE', path: 'models/:spec', names: ['spec'] } }),
+} satisfies { [K in IpcOperation]: { ipc: (typeof IPC_CHANNELS)[K] } };
+
+/** Web routes that stream rather than answer JSON: events, uploads, the video and its thumbnails. */
+export const WEB_STREAM_ROUTES = {
+  events: { method: 'GET', path: 'events' },
+  upload: { method: 'POST', path: 'videos' },
+  media: { method: 'GET', path: 'media/:videoId' },
+  thumbnail: { method: 'GET', path: 'videos/:videoId/thumbnails/:clip' },
+} as const satisfies Record<string, Pick<WebRoute, 'method' | 'path'>>;
+
+type Api = typeof APP_API;
+export type AppOperation = keyof Api;
+export type WebOperation = { [K in AppOperation]: Api[K] extends { web: WebRoute } ? K : never }[AppOperation];
+/** Arguments as a caller passes them. */
+export type AppArgs<K extends AppOperation> = z.input<Api[K]['args']>;
+/** Arguments as a host receives them, validated. */
+export type AppArgsParsed<K extends AppOperation> = z.output<Api[K]['args']>;
+export type AppResult<K extends AppOperation> = PhantomType<Api[K]['result']>;
+
+/** A host's implementation of some operations. */
+export type AppHandlers<K extends AppOperation> = { [P in K]: (...args: AppArgsParsed<P>) => AppResult<P> | Promise<AppResult<P>> };
+/** The renderer's view of some operations. */
+export type AppClient<K extends AppOperation> = { [P in K]: (...args: AppArgs<P>) => Promise<AppResult<P>> };
+
+/** What an IPC invoke resolves to, with the typed error model. */
+export type IpcReply<R> = ChannelReply<R, SerializedError>;
+/** A web route's error body. */
+export interface WebErrorBody {
+  error: SerializedError;
+}
+
+export const WEB_OPERATIONS = (Object.keys(APP_API) as AppOperation[]).filter((k): k is WebOperation => APP_API[k].web !== undefined);
+
+export { APP_EVENT_CHANNEL, IPC_OPERATIONS, ipcChannelOf, type IpcOperation } from './app-channels.js';

@@ -152,7 +152,7 @@ export class AppService {
     try {
       const result = await this.options.engine.call<EngineAnalysis>(
         'analyze-video',
-        { path: video.path, clipSamplingRatio: ratio, ...(this.modelDir ? { modelDir: this.modelDir } : {}) },
+        { path: video.path, videoKey: video.key, clipSamplingRatio: ratio, ...(this.modelDir ? { modelDir: this.modelDir } : {}) },
         { signal: controller.signal, onEvent: (e) => this.emit({ type: 'progress', scope: 'video', id: videoId, progress: e as ProgressEvent }) },
       );
       const analysis: VideoAnalysis = { video: video.ref, ...result };
@@ -177,7 +177,7 @@ export class AppService {
     try {
       const result = await this.options.engine.call<{ device: DeviceStatus['device']; deviceReason: string; precision: DeviceStatus['precision'] }>(
         'encode',
-        { videoPath: video.path, videoKey: video.key, modelDir: this.modelDir, settings: { device: settings.device, precision: settings.precision, clipSamplingRatio: settings.clipSamplingRatio } },
+        { videoPath: video.path, videoKey: video.key, modelDir: this.modelDir, settings: { device: settings.device, precision: settings.precision, clipSamplingRatio: settings.clipSamplingRatio, cacheSizeGiB: settings.cacheSizeGiB } },
         { signal: controller.signal, onEvent: (e) => this.onAskEvent(videoId, undefined, e) },
       );
       this.setDevice(result);
@@ -356,5 +356,5 @@ function withDisplayName(error: unknown, path: string, name: string): ApolloErro
 }
 
 function askSettings(s: AppSettings) {
-  return { device: s.device, precision: s.precision, temperature: s.temperature, topP: s.topP, maxNewTokens: s.maxNewTokens, clipSamplingRatio: s.clipSamplingRatio };
+  return { device: s.device, precision: s.precision, temperature: s.temperature, topP: s.topP, maxNewTokens: s.maxNewTokens, clipSamplingRatio: s.clipSamplingRatio, cacheSizeGiB: s.cacheSizeGiB };
 }

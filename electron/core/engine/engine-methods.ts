@@ -3,7 +3,8 @@
 import { z } from 'zod';
 import { ApolloError } from '../../shared/errors.js';
 import { defineMethod, type EngineMethods } from './engine-rpc.js';
-import { analyzeVideoMethod } from './methods/analyze-video.js';
+import { VideoPlanMemo } from '../video/video-plan-memo.js';
+import { createAnalyzeVideoMethod } from './methods/analyze-video.js';
 import { createModelMethods } from './methods/model-methods.js';
 import { prepareMethod } from './methods/prepare-method.js';
 
@@ -27,9 +28,11 @@ function testHookMethods(): EngineMethods {
 }
 
 export function engineMethods(): EngineMethods {
+  // One memo of planned videos for the process: analyze, encode and ask share each probe.
+  const plans = new VideoPlanMemo();
   return {
-    'analyze-video': analyzeVideoMethod,
-    ...createModelMethods(),
+    'analyze-video': createAnalyzeVideoMethod(plans),
+    ...createModelMethods(plans),
     prepare: prepareMethod,
     ...(process.env.APOLLO_ENGINE_TEST_HOOKS === '1' ? testHookMethods() : {}),
   };

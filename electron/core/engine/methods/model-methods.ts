@@ -4,6 +4,9 @@
 import { randomInt } from 'node:crypto';
 import { z } from 'zod';
 import { ApolloError } from '../../../shared/errors.js';
+import type { VideoPlanMemo } from '../../video/video-plan-memo.js';
+import { ClipEmbeddingCache } from '../../vision/clip-embedding-cache.js';
+import { defaultClipCacheDir } from '../../vision/video-clip-embeddings.js';
 import { ApolloRuntime, type RuntimeKey } from '../apollo-runtime.js';
 import { defineMethod, type MethodContext } from '../engine-rpc.js';
 
@@ -16,6 +19,8 @@ const settingsSchema = z
       topK: z.number().int().min(0).max(1_000_000).optional(),
       maxNewTokens: z.number().int().min(1).max(16384).optional(),
       clipSamplingRatio: z.number().gt(0).max(1).optional(),
+      /** Size limit of the clip-embedding cache (the app's "cache size" setting). */
+      cacheSizeGiB: z.number().min(0.1).max(1024).optional(),
       greedy: z.boolean().optional(),
       seed: z.number().int().min(0).max(2 ** 32 - 1).optional(),
     })
@@ -55,8 +60,8 @@ class RuntimeHolder {
   }
 }
 
-/** `encode` (warm the clip-embedding cache when a video opens) and `ask`, sharing one model. */
-export function createModelMethods() {
+/** `encode` (warm the clip-embedding cache when a video opens) and `ask`, sharing one model and the engine's plan memo. */
+export function createModelMethods(plans: VideoPlanMemo, clipCache = new ClipEmbeddingCache(defaultClipCacheDir())) {
   const runtimes = new RuntimeHolder();
   // Requests run one at a time: the model and its KV cache serve one conversation at a time.
   let queue: Promise<unknown> = Promise.resolve();
@@ -68,7 +73,8 @@ export function createModelMethods() {
   const runtimeFor = (params: z.infer<typeof encodeParams>, ctx: MethodContext) => {
     if (ctx.signal.aborted) throw new ApolloError('CANCELLED');
     const s = params.settings;
-    return runtimes.get({ modelDir: params.modelDir, precision: s.precision, device: s.device }, { signal: ctx.signal, onProgress: (p) => ctx.emit({ type: 'progress', progress: p }) });
+    if (s.cacheSizeGiB !== undefined) clipCache.setMaxBytes(Math.round(s.cacheSizeGiB * 1024 ** 3));
+    return runtimes.get({ modelDir: params.modelDir, precision: s.precision, device: s.device }, { plans, clipCache, signal: ctx.signal, onProgress: (p) => ctx.emit({ type: 'progress', progress: p }) });
   };
   const encode = defineMethod(encodeParams, (params, ctx) =>
     serial(async () => {

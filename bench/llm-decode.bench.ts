@@ -14,7 +14,8 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { loadNativeAddon } from '../electron/core/native/native-addon.js';
 import { buildQwen2Artifacts, DECODER_FORMAT_VERSION } from '../electron/core/llm/qwen2-artifacts.js';
-import { qwen2ConfigFromJson, type Qwen2Config } from '../electron/core/llm/qwen2-config.js';
+import { qwen2ConfigFromFile, type Qwen2Config } from '../electron/core/llm/qwen2-config.js';
+import { parseConfigText, qwen2ConfigSchema } from '../electron/core/model/apollo-config.js';
 import type { Int4Settings } from '../electron/core/llm/qwen2-decoder-graph.js';
 import { Qwen2DecoderSession } from '../electron/core/llm/qwen2-decoder-session.js';
 import { int4Layout } from '../electron/core/quant/int4-layout.js';
@@ -46,7 +47,7 @@ function parseVariant(v: string): Int4Settings {
 
 function loadConfig(shape: string): Qwen2Config {
   const path = join(repoRoot, 'test', 'fixtures', 'checkpoint-configs', `apollo-${shape}`, 'llm', 'config.json');
-  return qwen2ConfigFromJson(JSON.parse(readFileSync(path, 'utf8')), path);
+  return qwen2ConfigFromFile(parseConfigText(qwen2ConfigSchema, readFileSync(path, 'utf8'), path), path);
 }
 
 const quantizer = int4Quantizer();

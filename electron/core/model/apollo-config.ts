@@ -93,8 +93,14 @@ export const qwen2ConfigSchema = z
   });
 export type Qwen2ConfigFile = z.infer<typeof qwen2ConfigSchema>;
 
+/** Top-level nulls read as absent keys (transformers writes None for unset values). */
+function withoutNulls(value: unknown): unknown {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== null));
+}
+
 /** `llm/generation_config.json`; defaults are transformers' GenerationConfig defaults. */
-export const generationConfigSchema = z.looseObject({
+export const generationConfigSchema = z.preprocess(withoutNulls, z.looseObject({
   bos_token_id: tokenId.optional(),
   pad_token_id: tokenId.optional(),
   eos_token_id: z.union([tokenId, z.array(tokenId)]).optional(),
@@ -105,7 +111,7 @@ export const generationConfigSchema = z.looseObject({
   repetition_penalty: z.number().positive().default(1),
   max_new_tokens: positiveInt.optional(),
   transformers_version: z.string().optional(),
-});
+}));
 export type GenerationConfig = z.infer<typeof generationConfigSchema>;
 
 /** `vision_tower/config.json` (hybrid tower): the order of `vision_towers` is the channel order. */

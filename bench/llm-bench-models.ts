@@ -5,7 +5,8 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { buildQwen2Artifacts, DECODER_FORMAT_VERSION } from '../electron/core/llm/qwen2-artifacts.js';
-import { qwen2ConfigFromJson, type Qwen2Config } from '../electron/core/llm/qwen2-config.js';
+import { qwen2ConfigFromFile, type Qwen2Config } from '../electron/core/llm/qwen2-config.js';
+import { parseConfigText, qwen2ConfigSchema } from '../electron/core/model/apollo-config.js';
 import type { Int4Settings } from '../electron/core/llm/qwen2-decoder-graph.js';
 import { int4Quantizer } from '../electron/core/quant/int4-quantize.js';
 import { benchDir } from './bench-harness.js';
@@ -19,7 +20,7 @@ export const quantizer = int4Quantizer();
 /** The LLM config of a real Apollo checkpoint (test/fixtures/checkpoint-configs/apollo-SHAPE). */
 export function loadConfig(shape: string): Qwen2Config {
   const path = join(benchDir, '..', 'test', 'fixtures', 'checkpoint-configs', `apollo-${shape}`, 'llm', 'config.json');
-  return qwen2ConfigFromJson(JSON.parse(readFileSync(path, 'utf8')), path);
+  return qwen2ConfigFromFile(parseConfigText(qwen2ConfigSchema, readFileSync(path, 'utf8'), path), path);
 }
 
 async function ensureBuilt(dir: string, build: (tmp: string) => Promise<void>): Promise<string> {

@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { extractClipFrames } from '../electron/core/video/extract-clip-frames.js';
 import { resolveFfmpeg } from '../electron/core/video/ffmpeg-locate.js';
 import { planVideo } from '../electron/core/video/plan-video.js';
+import { DEFAULT_SAMPLING_SETTINGS } from '../electron/core/video/sampling-settings.js';
 import { machineFacts, writeResult, type Measurement } from './bench-harness.js';
 
 const cacheDir = process.env.APOLLO_BENCH_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'apollo-bench');
@@ -36,7 +37,7 @@ function ensureHourVideo(): string {
 /** The measured candidate, in its own process so that its peak RSS is its own. */
 async function measureCandidate(path: string): Promise<void> {
   const t0 = performance.now();
-  const planned = await planVideo(path);
+  const planned = await planVideo(path, DEFAULT_SAMPLING_SETTINGS);
   const t1 = performance.now();
   let frames = 0;
   for await (const clip of extractClipFrames(planned.probe, planned.plan.clips)) frames += clip.frames.length;

@@ -24,6 +24,8 @@ export const engineSettingsSchema = z
     topK: z.number().int().min(0).max(1_000_000).optional(),
     maxNewTokens: z.number().int().min(1).max(LIMITS.engineMaxNewTokens).optional(),
     clipSamplingRatio: z.number().gt(0).max(1).optional(),
+    /** Size limit of the engine's caches (the app's "cache size" setting). */
+    cacheSizeGiB: z.number().min(0.1).max(1024).optional(),
     greedy: z.boolean().optional(),
     seed: z.number().int().min(0).max(2 ** 32 - 1).optional(),
   })
@@ -31,6 +33,8 @@ export const engineSettingsSchema = z
 
 export const analyzeVideoParams = z.object({
   path,
+  /** The content fingerprint the host computed when it opened the video; computed here when absent. */
+  videoKey: z.string().regex(/^[0-9a-f]{16,128}$/).optional(),
   clipSamplingRatio: z.number().gt(0).max(1),
   modelDir: path.optional(),
 });

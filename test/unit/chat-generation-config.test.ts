@@ -1,8 +1,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { generationConfigSchema, loadGenerationConfig, parseConfigText } from '../../electron/core/model/apollo-config.js';
 import {
-  loadGenerationConfigFile,
   resolveGenerationSettings,
   type GenerationConfigFile,
   type GenerationOverrides,
@@ -46,7 +46,7 @@ describe('resolveGenerationSettings (HF generate merge: defaults ← file ← ca
       { doSample: true, temperature: 0.4, topP: 0.7, topK: 50, repetitionPenalty: 1, eosTokenIds: [] },
     ],
     ['one eos id', { eos_token_id: 151645 }, {}, { eosTokenIds: [151645] }],
-    ['null values are absent values', { top_k: null, repetition_penalty: null }, {}, { topK: 50, repetitionPenalty: 1 }],
+    ['null values are absent values', parseConfigText(generationConfigSchema, JSON.stringify({ top_k: null, repetition_penalty: null }), 'generation_config.json'), {}, { topK: 50, repetitionPenalty: 1 }],
   ])('%s', (_name, file, overrides, expected) => {
     expect(resolveGenerationSettings(file, overrides)).toMatchObject(expected);
   });
@@ -64,18 +64,19 @@ describe('resolveGenerationSettings (HF generate merge: defaults ← file ← ca
   });
 });
 
-describe('loadGenerationConfigFile', () => {
+describe('loadGenerationConfig (model/apollo-config.ts)', () => {
   it('reads the file, treats a missing one as defaults and rejects a damaged one', async () => {
     const dir = makeTempDir('chat-genconfig');
     const llm = join(dir, 'llm');
     mkdirSync(llm);
-    expect(await loadGenerationConfigFile(llm)).toEqual({});
+    const missing = await loadGenerationConfig(llm);
+    expect(resolveGenerationSettings(missing)).toEqual(resolveGenerationSettings({}));
     writeFileSync(join(llm, 'generation_config.json'), JSON.stringify({ ...stock, transformers_version: '4.44.0' }));
-    expect(await loadGenerationConfigFile(llm)).toMatchObject(stock);
+    expect(await loadGenerationConfig(llm)).toMatchObject(stock);
     writeFileSync(join(llm, 'generation_config.json'), '{');
-    await expect(loadGenerationConfigFile(llm)).rejects.toMatchObject({ code: 'CHECKPOINT_CONFIG_INVALID' });
+    await expect(loadGenerationConfig(llm)).rejects.toMatchObject({ code: 'CHECKPOINT_CONFIG_INVALID' });
     writeFileSync(join(llm, 'generation_config.json'), JSON.stringify({ top_k: 'twenty' }));
-    await expect(loadGenerationConfigFile(llm)).rejects.toMatchObject({ code: 'CHECKPOINT_CONFIG_INVALID' });
+    await expect(loadGenerationConfig(llm)).rejects.toMatchObject({ code: 'CHECKPOINT_CONFIG_INVALID' });
   });
 });
 

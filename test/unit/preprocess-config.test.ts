@@ -1,12 +1,13 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ApolloError } from '../../electron/shared/errors.js';
+import { loadApolloCheckpointConfig, parseConfigText, siglipPreprocessorConfigSchema } from '../../electron/core/model/apollo-config.js';
 import {
   DEFAULT_PREPROCESSOR_CONFIG,
   internVideoPreprocessingFromConfig,
-  loadPreprocessorConfig,
   padFillColour,
+  preprocessorConfigOf,
   siglipPreprocessingFromConfig,
 } from '../../electron/core/video/preprocessor-config.js';
 import { squarePlacement } from '../../electron/core/video/preprocess.js';
@@ -27,14 +28,24 @@ const STOCK_SIGLIP = {
   size: { height: 384, width: 384 },
 };
 
-function writeCheckpoint(siglip: unknown, internVideo: unknown): string {
+const FIXTURES = join(repoRoot, 'test', 'fixtures', 'checkpoint-configs');
+
+/** The 3B checkpoint's configs in a temp folder, with its SigLIP folder renamed (no reader may assume its name). */
+function checkpointWith(siglipFolder: string, edit: (dir: string, siglipDir: string) => void = () => {}): string {
   const dir = makeTempDir('preproc');
-  mkdirSync(join(dir, 'vision_tower', 'siglip-so400m-patch14-384'), { recursive: true });
-  mkdirSync(join(dir, 'vision_tower', 'internvideo2'), { recursive: true });
-  if (siglip !== undefined) writeFileSync(join(dir, 'vision_tower', 'siglip-so400m-patch14-384', 'preprocessor_config.json'), typeof siglip === 'string' ? siglip : JSON.stringify(siglip));
-  if (internVideo !== undefined) writeFileSync(join(dir, 'vision_tower', 'internvideo2', 'config.json'), JSON.stringify(internVideo));
+  cpSync(join(FIXTURES, 'apollo-3b'), dir, { recursive: true });
+  const towerConfig = join(dir, 'vision_tower', 'config.json');
+  const tower = JSON.parse(readFileSync(towerConfig, 'utf8')) as { vision_towers: string[] };
+  cpSync(join(dir, 'vision_tower', 'siglip-so400m-patch14-384'), join(dir, 'vision_tower', siglipFolder), { recursive: true });
+  rmSync(join(dir, 'vision_tower', 'siglip-so400m-patch14-384'), { recursive: true });
+  tower.vision_towers = tower.vision_towers.map((n) => (n === 'siglip-so400m-patch14-384' ? siglipFolder : n));
+  writeFileSync(towerConfig, JSON.stringify(tower));
+  edit(dir, join(dir, 'vision_tower', siglipFolder));
   return dir;
 }
+
+/** A SigLIP preprocessor_config.json as model/apollo-config.ts parses it. */
+const parsedSiglip = (json: unknown) => parseConfigText(siglipPreprocessorConfigSchema, JSON.stringify(json), 'preprocessor_config.json');
 
 function codeOf(fn: () => unknown): string | undefined {
   try {
@@ -68,39 +79,49 @@ describe('preprocessor config', () => {
     expect([p.canvasWidth, p.canvasHeight, p.left, p.top, Array.from(p.fill)]).toEqual([side, side, left, top, [1, 2, 3]]);
   });
 
-  it('reads the stock SigLIP file and InternVideo2 img_size into the 3B defaults', async () => {
-    const dir = writeCheckpoint(STOCK_SIGLIP, { img_size: 224, architectures: ['InternVideo2'] });
-    const config = await loadPreprocessorConfig(dir);
+  it('reads the stock SigLIP file and InternVideo2 img_size into the 3B defaults, wherever the SigLIP folder is', async () => {
+    const dir = checkpointWith('siglip-renamed', (_dir, siglipDir) => writeFileSync(join(siglipDir, 'preprocessor_config.json'), JSON.stringify(STOCK_SIGLIP)));
+    const config = preprocessorConfigOf(await loadApolloCheckpointConfig(dir));
     expect(config.siglip).toEqual({ ...DEFAULT_PREPROCESSOR_CONFIG.siglip, rescaleFactor: STOCK_SIGLIP.rescale_factor });
     expect(config.internVideo).toEqual(DEFAULT_PREPROCESSOR_CONFIG.internVideo);
   });
 
   it.each(['apollo-1.5b', 'apollo-3b', 'apollo-7b'])('reads the %s checkpoint configs (test/fixtures) into the defaults', async (name) => {
-    const config = await loadPreprocessorConfig(join(repoRoot, 'test', 'fixtures', 'checkpoint-configs', name));
+    const config = preprocessorConfigOf(await loadApolloCheckpointConfig(join(FIXTURES, name)));
     expect(config).toEqual(DEFAULT_PREPROCESSOR_CONFIG);
   });
 
   it('takes sizes, means and stds from the files', () => {
-    const s = siglipPreprocessingFromConfig({ ...STOCK_SIGLIP, size: 448, image_mean: [0.4, 0.5, 0.6], image_std: [0.2, 0.3, 0.4] });
+    const s = siglipPreprocessingFromConfig(parsedSiglip({ ...STOCK_SIGLIP, size: 448, image_mean: [0.4, 0.5, 0.6], image_std: [0.2, 0.3, 0.4] }));
     expect([s.width, s.height, s.mean, s.std]).toEqual([448, 448, [0.4, 0.5, 0.6], [0.2, 0.3, 0.4]]);
-    const s2 = siglipPreprocessingFromConfig({ ...STOCK_SIGLIP, size: { height: 256, width: 320 } });
+    const s2 = siglipPreprocessingFromConfig(parsedSiglip({ ...STOCK_SIGLIP, size: { height: 256, width: 320 } }));
     expect([s2.width, s2.height]).toEqual([320, 256]);
     expect(internVideoPreprocessingFromConfig({ img_size: 336 })).toMatchObject({ width: 336, height: 336, resample: 'cv2-linear' });
   });
 
   it.each([
     ['a resampler other than bicubic', { ...STOCK_SIGLIP, resample: 2 }],
-    ['no mean', { ...STOCK_SIGLIP, image_mean: undefined }],
+    ['a mean of two channels', { ...STOCK_SIGLIP, image_mean: [0.5, 0.5] }],
     ['a zero std', { ...STOCK_SIGLIP, image_std: [0.5, 0, 0.5] }],
     ['normalisation switched off', { ...STOCK_SIGLIP, do_normalize: false }],
     ['a fractional size', { ...STOCK_SIGLIP, size: 383.5 }],
   ])('rejects a SigLIP file with %s', (_label, config) => {
-    expect(codeOf(() => siglipPreprocessingFromConfig(config))).toBe('CHECKPOINT_CONFIG_INVALID');
+    expect(codeOf(() => siglipPreprocessingFromConfig(parsedSiglip(config)))).toBe('CHECKPOINT_CONFIG_INVALID');
+  });
+
+  it('takes a missing mean and std from SiglipImageProcessor (0.5 each)', () => {
+    const { image_mean: _mean, image_std: _std, ...rest } = STOCK_SIGLIP;
+    expect(siglipPreprocessingFromConfig(parsedSiglip(rest))).toMatchObject({ mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] });
   });
 
   it('rejects missing files, broken JSON and a missing img_size with CHECKPOINT_CONFIG_INVALID', async () => {
-    await expect(loadPreprocessorConfig(writeCheckpoint(undefined, { img_size: 224 }))).rejects.toMatchObject({ code: 'CHECKPOINT_CONFIG_INVALID' });
-    await expect(loadPreprocessorConfig(writeCheckpoint('{not json', { img_size: 224 }))).rejects.toMatchObject({ code: 'CHECKPOINT_CONFIG_INVALID' });
-    await expect(loadPreprocessorConfig(writeCheckpoint(STOCK_SIGLIP, { depth: 40 }))).rejects.toMatchObject({ code: 'CHECKPOINT_CONFIG_INVALID', message: expect.stringContaining('img_size') });
+    await expect(loadApolloCheckpointConfig(checkpointWith('siglip', (_dir, siglipDir) => rmSync(join(siglipDir, 'preprocessor_config.json'))))).rejects.toMatchObject({ code: 'CHECKPOINT_CONFIG_INVALID' });
+    await expect(loadApolloCheckpointConfig(checkpointWith('siglip', (_dir, siglipDir) => writeFileSync(join(siglipDir, 'preprocessor_config.json'), '{not json')))).rejects.toMatchObject({ code: 'CHECKPOINT_CONFIG_INVALID' });
+    const noImgSize = checkpointWith('siglip', (dir) => {
+      const path = join(dir, 'vision_tower', 'internvideo2', 'config.json');
+      const { img_size: _size, ...rest } = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+      writeFileSync(path, JSON.stringify(rest));
+    });
+    await expect(loadApolloCheckpointConfig(noImgSize)).rejects.toMatchObject({ code: 'CHECKPOINT_CONFIG_INVALID', message: expect.stringContaining('img_size') });
   });
 });

@@ -1,8 +1,12 @@
 // Apollo's clip plan: the spec's worked examples and edge cases as a table, then a property test
 // against the reference algorithm (mm_utils.py calculate_sample_indices, run under numpy).
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { planApolloClips, decodeFrameIndex, effectiveSamplingRatio } from '../../electron/core/video/apollo-clip-plan.js';
-import { DEFAULT_SAMPLING_SETTINGS, samplingSettingsFromConfig, type SamplingSettings } from '../../electron/core/video/sampling-settings.js';
+import { apolloPlanningConfigSchema, parseConfigText } from '../../electron/core/model/apollo-config.js';
+import { DEFAULT_SAMPLING_SETTINGS, samplingSettingsFor, samplingSettingsFromConfig, type SamplingSettings } from '../../electron/core/video/sampling-settings.js';
+import { makeTempDir } from '../helpers/paths.js';
 import { runPython } from '../helpers/python-oracle.js';
 
 const S = DEFAULT_SAMPLING_SETTINGS;
@@ -61,15 +65,25 @@ describe('planApolloClips: worked examples and edge cases', () => {
 });
 
 describe('sampling settings from a checkpoint config', () => {
+  // config.json as model/apollo-config.ts parses it for planning
+  const fromJson = (json: unknown, overrides = {}) => samplingSettingsFromConfig(parseConfigText(apolloPlanningConfigSchema, JSON.stringify(json), 'config.json'), overrides);
   it('reads clip_duration, model_max_length (top level, then llm_cfg) and num_output_tokens', () => {
     const base = { clip_duration: 2, mm_connector_cfg: { num_output_tokens: 128 } };
-    expect(samplingSettingsFromConfig({ ...base, model_max_length: 16384, llm_cfg: { model_max_length: 32768 } })).toMatchObject({ modelMaxLength: 16384, clipDuration: 2, numOutputTokens: 128, framesPerClip: 4, clipSamplingRatio: 0.65 });
-    expect(samplingSettingsFromConfig({ ...base, llm_cfg: { model_max_length: 32768 } }).modelMaxLength).toBe(32768);
-    expect(samplingSettingsFromConfig({ ...base, model_max_length: 8192 }, { clipSamplingRatio: 0.5 }).clipSamplingRatio).toBe(0.5);
+    expect(fromJson({ ...base, model_max_length: 16384, llm_cfg: { model_max_length: 32768 } })).toMatchObject({ modelMaxLength: 16384, clipDuration: 2, numOutputTokens: 128, framesPerClip: 4, clipSamplingRatio: 0.65 });
+    expect(fromJson({ ...base, llm_cfg: { model_max_length: 32768 } }).modelMaxLength).toBe(32768);
+    expect(fromJson({ ...base, model_max_length: 8192 }, { clipSamplingRatio: 0.5 }).clipSamplingRatio).toBe(0.5);
   });
   it('rejects a config without the keys', () => {
-    expect(() => samplingSettingsFromConfig({ clip_duration: 2 })).toThrow(expect.objectContaining({ code: 'CHECKPOINT_CONFIG_INVALID' }));
-    expect(() => samplingSettingsFromConfig({ clip_duration: 2, mm_connector_cfg: { num_output_tokens: 128 } })).toThrow(expect.objectContaining({ code: 'CHECKPOINT_CONFIG_INVALID' }));
+    expect(() => fromJson({ clip_duration: 2 })).toThrow(expect.objectContaining({ code: 'CHECKPOINT_CONFIG_INVALID' }));
+    expect(() => fromJson({ clip_duration: 2, mm_connector_cfg: { num_output_tokens: 128 } })).toThrow(expect.objectContaining({ code: 'CHECKPOINT_CONFIG_INVALID' }));
+    expect(() => fromJson({ clip_duration: 2, model_max_length: 8192, mm_connector_cfg: {} })).toThrow(expect.objectContaining({ code: 'CHECKPOINT_CONFIG_INVALID' }));
+  });
+  it('reads only config.json when planning with a model folder', async () => {
+    const dir = makeTempDir('plan-config');
+    writeFileSync(join(dir, 'config.json'), JSON.stringify({ clip_duration: 1, llm_cfg: { model_max_length: 256 }, mm_connector_cfg: { num_output_tokens: 64 } }));
+    expect(await samplingSettingsFor(dir, { clipSamplingRatio: 0.5 })).toEqual({ clipDuration: 1, framesPerClip: 4, clipSamplingRatio: 0.5, modelMaxLength: 256, numOutputTokens: 64 });
+    expect(await samplingSettingsFor(undefined)).toEqual(DEFAULT_SAMPLING_SETTINGS);
+    await expect(samplingSettingsFor(join(dir, 'missing'))).rejects.toMatchObject({ code: 'CHECKPOINT_CONFIG_INVALID' });
   });
 });
 

@@ -8,6 +8,9 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { makeTinyCheckpoint } from '../../electron/core/model/tiny-checkpoint.js';
 import { ClipEmbeddingCache } from '../../electron/core/vision/clip-embedding-cache.js';
+import { videoFingerprint } from '../../electron/core/media/video-fingerprint.js';
+import { planVideo } from '../../electron/core/video/plan-video.js';
+import { samplingSettingsFromConfig } from '../../electron/core/video/sampling-settings.js';
 import { loadVisionModel, videoClipEmbeddings, type VisionModel } from '../../electron/core/vision/video-clip-embeddings.js';
 import { makeTempDir } from '../helpers/paths.js';
 import { runPython } from '../helpers/python-oracle.js';
@@ -164,26 +167,32 @@ describe('clip embeddings through the cache', () => {
   it('re-opening, or opening a renamed copy, runs neither tower nor the connector', async () => {
     const cache = new ClipEmbeddingCache(join(dir, 'clip-cache'));
     const options = { dtype: 'float32' as const, graphDir: join(dir, 'graphs'), session: { intraOpNumThreads: 1 } };
-    const first = await videoClipEmbeddings(video, model, cache, options);
+    const settings = samplingSettingsFromConfig(model.config.root);
+    let plans = 0;
+    const toEmbed = async (path: string) => ({ key: await videoFingerprint(path), settings, planned: () => (plans++, planVideo(path, settings)) });
+    const first = await videoClipEmbeddings(await toEmbed(video), model, cache, options);
     expect(first.fromCache).toBe(false);
     expect(first.runner?.runs.siglip).toBe(first.entry.clips);
-    const again = await videoClipEmbeddings(video, model, cache, options);
+    expect(plans).toBe(1);
+    const again = await videoClipEmbeddings(await toEmbed(video), model, cache, options);
     expect(again.fromCache).toBe(true);
+    // a hit needs no probe or plan
+    expect(plans).toBe(1);
     expect(again.runner).toBeUndefined();
     expect(Buffer.from(again.entry.embeddings.buffer).equals(Buffer.from(first.entry.embeddings.buffer))).toBe(true);
     const copy = join(dir, 'renamed copy.mp4');
     copyFileSync(video, copy);
-    expect((await videoClipEmbeddings(copy, model, cache, options)).fromCache).toBe(true);
+    expect((await videoClipEmbeddings(await toEmbed(copy), model, cache, options)).fromCache).toBe(true);
     // the plan travels with the entry
     expect((again.entry.metadata.plan as { clips: unknown[] }).clips).toHaveLength(first.entry.clips);
     // fp16 is another entry
-    expect((await videoClipEmbeddings(video, model, cache, { ...options, dtype: 'float16', graphDir: join(dir, 'graphs16') })).fromCache).toBe(false);
+    expect((await videoClipEmbeddings(await toEmbed(video), model, cache, { ...options, dtype: 'float16', graphDir: join(dir, 'graphs16') })).fromCache).toBe(false);
     // a damaged entry is recomputed
     const entryFile = join(cache.dir, readdirSync(cache.dir).find((n) => n.startsWith(first.key))!);
     const bytes = readFileSync(entryFile);
     bytes[bytes.length - 40] = bytes[bytes.length - 40]! ^ 0x10;
     writeFileSync(entryFile, bytes);
-    const healed = await videoClipEmbeddings(video, model, cache, options);
+    const healed = await videoClipEmbeddings(await toEmbed(video), model, cache, options);
     expect(healed.fromCache).toBe(false);
     expect(healed.runner?.runs.connector).toBeGreaterThan(0);
   });

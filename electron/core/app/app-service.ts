@@ -135,7 +135,7 @@ export class AppService {
     try {
       const result = await this.options.engine.call(
         'analyze-video',
-        { path: video.path, clipSamplingRatio: ratio, ...(this.modelDir ? { modelDir: this.modelDir } : {}) },
+        { path: video.path, videoKey: video.key, clipSamplingRatio: ratio, ...(this.modelDir ? { modelDir: this.modelDir } : {}) },
         { signal: controller.signal, onEvent: (progress) => this.emit({ type: 'progress', scope: 'video', id: videoId, progress }) },
       );
       const analysis: VideoAnalysis = { video: video.ref, ...result };
@@ -160,7 +160,7 @@ export class AppService {
     try {
       const result = await this.options.engine.call(
         'encode',
-        { videoPath: video.path, videoKey: video.key, modelDir: this.modelDir, settings: { device: settings.device, precision: settings.precision, clipSamplingRatio: settings.clipSamplingRatio } },
+        { videoPath: video.path, videoKey: video.key, modelDir: this.modelDir, settings: { device: settings.device, precision: settings.precision, clipSamplingRatio: settings.clipSamplingRatio, cacheSizeGiB: settings.cacheSizeGiB } },
         { signal: controller.signal, onEvent: (e) => this.onAskEvent(videoId, undefined, e) },
       );
       this.setDevice(result);
@@ -338,5 +338,5 @@ function withDisplayName(error: unknown, path: string, name: string): ApolloErro
 }
 
 function askSettings(s: AppSettings) {
-  return { device: s.device, precision: s.precision, temperature: s.temperature, topP: s.topP, maxNewTokens: s.maxNewTokens, clipSamplingRatio: s.clipSamplingRatio };
+  return { device: s.device, precision: s.precision, temperature: s.temperature, topP: s.topP, maxNewTokens: s.maxNewTokens, clipSamplingRatio: s.clipSamplingRatio, cacheSizeGiB: s.cacheSizeGiB };
 }

@@ -3,28 +3,11 @@
 // by the arguments of the call. The reference call (Apollo README) passes do_sample=(temperature>0),
 // temperature 0.4, top_p 0.7 and max_new_tokens 256, so the file's top_k and repetition_penalty
 // still apply (spec section 9).
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { z } from 'zod';
 import { ApolloError } from '../../shared/errors.js';
+import type { GenerationConfig } from '../model/apollo-config.js';
 
-const idOrIds = z.union([z.number().int(), z.array(z.number().int())]).nullable().optional();
-
-export const generationConfigFileSchema = z
-  .object({
-    do_sample: z.boolean().optional(),
-    temperature: z.number().nullable().optional(),
-    top_k: z.number().int().nullable().optional(),
-    top_p: z.number().nullable().optional(),
-    repetition_penalty: z.number().nullable().optional(),
-    max_new_tokens: z.number().int().nullable().optional(),
-    eos_token_id: idOrIds,
-    bos_token_id: idOrIds,
-    pad_token_id: idOrIds,
-  })
-  .loose();
-
-export type GenerationConfigFile = z.infer<typeof generationConfigFileSchema>;
+/** The parts of a parsed `llm/generation_config.json` (model/apollo-config.ts) that a merge reads; absent keys take transformers' defaults. */
+export type GenerationConfigFile = Partial<Pick<GenerationConfig, 'top_k' | 'repetition_penalty' | 'eos_token_id' | 'temperature' | 'top_p' | 'do_sample' | 'max_new_tokens' | 'bos_token_id' | 'pad_token_id'>>;
 
 /** transformers' GenerationConfig defaults for the keys used here. */
 export const HF_GENERATION_DEFAULTS = { temperature: 1.0, topK: 50, topP: 1.0, repetitionPenalty: 1.0 } as const;
@@ -97,34 +80,4 @@ export function resolveGenerationSettings(file: GenerationConfigFile, overrides:
     eosTokenIds: toIds(file.eos_token_id),
     seed,
   };
-}
-
-/** Parses llm/generation_config.json; a missing file means transformers' defaults. */
-export async function loadGenerationConfigFile(llmDir: string): Promise<GenerationConfigFile> {
-  const path = join(llmDir, 'generation_config.json');
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
-    throw new ApolloError('CHECKPOINT_CONFIG_INVALID', undefined, { cause: error, details: { file: path } });
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    throw new ApolloError('CHECKPOINT_CONFIG_INVALID', `The model file ${path} is not valid JSON; download the model again.`, {
-      cause: error,
-      details: { file: path },
-    });
-  }
-  const parsed = generationConfigFileSchema.safeParse(json);
-  if (!parsed.success) {
-    throw new ApolloError(
-      'CHECKPOINT_CONFIG_INVALID',
-      `The model file ${path} has an unexpected value (${parsed.error.issues[0]?.path.join('.') ?? '?'}); download the model again.`,
-      { details: { file: path } },
-    );
-  }
-  return parsed.data;
 }

@@ -8,7 +8,7 @@ import type { AskResult, RuntimeEvent } from '../../shared/engine-protocol.js';
 import type { ProgressEvent } from '../../shared/progress.js';
 import { generateAnswer } from '../chat/answer-generation.js';
 import { planConversationTurn, type ChatTurn } from '../chat/conversation-plan.js';
-import { loadGenerationConfigFile, resolveGenerationSettings, type GenerationConfigFile, type GenerationOverrides } from '../chat/generation-config.js';
+import { resolveGenerationSettings, type GenerationOverrides } from '../chat/generation-config.js';
 import { assembleInputsEmbeds, planSplice } from '../chat/splice-plan.js';
 import { loadChatTokenizer, type ChatTokenizer } from '../chat/tokenizer.js';
 import { defaultThreadCount, selectDevice, type DeviceChoice, type DeviceName } from '../llm/execution-device.js';
@@ -17,10 +17,9 @@ import { DECODER_ARTIFACT_NAME } from '../llm/qwen2-prepare-artifact.js';
 import type { FloatDType } from '../onnx/float-encoding.js';
 import { resolvePreparedModel } from '../prepare/prepare-model.js';
 import type { Precision } from '../prepare/prepare-manifest.js';
-import { planApolloClips, type ClipPlan } from '../video/apollo-clip-plan.js';
-import { probeVideo } from '../video/probe-video.js';
-import { loadSamplingSettings, type SamplingSettings } from '../video/sampling-settings.js';
-import { buildVideoText } from '../video/video-text.js';
+import type { PlannedVideo } from '../video/plan-video.js';
+import { samplingSettingsFromConfig } from '../video/sampling-settings.js';
+import { VideoPlanMemo } from '../video/video-plan-memo.js';
 import { ClipEmbeddingCache } from '../vision/clip-embedding-cache.js';
 import { defaultClipCacheDir, loadVisionModel, videoClipEmbeddings, type VisionModel } from '../vision/video-clip-embeddings.js';
 
@@ -39,16 +38,9 @@ export interface AskRequest {
   generation: GenerationOverrides;
 }
 
-interface VideoState {
-  plan: ClipPlan;
-  sampling: SamplingSettings;
-  videoText: string;
-}
-
 export class ApolloRuntime {
   /** The token ids whose keys/values the decoder's cache holds, and for which video. */
   private cached: { videoKey: string; ids: number[] } | undefined;
-  private readonly videos = new Map<string, VideoState>();
   private lastEmbeddings: { id: string; result: Awaited<ReturnType<typeof videoClipEmbeddings>> } | undefined;
 
   private constructor(
@@ -56,18 +48,22 @@ export class ApolloRuntime {
     readonly deviceChoice: DeviceChoice,
     private readonly decoder: Qwen2DecoderSession,
     private readonly tokenizer: ChatTokenizer,
-    private readonly generationFile: GenerationConfigFile,
     private readonly vision: VisionModel,
+    private readonly plans: VideoPlanMemo,
     private readonly clipCache: ClipEmbeddingCache,
   ) {}
 
-  static async load(key: RuntimeKey, options: { signal?: AbortSignal; onProgress?: (e: ProgressEvent) => void } = {}): Promise<ApolloRuntime> {
+  /**
+   * Loads the model. Videos are planned through `plans` and their embeddings cached in `clipCache`:
+   * the engine passes its process-wide ones; a runtime used alone (benches) gets its own.
+   */
+  static async load(key: RuntimeKey, options: { plans?: VideoPlanMemo; clipCache?: ClipEmbeddingCache; signal?: AbortSignal; onProgress?: (e: ProgressEvent) => void } = {}): Promise<ApolloRuntime> {
     const deviceChoice = await selectDevice(key.device);
     const prepared = await resolvePreparedModel(key.modelDir, { precision: key.precision, ...(options.signal ? { signal: options.signal } : {}), ...(options.onProgress ? { onProgress: options.onProgress } : {}) });
     const decoder = await Qwen2DecoderSession.open(join(prepared.preparedDir, DECODER_ARTIFACT_NAME), { device: deviceChoice, threads: defaultThreadCount() });
     const llmDir = join(key.modelDir, 'llm');
-    const [tokenizer, generationFile, vision] = await Promise.all([loadChatTokenizer(llmDir), loadGenerationConfigFile(llmDir), loadVisionModel(key.modelDir)]);
-    return new ApolloRuntime(key, deviceChoice, decoder, tokenizer, generationFile, vision, new ClipEmbeddingCache(defaultClipCacheDir()));
+    const [tokenizer, vision] = await Promise.all([loadChatTokenizer(llmDir), loadVisionModel(key.modelDir)]);
+    return new ApolloRuntime(key, deviceChoice, decoder, tokenizer, vision, options.plans ?? new VideoPlanMemo(), options.clipCache ?? new ClipEmbeddingCache(defaultClipCacheDir()));
   }
 
   private get visionDtype(): FloatDType {
@@ -75,16 +71,10 @@ export class ApolloRuntime {
     return this.key.precision !== 'fp32' && this.deviceChoice.device !== 'cpu' ? 'float16' : 'float32';
   }
 
-  private async videoState(request: Pick<AskRequest, 'videoPath' | 'videoKey' | 'clipSamplingRatio'>, signal: AbortSignal | undefined): Promise<VideoState> {
-    const id = `${request.videoKey}:${request.clipSamplingRatio ?? 'default'}`;
-    const known = this.videos.get(id);
-    if (known !== undefined) return known;
-    const sampling = await loadSamplingSettings(this.key.modelDir, request.clipSamplingRatio === undefined ? {} : { clipSamplingRatio: request.clipSamplingRatio });
-    const probe = await probeVideo(request.videoPath, signal === undefined ? {} : { signal });
-    const plan = planApolloClips(probe, sampling);
-    const state = { plan, sampling, videoText: buildVideoText(plan, sampling) };
-    this.videos.set(id, state);
-    return state;
+  /** The video's probe and plan under these settings, from the engine's memo (analyze-video may have made it). */
+  private plannedVideo(request: Pick<AskRequest, 'videoPath' | 'videoKey' | 'clipSamplingRatio'>, emit: (event: RuntimeEvent) => void, signal: AbortSignal | undefined): Promise<PlannedVideo> {
+    const settings = samplingSettingsFromConfig(this.vision.config.root, request.clipSamplingRatio === undefined ? {} : { clipSamplingRatio: request.clipSamplingRatio });
+    return this.plans.plan({ path: request.videoPath, key: request.videoKey }, settings, { signal, onProgress: (p) => emit({ type: 'progress', progress: p }) });
   }
 
   /**
@@ -92,14 +82,13 @@ export class ApolloRuntime {
    * video is opened, so that the first question finds them ready.
    */
   async encode(request: Pick<AskRequest, 'videoPath' | 'videoKey' | 'clipSamplingRatio'>, emit: (event: RuntimeEvent) => void, signal?: AbortSignal) {
-    const video = await this.videoState(request, signal);
+    const video = await this.plannedVideo(request, emit, signal);
     const started = performance.now();
     // The conversation's video stays in memory: a follow-up does not re-read and re-check its entry.
     const id = `${request.videoKey}:${request.clipSamplingRatio ?? 'default'}`;
     if (this.lastEmbeddings?.id === id) return { video, embeddings: { ...this.lastEmbeddings.result, fromCache: true }, encodeMs: performance.now() - started };
-    const embeddings = await videoClipEmbeddings(request.videoPath, this.vision, this.clipCache, {
+    const embeddings = await videoClipEmbeddings({ key: request.videoKey, settings: video.settings, planned: () => Promise.resolve(video) }, this.vision, this.clipCache, {
       dtype: this.visionDtype,
-      sampling: video.sampling,
       session: { executionProviders: this.deviceChoice.executionProviders, intraOpNumThreads: defaultThreadCount() },
       onProgress: (p) => emit({ type: 'progress', progress: p }),
       ...(signal === undefined ? {} : { signal }),
@@ -111,14 +100,14 @@ export class ApolloRuntime {
   async ask(request: AskRequest, emit: (event: RuntimeEvent) => void, signal?: AbortSignal): Promise<AskResult> {
     const progress = (p: ProgressEvent) => emit({ type: 'progress', progress: p });
     const { video, embeddings, encodeMs } = await this.encode(request, emit, signal);
-    const settings = resolveGenerationSettings(this.generationFile, request.generation);
+    const settings = resolveGenerationSettings(this.vision.config.generation, request.generation);
     const askStart = performance.now();
     const plan = planConversationTurn(this.tokenizer, {
       videoText: video.videoText,
       history: request.history,
       question: request.question,
       cachedIds: this.cached?.videoKey === request.videoKey ? this.cached.ids : [],
-      modelMaxLength: video.sampling.modelMaxLength,
+      modelMaxLength: video.settings.modelMaxLength,
       reserveTokens: settings.maxNewTokens,
       clipCount: embeddings.entry.clips,
       tokensPerClip: embeddings.entry.numLatents,

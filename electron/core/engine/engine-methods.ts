@@ -3,7 +3,8 @@
 // not compile.
 import { ApolloError } from '../../shared/errors.js';
 import { implementMethod, type EngineMethodImpl, type EngineMethodTable } from './engine-rpc.js';
-import { analyzeVideoMethod } from './methods/analyze-video.js';
+import { VideoPlanMemo } from '../video/video-plan-memo.js';
+import { createAnalyzeVideoMethod } from './methods/analyze-video.js';
 import { createModelMethods } from './methods/model-methods.js';
 import { prepareMethod } from './methods/prepare-method.js';
 
@@ -28,9 +29,11 @@ function testHookMethods(): { 'test:crash': EngineMethodImpl<'test:crash'>; 'tes
 
 export function engineMethods(options: { testHooks?: boolean } = {}): EngineMethodTable {
   const testHooks = options.testHooks ?? process.env.APOLLO_ENGINE_TEST_HOOKS === '1';
+  // One memo of planned videos for the process: analyze, encode and ask share each probe.
+  const plans = new VideoPlanMemo();
   return {
-    'analyze-video': analyzeVideoMethod,
-    ...createModelMethods(),
+    'analyze-video': createAnalyzeVideoMethod(plans),
+    ...createModelMethods(plans),
     prepare: prepareMethod,
     ...(testHooks ? testHookMethods() : {}),
   };

@@ -1,9 +1,8 @@
-// The Qwen2 sizes the decoder graph and the reference forward need, read from the checkpoint's
-// `llm/config.json` (spec section 9/10): nothing here is a constant.
-import { readFile } from 'node:fs/promises';
+// The Qwen2 sizes the decoder graph and the reference forward need, from the checkpoint's
+// `llm/config.json` as model/apollo-config.ts parses it (spec section 9/10): nothing here is a constant.
 import { join } from 'node:path';
-import { z } from 'zod';
 import { ApolloError } from '../../shared/errors.js';
+import { loadQwen2ConfigFile, type Qwen2ConfigFile } from '../model/apollo-config.js';
 
 export interface Qwen2Config {
   hiddenSize: number;
@@ -19,31 +18,8 @@ export interface Qwen2Config {
   tieWordEmbeddings: boolean;
 }
 
-const positiveInt = z.number().int().positive();
-
-const llmConfigSchema = z.looseObject({
-  hidden_size: positiveInt,
-  num_hidden_layers: positiveInt,
-  num_attention_heads: positiveInt,
-  num_key_value_heads: positiveInt,
-  intermediate_size: positiveInt,
-  vocab_size: positiveInt,
-  rms_norm_eps: z.number().positive(),
-  rope_theta: z.number().positive(),
-  max_position_embeddings: positiveInt,
-  tie_word_embeddings: z.boolean(),
-  head_dim: positiveInt.optional(),
-  rope_scaling: z.null().optional(),
-  use_sliding_window: z.literal(false).optional(),
-});
-
-/** Maps a parsed `llm/config.json` object to the sizes; refuses shapes Qwen2 cannot have. */
-export function qwen2ConfigFromJson(json: unknown, label = 'llm/config.json'): Qwen2Config {
-  const parsed = llmConfigSchema.safeParse(json);
-  if (!parsed.success) {
-    throw new ApolloError('CHECKPOINT_CONFIG_INVALID', `${label} is missing a Qwen2 setting or has an unexpected value (${parsed.error.issues[0]?.path.join('.') ?? '?'}); download the model again.`);
-  }
-  const c = parsed.data;
+/** Pure: the sizes from a parsed `llm/config.json`; refuses attention sizes the decoder graph cannot build. */
+export function qwen2ConfigFromFile(c: Qwen2ConfigFile, label = 'llm/config.json'): Qwen2Config {
   const headDim = c.head_dim ?? c.hidden_size / c.num_attention_heads;
   if (!Number.isInteger(headDim) || headDim % 2 !== 0 || c.num_attention_heads % c.num_key_value_heads !== 0) {
     throw new ApolloError('CHECKPOINT_CONFIG_INVALID', `${label} has attention sizes that do not fit together (hidden ${c.hidden_size}, heads ${c.num_attention_heads}, kv heads ${c.num_key_value_heads}); download the model again.`);
@@ -63,22 +39,9 @@ export function qwen2ConfigFromJson(json: unknown, label = 'llm/config.json'): Q
   };
 }
 
-/** Reads `<llmDir>/config.json`. */
+/** Reads `<llmDir>/config.json` through the checkpoint reader (model/apollo-config.ts). */
 export async function loadQwen2Config(llmDir: string): Promise<Qwen2Config> {
-  const path = join(llmDir, 'config.json');
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    throw new ApolloError('CHECKPOINT_CONFIG_INVALID', `${path} cannot be read; check the model folder or download the model again.`, { cause: error });
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    throw new ApolloError('CHECKPOINT_CONFIG_INVALID', `${path} is not valid JSON; download the model again.`, { cause: error });
-  }
-  return qwen2ConfigFromJson(json, path);
+  return qwen2ConfigFromFile(await loadQwen2ConfigFile(llmDir), join(llmDir, 'config.json'));
 }
 
 /** Checkpoint tensor names of Qwen2 (spec section 10). */

@@ -1,9 +1,8 @@
 // The decoder as a `prepare` artifact: reads llm/ of the original checkpoint and writes the
 // decoder graph, its weights, the embedding table and llm-decoder.json into the artifact folder.
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { z } from 'zod';
+import { loadGenerationConfig } from '../model/apollo-config.js';
 import { openCheckpointFolder } from '../model/safetensors-checkpoint.js';
 import type { PrepareArtifact } from '../prepare/prepare-artifact.js';
 import type { Int4BlockSize } from '../quant/int4-layout.js';
@@ -13,14 +12,9 @@ import { DEFAULT_INT4_SETTINGS, type Int4Settings } from './qwen2-decoder-graph.
 
 export const DECODER_ARTIFACT_NAME = 'decoder';
 
-const eosSchema = z.looseObject({ eos_token_id: z.union([z.number().int().nonnegative(), z.array(z.number().int().nonnegative())]).optional() });
-
 /** eos ids from llm/generation_config.json (none when the file is absent). */
 export async function readEosTokenIds(llmDir: string): Promise<number[]> {
-  const path = join(llmDir, 'generation_config.json');
-  if (!existsSync(path)) return [];
-  const parsed = eosSchema.safeParse(JSON.parse(await readFile(path, 'utf8')));
-  const eos = parsed.success ? parsed.data.eos_token_id : undefined;
+  const eos = (await loadGenerationConfig(llmDir)).eos_token_id;
   return eos === undefined ? [] : Array.isArray(eos) ? eos : [eos];
 }
 

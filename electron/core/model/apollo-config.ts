@@ -47,6 +47,15 @@ export const apolloRootConfigSchema = z.looseObject({
 });
 export type ApolloRootConfig = z.infer<typeof apolloRootConfigSchema>;
 
+/**
+ * The keys of the root `config.json` that clip planning reads (clip sampling, the context budget,
+ * tokens per clip): `apollo-chat plan --model` works on a folder holding only that file.
+ */
+export const apolloPlanningConfigSchema = apolloRootConfigSchema
+  .pick({ clip_duration: true, model_max_length: true, tokenizer_model_max_length: true, mm_connector_cfg: true })
+  .extend({ llm_cfg: apolloRootConfigSchema.shape.llm_cfg.optional() });
+export type ApolloPlanningConfig = z.infer<typeof apolloPlanningConfigSchema>;
+
 /** `llm/config.json` (transformers Qwen2Config). */
 export const qwen2ConfigSchema = z
   .looseObject({
@@ -82,10 +91,16 @@ export const qwen2ConfigSchema = z
     if (c.num_attention_heads % c.num_key_value_heads !== 0) ctx.issues.push({ code: 'custom', input: c, path: ['num_key_value_heads'], message: 'num_attention_heads must be a multiple of num_key_value_heads' });
     if (c.head_dim === undefined && c.hidden_size % c.num_attention_heads !== 0) ctx.issues.push({ code: 'custom', input: c, path: ['hidden_size'], message: 'hidden_size must be a multiple of num_attention_heads' });
   });
-export type Qwen2Config = z.infer<typeof qwen2ConfigSchema>;
+export type Qwen2ConfigFile = z.infer<typeof qwen2ConfigSchema>;
+
+/** Top-level nulls read as absent keys (transformers writes None for unset values). */
+function withoutNulls(value: unknown): unknown {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== null));
+}
 
 /** `llm/generation_config.json`; defaults are transformers' GenerationConfig defaults. */
-export const generationConfigSchema = z.looseObject({
+export const generationConfigSchema = z.preprocess(withoutNulls, z.looseObject({
   bos_token_id: tokenId.optional(),
   pad_token_id: tokenId.optional(),
   eos_token_id: z.union([tokenId, z.array(tokenId)]).optional(),
@@ -96,7 +111,7 @@ export const generationConfigSchema = z.looseObject({
   repetition_penalty: z.number().positive().default(1),
   max_new_tokens: positiveInt.optional(),
   transformers_version: z.string().optional(),
-});
+}));
 export type GenerationConfig = z.infer<typeof generationConfigSchema>;
 
 /** `vision_tower/config.json` (hybrid tower): the order of `vision_towers` is the channel order. */
@@ -142,7 +157,8 @@ export const siglipPreprocessorConfigSchema = z.looseObject({
   do_rescale: z.boolean().default(true),
   do_normalize: z.boolean().default(true),
   do_convert_rgb: z.boolean().nullable().optional(),
-  size: z.looseObject({ height: positiveInt, width: positiveInt }),
+  // A dict in the stock file; an int (a square) in older image processors.
+  size: z.union([positiveInt, z.looseObject({ height: positiveInt, width: positiveInt })]),
   resample: z.number().int().min(0).max(5).default(3),
   rescale_factor: z.number().positive().default(1 / 255),
   image_mean: z.tuple([z.number(), z.number(), z.number()]).default([0.5, 0.5, 0.5]),
@@ -223,7 +239,7 @@ export type TowerKind = 'siglip' | 'internvideo2';
 
 export interface ApolloConfigParts {
   root: ApolloRootConfig;
-  llm: Qwen2Config;
+  llm: Qwen2ConfigFile;
   generation: GenerationConfig;
   visionTower: HybridVisionTowerConfig;
   siglip: SiglipVisionConfig;
@@ -497,13 +513,24 @@ export function parseConfigText<S extends z.ZodType>(schema: S, text: string, fi
 }
 
 async function readConfig<S extends z.ZodType>(schema: S, dir: string, relative: string): Promise<z.infer<S>> {
+  const parsed = await readOptionalConfig(schema, dir, relative);
+  if (parsed === undefined) {
+    const path = join(dir, relative);
+    throw new ApolloError('CHECKPOINT_CONFIG_INVALID', `The model configuration ${path} is missing; check the model folder or download the model again.`, { details: { file: path } });
+  }
+  return parsed;
+}
+
+/** The parsed file, or undefined when it does not exist. */
+async function readOptionalConfig<S extends z.ZodType>(schema: S, dir: string, relative: string): Promise<z.infer<S> | undefined> {
   const path = join(dir, relative);
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new ApolloError('CHECKPOINT_CONFIG_INVALID', `The model configuration ${path} is missing; check the model folder or download the model again.`, { cause: error, details: { file: path } });
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    if (code === 'EISDIR') throw new ApolloError('CHECKPOINT_CONFIG_INVALID', `The model configuration ${path} is a folder, not a file; check the model folder or download the model again.`, { cause: error, details: { file: path } });
     throw new ApolloError('FILE_UNREADABLE', `The model configuration ${path} cannot be read (${code ?? 'unknown error'}); check its permissions.`, { cause: error });
   }
   return parseConfigText(schema, text, path);
@@ -525,10 +552,26 @@ export interface ApolloCheckpointConfig extends ApolloConfigParts {
   shapes: ModelShapes;
 }
 
+/** The root config.json's planning keys only (a checkpoint that is still downloading, or `plan --model`). */
+export function loadApolloPlanningConfig(dir: string): Promise<ApolloPlanningConfig> {
+  return readConfig(apolloPlanningConfigSchema, dir, 'config.json');
+}
+
+/** `<llmDir>/config.json`: the LLM's own folder, read alone by the decoder's prepare step. */
+export function loadQwen2ConfigFile(llmDir: string): Promise<Qwen2ConfigFile> {
+  return readConfig(qwen2ConfigSchema, llmDir, 'config.json');
+}
+
+/** `<llmDir>/generation_config.json`; a missing file means transformers' GenerationConfig defaults. */
+export async function loadGenerationConfig(llmDir: string): Promise<GenerationConfig> {
+  return (await readOptionalConfig(generationConfigSchema, llmDir, 'generation_config.json')) ?? generationConfigSchema.parse({});
+}
+
+/** Every configuration file of an Apollo checkpoint, parsed and cross-checked: the one reader of them. */
 export async function loadApolloCheckpointConfig(dir: string): Promise<ApolloCheckpointConfig> {
   const root = await readConfig(apolloRootConfigSchema, dir, 'config.json');
-  const llm = await readConfig(qwen2ConfigSchema, dir, join('llm', 'config.json'));
-  const generation = await readConfig(generationConfigSchema, dir, join('llm', 'generation_config.json'));
+  const llm = await loadQwen2ConfigFile(join(dir, 'llm'));
+  const generation = await loadGenerationConfig(join(dir, 'llm'));
   const visionTower = await readConfig(hybridVisionTowerConfigSchema, dir, join('vision_tower', 'config.json'));
   const connector = await readConfig(connectorConfigSchema, dir, join('mm_connector', 'config.json'));
 

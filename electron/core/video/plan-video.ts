@@ -1,15 +1,13 @@
-// Probe → settings → Apollo clip plan → video text, for one file: what `apollo-chat plan` prints
-// and what the engine needs before extraction.
+// Probe → Apollo clip plan → video text, for one file: the one implementation of these steps. The
+// CLI (`apollo-chat plan`, `frames`, `embed`) calls it directly; the engine calls it through its
+// memo (video-plan-memo.ts), so analyze, encode and ask share one probe per video and settings.
 import type { ProgressListener } from '../../shared/progress.js';
 import { planApolloClips, type ClipPlan } from './apollo-clip-plan.js';
 import { probeVideo, summarizeProbe, type VideoProbe } from './probe-video.js';
-import { DEFAULT_SAMPLING_SETTINGS, loadSamplingSettings, validateSamplingSettings, type SamplingSettings } from './sampling-settings.js';
+import type { SamplingSettings } from './sampling-settings.js';
 import { buildVideoText, clipLabel } from './video-text.js';
 
 export interface PlanVideoOptions {
-  /** An Apollo checkpoint folder whose config.json gives the settings; Apollo-3B-t32 values otherwise. */
-  modelDir?: string;
-  clipSamplingRatio?: number;
   signal?: AbortSignal;
   onProgress?: ProgressListener;
 }
@@ -29,10 +27,8 @@ export interface PlanReport {
   videoText: string;
 }
 
-export async function planVideo(path: string, options: PlanVideoOptions = {}): Promise<PlannedVideo> {
-  const overrides = options.clipSamplingRatio === undefined ? {} : { clipSamplingRatio: options.clipSamplingRatio };
-  const settings = options.modelDir === undefined ? validateSamplingSettings({ ...DEFAULT_SAMPLING_SETTINGS, ...overrides }) : await loadSamplingSettings(options.modelDir, overrides);
-  const probe = await probeVideo(path, { signal: options.signal, onProgress: options.onProgress });
+export async function planVideo(path: string, settings: SamplingSettings, options: PlanVideoOptions = {}): Promise<PlannedVideo> {
+  const probe = await probeVideo(path, { ...(options.signal === undefined ? {} : { signal: options.signal }), ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }) });
   const plan = planApolloClips(probe, settings);
   return { probe, settings, plan, videoText: buildVideoText(plan, settings) };
 }

@@ -1,9 +1,9 @@
-// Per-tower preprocessing settings (spec section 4): the Apollo-3B defaults, or read from a
-// checkpoint's tower folders (SigLIP's preprocessor_config.json, InternVideo2's config.json).
-import { readFile } from 'node:fs/promises';
+// Per-tower preprocessing settings (spec section 4): the Apollo-3B defaults, or those of a
+// checkpoint's tower configs (SigLIP's preprocessor_config.json, InternVideo2's config.json) as
+// parsed by model/apollo-config.ts.
 import { join } from 'node:path';
-import { z } from 'zod';
 import { ApolloError } from '../../shared/errors.js';
+import type { ApolloCheckpointConfig, InternVideo2Config, SiglipPreprocessorConfig } from '../model/apollo-config.js';
 
 export type Rgb = readonly [number, number, number];
 
@@ -39,68 +39,28 @@ export function padFillColour(mean: Rgb): Rgb {
 }
 
 const PIL_BICUBIC = 3;
-const positiveInt = z.number().int().positive().max(8192);
-const triple = z.tuple([z.number(), z.number(), z.number()]);
-const siglipSchema = z.object({
-  size: z.union([positiveInt, z.object({ height: positiveInt, width: positiveInt })]),
-  resample: z.literal(PIL_BICUBIC).optional(),
-  rescale_factor: z.number().positive(),
-  image_mean: triple,
-  image_std: triple.refine((s) => s.every((v) => v > 0), 'every std must be positive'),
-  do_resize: z.literal(true).optional(),
-  do_rescale: z.literal(true).optional(),
-  do_normalize: z.literal(true).optional(),
-});
-const internVideoSchema = z.object({ img_size: positiveInt });
 
-function invalid(path: string, error: z.ZodError): ApolloError {
-  const issue = error.issues[0];
-  return new ApolloError('CHECKPOINT_CONFIG_INVALID', `${path} has a missing or unsupported ${issue?.path.join('.') || 'value'}; download the model again.`, {
-    details: { path, issues: error.issues.map((i) => `${i.path.join('.')}: ${i.message}`) },
-  });
+function unsupported(file: string, why: string): ApolloError {
+  return new ApolloError('CHECKPOINT_CONFIG_INVALID', `${file} has ${why}, which Apollo Desktop does not support; download the model again.`, { details: { file, reason: why } });
 }
 
-/** Pure: SigLIP's settings from its preprocessor_config.json contents. */
-export function siglipPreprocessingFromConfig(config: unknown, path = 'preprocessor_config.json'): TowerPreprocessing {
-  const parsed = siglipSchema.safeParse(config);
-  if (!parsed.success) throw invalid(path, parsed.error);
-  const c = parsed.data;
-  const [height, width] = typeof c.size === 'number' ? [c.size, c.size] : [c.size.height, c.size.width];
-  return { width, height, rescaleFactor: c.rescale_factor, mean: c.image_mean, std: c.image_std, resample: 'pil-bicubic' };
+/** Pure: SigLIP's settings from its parsed preprocessor_config.json (refusing what the port does not implement). */
+export function siglipPreprocessingFromConfig(config: SiglipPreprocessorConfig, file = 'preprocessor_config.json'): TowerPreprocessing {
+  if (config.resample !== PIL_BICUBIC) throw unsupported(file, `resample ${config.resample} (only ${PIL_BICUBIC}, bicubic, is implemented)`);
+  for (const key of ['do_resize', 'do_rescale', 'do_normalize'] as const) if (!config[key]) throw unsupported(file, `${key} false`);
+  const [height, width] = typeof config.size === 'number' ? [config.size, config.size] : [config.size.height, config.size.width];
+  return { width, height, rescaleFactor: config.rescale_factor, mean: config.image_mean, std: config.image_std, resample: 'pil-bicubic' };
 }
 
-/** Pure: InternVideo2's settings from its config.json contents (img_size; ImageNet mean/std from the reference code). */
-export function internVideoPreprocessingFromConfig(config: unknown, path = 'config.json'): TowerPreprocessing {
-  const parsed = internVideoSchema.safeParse(config);
-  if (!parsed.success) throw invalid(path, parsed.error);
-  const size = parsed.data.img_size;
-  return { ...DEFAULT_PREPROCESSOR_CONFIG.internVideo, width: size, height: size };
+/** Pure: InternVideo2's settings from its parsed config.json (img_size; ImageNet mean/std from the reference code). */
+export function internVideoPreprocessingFromConfig(config: Pick<InternVideo2Config, 'img_size'>): TowerPreprocessing {
+  return { ...DEFAULT_PREPROCESSOR_CONFIG.internVideo, width: config.img_size, height: config.img_size };
 }
 
-async function readJson(path: string): Promise<unknown> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') {
-      throw new ApolloError('CHECKPOINT_CONFIG_INVALID', `${path} does not exist; pass the folder of a complete Apollo checkpoint to --model, or download the model again.`, { cause: error });
-    }
-    throw new ApolloError('FILE_UNREADABLE', `${path} cannot be read; check its permissions.`, { cause: error });
-  }
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (error) {
-    throw new ApolloError('CHECKPOINT_CONFIG_INVALID', `${path} is not valid JSON; download the model again.`, { cause: error });
-  }
-}
-
-/** Reads both towers' settings from an Apollo checkpoint folder (the one holding vision_tower/). */
-export async function loadPreprocessorConfig(modelDir: string): Promise<PreprocessorConfig> {
-  const siglipPath = join(modelDir, 'vision_tower', 'siglip-so400m-patch14-384', 'preprocessor_config.json');
-  const internVideoPath = join(modelDir, 'vision_tower', 'internvideo2', 'config.json');
+/** Both towers' settings from a checkpoint's parsed configs (model/apollo-config.ts), wherever its tower folders are. */
+export function preprocessorConfigOf(config: Pick<ApolloCheckpointConfig, 'dir' | 'paths' | 'siglipPreprocessor' | 'internvideo2'>): PreprocessorConfig {
   return {
-    siglip: siglipPreprocessingFromConfig(await readJson(siglipPath), siglipPath),
-    internVideo: internVideoPreprocessingFromConfig(await readJson(internVideoPath), internVideoPath),
+    siglip: siglipPreprocessingFromConfig(config.siglipPreprocessor, join(config.dir, config.paths.siglip, 'preprocessor_config.json')),
+    internVideo: internVideoPreprocessingFromConfig(config.internvideo2),
   };
 }

@@ -141,7 +141,8 @@ export function isVariableFrameRate(pts: number[]): boolean {
   return max - min > Math.max(1, 0.01 * min);
 }
 
-async function checkFile(path: string): Promise<{ size: number; isoMedia: boolean }> {
+/** Refuses a missing, unreadable, non-regular or too-small file with a typed error; cheap (a stat and 12 bytes). */
+export async function checkVideoFile(path: string): Promise<{ size: number; isoMedia: boolean }> {
   let size: number;
   try {
     const st = await stat(path);
@@ -183,7 +184,7 @@ function headerFailure(path: string, stderr: string, looksLikeIsoMedia = false):
 export async function probeVideo(path: string, options: ProbeOptions = {}): Promise<VideoProbe> {
   const { signal, onProgress } = options;
   onProgress?.({ stage: 'probe', done: 0, total: 2, unit: 'steps', detail: path });
-  const { size: sizeBytes, isoMedia } = await checkFile(path);
+  const { size: sizeBytes, isoMedia } = await checkVideoFile(path);
   const { ffprobe } = resolveFfmpeg();
   const timeoutMs = options.timeoutMs ?? 30_000;
   const header = await runChildProcess(ffprobe, ['-v', 'error', '-hide_banner', '-print_format', 'json', '-show_format', '-show_streams', '--', path], { signal, timeoutMs });

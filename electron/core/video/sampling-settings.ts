@@ -1,9 +1,8 @@
-// Apollo's sampling settings: the Apollo-3B-t32 values by default, or read from a checkpoint's root
-// config.json (clip_duration, model_max_length, mm_connector_cfg.num_output_tokens).
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { z } from 'zod';
+// Apollo's sampling settings: the Apollo-3B-t32 values by default, or those of a checkpoint's root
+// config.json (clip_duration, model_max_length, mm_connector_cfg.num_output_tokens) as parsed by
+// model/apollo-config.ts.
 import { ApolloError } from '../../shared/errors.js';
+import { loadApolloPlanningConfig, type ApolloPlanningConfig } from '../model/apollo-config.js';
 
 export interface SamplingSettings {
   /** Seconds per clip (config `clip_duration`). */
@@ -27,54 +26,30 @@ export const DEFAULT_SAMPLING_SETTINGS: Readonly<SamplingSettings> = Object.free
   numOutputTokens: 128,
 });
 
-const positiveInt = z.number().int().positive();
-const rootConfigSchema = z.object({
-  clip_duration: z.number().positive(),
-  model_max_length: positiveInt.optional(),
-  llm_cfg: z.object({ model_max_length: positiveInt.optional() }).passthrough().optional(),
-  mm_connector_cfg: z.object({ num_output_tokens: positiveInt }).passthrough(),
-});
-
-/** Pure: the settings a checkpoint's root config.json implies. */
-export function samplingSettingsFromConfig(config: unknown, overrides: Partial<SamplingSettings> = {}): SamplingSettings {
-  const parsed = rootConfigSchema.safeParse(config);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new ApolloError('CHECKPOINT_CONFIG_INVALID', `The model's config.json is missing or has an invalid ${issue?.path.join('.') || 'value'}; download the model again.`, { details: { issues: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`) } });
-  }
-  const c = parsed.data;
-  const modelMaxLength = c.model_max_length ?? c.llm_cfg?.model_max_length;
+/** Pure: the settings a checkpoint's parsed root config.json implies. */
+export function samplingSettingsFromConfig(config: ApolloPlanningConfig, overrides: Partial<SamplingSettings> = {}): SamplingSettings {
+  const modelMaxLength = config.model_max_length ?? config.llm_cfg?.model_max_length;
   if (modelMaxLength === undefined) {
     throw new ApolloError('CHECKPOINT_CONFIG_INVALID', "The model's config.json has no model_max_length (top level or llm_cfg); download the model again.");
   }
+  const numOutputTokens = config.mm_connector_cfg.num_output_tokens;
+  if (numOutputTokens === undefined) {
+    throw new ApolloError('CHECKPOINT_CONFIG_INVALID', "The model's config.json has no mm_connector_cfg.num_output_tokens; download the model again.");
+  }
   return validateSamplingSettings({
-    clipDuration: c.clip_duration,
+    clipDuration: config.clip_duration,
     framesPerClip: DEFAULT_SAMPLING_SETTINGS.framesPerClip,
     clipSamplingRatio: DEFAULT_SAMPLING_SETTINGS.clipSamplingRatio,
     modelMaxLength,
-    numOutputTokens: c.mm_connector_cfg.num_output_tokens,
+    numOutputTokens,
     ...overrides,
   });
 }
 
-/** Reads `DIR/config.json` of an Apollo checkpoint. */
-export async function loadSamplingSettings(modelDir: string, overrides: Partial<SamplingSettings> = {}): Promise<SamplingSettings> {
-  const path = join(modelDir, 'config.json');
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') throw new ApolloError('CHECKPOINT_CONFIG_INVALID', `${path} does not exist; pass the folder of an Apollo checkpoint (the one holding config.json) to --model.`, { cause: error });
-    throw new ApolloError('FILE_UNREADABLE', `${path} cannot be read; check its permissions.`, { cause: error });
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    throw new ApolloError('CHECKPOINT_CONFIG_INVALID', `${path} is not valid JSON; download the model again.`, { cause: error });
-  }
-  return samplingSettingsFromConfig(json, overrides);
+/** The settings of the checkpoint in `modelDir` (its config.json), or the Apollo-3B-t32 ones without a model. */
+export async function samplingSettingsFor(modelDir: string | undefined, overrides: Partial<SamplingSettings> = {}): Promise<SamplingSettings> {
+  if (modelDir === undefined) return validateSamplingSettings({ ...DEFAULT_SAMPLING_SETTINGS, ...overrides });
+  return samplingSettingsFromConfig(await loadApolloPlanningConfig(modelDir), overrides);
 }
 
 export function validateSamplingSettings(s: SamplingSettings): SamplingSettings {

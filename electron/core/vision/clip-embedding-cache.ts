@@ -55,8 +55,11 @@ const headerSchema = z.object({
   metadata: z.record(z.string(), z.unknown()),
 });
 
+/** The cache size when no setting says otherwise (the app's default "cache size"). */
+export const DEFAULT_CLIP_CACHE_BYTES = 2 * 1024 ** 3;
+
 export interface ClipEmbeddingCacheOptions {
-  /** Total bytes kept; older entries are evicted past it (default 2 GiB). */
+  /** Total bytes kept; older entries are evicted past it (default DEFAULT_CLIP_CACHE_BYTES). */
   maxBytes?: number;
 }
 
@@ -64,12 +67,23 @@ export interface ClipEmbeddingCacheOptions {
 export type CacheMiss = 'absent' | 'corrupt';
 
 export class ClipEmbeddingCache {
-  readonly maxBytes: number;
+  private limit: number;
   /** Entries found damaged and deleted since this object was made. */
   discarded = 0;
 
   constructor(readonly dir: string, options: ClipEmbeddingCacheOptions = {}) {
-    this.maxBytes = options.maxBytes ?? 2 * 1024 ** 3;
+    this.limit = options.maxBytes ?? DEFAULT_CLIP_CACHE_BYTES;
+  }
+
+  /** Total bytes kept; older entries are evicted past it. */
+  get maxBytes(): number {
+    return this.limit;
+  }
+
+  /** Changes the limit (the user's cache-size setting); the next write trims the cache to it. */
+  setMaxBytes(bytes: number): void {
+    if (!Number.isFinite(bytes) || bytes <= 0) throw new RangeError('the clip cache limit must be a positive number of bytes');
+    this.limit = bytes;
   }
 
   private pathOf(key: string): string {
@@ -139,7 +153,7 @@ export class ClipEmbeddingCache {
     let total = entries.reduce((a, e) => a + e.size, 0);
     entries.sort((a, b) => a.mtime - b.mtime);
     for (const e of entries) {
-      if (total <= this.maxBytes) break;
+      if (total <= this.limit) break;
       if (e.key === keep) continue;
       await rm(e.path, { force: true }).catch(() => {});
       total -= e.size;

@@ -1,5 +1,6 @@
-// From a video file to its clip embeddings, through the cache: probe → plan → (cache hit: done, no
-// graph, no session) → prepared vision graphs → sessions → chunked encoding → cache entry.
+// From a planned video to its clip embeddings, through the cache: (cache hit: done, no graph, no
+// session) → prepared vision graphs → sessions → chunked encoding → cache entry. The probe and plan
+// come from video/plan-video.ts (through the engine's memo), the key from the content fingerprint.
 import { join } from 'node:path';
 import type { ProgressListener } from '../../shared/progress.js';
 import { loadApolloCheckpointConfig, type ApolloCheckpointConfig } from '../model/apollo-config.js';
@@ -7,12 +8,10 @@ import { openCheckpointFolder } from '../model/safetensors-checkpoint.js';
 import type { FloatDType } from '../onnx/float-encoding.js';
 import { apolloCacheDir } from '../prepare/prepare-cache-dir.js';
 import { fingerprintSource } from '../prepare/source-fingerprint.js';
-import { planApolloClips, type ClipPlan } from '../video/apollo-clip-plan.js';
-import { loadPreprocessorConfig } from '../video/preprocessor-config.js';
-import { probeVideo, type VideoProbe } from '../video/probe-video.js';
-import { loadSamplingSettings, type SamplingSettings } from '../video/sampling-settings.js';
+import type { PlannedVideo } from '../video/plan-video.js';
+import type { SamplingSettings } from '../video/sampling-settings.js';
+import { preprocessorConfigOf } from '../video/preprocessor-config.js';
 import { clipCacheKey, type CachedClipEmbeddings, type ClipEmbeddingCache } from './clip-embedding-cache.js';
-import { fingerprintVideo } from './content-fingerprint.js';
 import { encodeVideoClips, type EncodedChunk, type EncodeFallback } from './encode-video-clips.js';
 import { fetcherFromSource, prepareVisionGraphs } from './vision-graph-prepare.js';
 import { openVisionSessions, type VisionRunner, type VisionSessionOptions } from './vision-sessions.js';
@@ -63,21 +62,9 @@ export async function openVisionRunner(model: VisionModel, dtype: FloatDType, gr
   return openVisionSessions(graphDir, model.shapes, options);
 }
 
-export interface VideoEncodeInput {
-  probe: VideoProbe;
-  plan: ClipPlan;
-  sampling: SamplingSettings;
-}
-
-export async function planVideo(videoPath: string, modelDir: string, signal?: AbortSignal, samplingSettings?: SamplingSettings): Promise<VideoEncodeInput> {
-  const probe = await probeVideo(videoPath, signal === undefined ? {} : { signal });
-  const sampling = samplingSettings ?? (await loadSamplingSettings(modelDir));
-  return { probe, sampling, plan: planApolloClips({ frameCount: probe.frameCount, fps: probe.fps }, sampling) };
-}
-
 /** The plan as stored with embeddings: frame indices and timestamps per tower clip. */
-export function planMetadata(input: VideoEncodeInput): Record<string, unknown> {
-  const { plan, sampling } = input;
+export function planMetadata(input: PlannedVideo): Record<string, unknown> {
+  const { plan, settings } = input;
   return {
     frameCount: plan.frameCount,
     fps: plan.fps,
@@ -85,7 +72,7 @@ export function planMetadata(input: VideoEncodeInput): Record<string, unknown> {
     effectiveRatio: plan.effectiveRatio,
     branch: plan.branch,
     groupCount: plan.groupCount,
-    framesPerClip: sampling.framesPerClip,
+    framesPerClip: settings.framesPerClip,
     clips: plan.clips.map((c) => ({ index: c.index, frameIndices: c.frameIndices, start: c.start, end: c.end })),
   };
 }
@@ -99,8 +86,6 @@ export interface EncodeVideoOptions {
   onChunk?: (chunk: EncodedChunk) => void | Promise<void>;
   /** Reuse an open runner (sessions) instead of opening one. */
   runner?: VisionRunner;
-  /** The sampling to plan with (the user's clip sampling ratio); default: the checkpoint's config. */
-  sampling?: SamplingSettings;
 }
 
 /** True when the sessions run on the CPU provider only (no device memory to run out of). */
@@ -113,13 +98,13 @@ function cpuOnly(session: VisionSessionOptions | undefined): boolean {
  * Encodes every tower clip of the plan; returns the (clips, latents, hidden) embeddings, the runner
  * (released if opened here; its run counts stay readable) and any out-of-memory fallback taken.
  */
-export async function encodeVideo(model: VisionModel, input: VideoEncodeInput, options: EncodeVideoOptions): Promise<CachedClipEmbeddings & { runner: VisionRunner; fallbacks: EncodeFallback[] }> {
+export async function encodeVideo(model: VisionModel, input: PlannedVideo, options: EncodeVideoOptions): Promise<CachedClipEmbeddings & { runner: VisionRunner; fallbacks: EncodeFallback[] }> {
   const F = model.shapes.fusion.frames;
-  if (input.sampling.framesPerClip !== F) throw new RangeError(`the plan samples ${input.sampling.framesPerClip} frames per clip, the towers take ${F}`);
+  if (input.settings.framesPerClip !== F) throw new RangeError(`the plan samples ${input.settings.framesPerClip} frames per clip, the towers take ${F}`);
   const owned = options.runner === undefined;
   const runner = options.runner ?? (await openVisionRunner(model, options.dtype, options.graphDir ?? defaultVisionGraphDir(model, options.dtype), { ...options.session, ...(options.signal === undefined ? {} : { signal: options.signal }), ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }) }));
   const clips = towerClipRequests(input.plan, F);
-  const preprocessing = await loadPreprocessorConfig(model.dir);
+  const preprocessing = preprocessorConfigOf(model.config);
   let embeddings: Float32Array;
   const fallbacks: EncodeFallback[] = [];
   // A GPU that runs out of memory even one clip at a time hands over to float32 graphs on the CPU.
@@ -150,17 +135,23 @@ export interface VideoEmbeddingsResult {
   fallbacks: EncodeFallback[];
 }
 
+/** The video to embed: its content fingerprint, the sampling settings, and its plan (made on a cache miss only). */
+export interface VideoToEmbed {
+  key: string;
+  settings: SamplingSettings;
+  planned: () => Promise<PlannedVideo>;
+}
+
 /**
- * The clip embeddings of a video: from the cache when this content, model, sampling and precision
- * were encoded before (no tower or connector run), else encoded and stored.
+ * The clip embeddings of a video: from the cache when this content (the fingerprint), model,
+ * sampling and precision were encoded before (no probe, tower or connector run), else planned,
+ * encoded and stored.
  */
-export async function videoClipEmbeddings(videoPath: string, model: VisionModel, cache: ClipEmbeddingCache, options: EncodeVideoOptions): Promise<VideoEmbeddingsResult> {
-  const sampling = options.sampling ?? (await loadSamplingSettings(model.dir));
-  const key = clipCacheKey({ videoFingerprint: await fingerprintVideo(videoPath), modelId: model.modelId, sampling, precision: options.dtype });
+export async function videoClipEmbeddings(video: VideoToEmbed, model: VisionModel, cache: ClipEmbeddingCache, options: EncodeVideoOptions): Promise<VideoEmbeddingsResult> {
+  const key = clipCacheKey({ videoFingerprint: video.key, modelId: model.modelId, sampling: video.settings, precision: options.dtype });
   const found = await cache.lookup(key);
   if ('hit' in found) return { entry: found.hit, fromCache: true, key, fallbacks: [] };
-  const input = await planVideo(videoPath, model.dir, options.signal, sampling);
-  const { runner, fallbacks, ...entry } = await encodeVideo(model, input, options);
+  const { runner, fallbacks, ...entry } = await encodeVideo(model, await video.planned(), options);
   await cache.put(key, entry);
   return { entry, fromCache: false, key, runner, fallbacks };
 }

@@ -8,7 +8,9 @@ import { defaultThreadCount, DEVICE_NAMES, selectDevice, type DeviceName } from 
 import { writeSafetensors, type TensorToWrite } from '../../model/safetensors.js';
 import { apolloCacheDir } from '../../prepare/prepare-cache-dir.js';
 import { visionSizes } from '../../vision/encode-video-clips.js';
-import { defaultVisionGraphDir, encodeVideo, loadVisionModel, planMetadata, planVideo } from '../../vision/video-clip-embeddings.js';
+import { planVideo } from '../../video/plan-video.js';
+import { samplingSettingsFromConfig } from '../../video/sampling-settings.js';
+import { defaultVisionGraphDir, encodeVideo, loadVisionModel, planMetadata } from '../../vision/video-clip-embeddings.js';
 import { internVideoGridFrames, internVideoGridSide, siglipGridSide } from '../../vision/vision-shapes.js';
 import type { RunAction } from '../command-types.js';
 import { parseIntegerOption } from '../option-parsers.js';
@@ -40,7 +42,7 @@ export function registerEmbedCommand(program: Command, run: RunAction): void {
         const device = await selectDevice(opts.device);
         const threads = opts.threads ?? defaultThreadCount();
         const model = await loadVisionModel(resolve(opts.model));
-        const input = await planVideo(resolve(video), model.dir, ctx.signal);
+        const input = await planVideo(resolve(video), samplingSettingsFromConfig(model.config.root), { signal: ctx.signal });
         const K = input.plan.groupCount;
         const { shapes } = model;
         const sizes = visionSizes(shapes);

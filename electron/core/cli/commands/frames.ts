@@ -7,6 +7,7 @@ import { decodeFrameIndex } from '../../video/apollo-clip-plan.js';
 import { extractClipFrames } from '../../video/extract-clip-frames.js';
 import { encodePng } from '../../video/png-encode.js';
 import { planReport, planVideo } from '../../video/plan-video.js';
+import { samplingSettingsFor } from '../../video/sampling-settings.js';
 import type { RunAction } from '../command-types.js';
 import { addPlanOptions, type PlanCommandOptions } from './plan.js';
 
@@ -19,7 +20,8 @@ export function registerFramesCommand(program: Command, run: RunAction): void {
     .addOption(new Option('--out <dir>', 'folder to write into (created if missing)').makeOptionMandatory())
     .action(async (video: string, opts: PlanCommandOptions & { out: string }, command: Command) => {
       await run(command, async (ctx) => {
-        const planned = await planVideo(video, { modelDir: opts.model, clipSamplingRatio: opts.clipSamplingRatio, signal: ctx.signal, onProgress: ctx.progress });
+        const settings = await samplingSettingsFor(opts.model, opts.clipSamplingRatio === undefined ? {} : { clipSamplingRatio: opts.clipSamplingRatio });
+        const planned = await planVideo(video, settings, { signal: ctx.signal, onProgress: ctx.progress });
         await mkdir(opts.out, { recursive: true });
         const planPath = join(opts.out, 'plan.json');
         await writeFile(planPath, JSON.stringify(planReport(planned), null, 2) + '\n');

@@ -1,6 +1,7 @@
 // `apollo-chat plan VIDEO`: the Apollo clip plan and the exact video text for a file.
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { planReport, planVideo } from '../../video/plan-video.js';
+import { samplingSettingsFor } from '../../video/sampling-settings.js';
 import type { RunAction } from '../command-types.js';
 
 export interface PlanCommandOptions {
@@ -24,7 +25,8 @@ export function registerPlanCommand(program: Command, run: RunAction): void {
   addPlanOptions(program.command('plan').description("probe a video and print Apollo's clip plan and video text").argument('<video>', 'video file')).action(
     async (video: string, opts: PlanCommandOptions, command: Command) => {
       await run(command, async (ctx) => {
-        const planned = await planVideo(video, { modelDir: opts.model, clipSamplingRatio: opts.clipSamplingRatio, signal: ctx.signal, onProgress: ctx.progress });
+        const settings = await samplingSettingsFor(opts.model, opts.clipSamplingRatio === undefined ? {} : { clipSamplingRatio: opts.clipSamplingRatio });
+        const planned = await planVideo(video, settings, { signal: ctx.signal, onProgress: ctx.progress });
         const report = planReport(planned);
         if (ctx.json) {
           ctx.printJson(report);

@@ -4,6 +4,9 @@
 import { randomInt } from 'node:crypto';
 import type { EngineParams, EngineResult, RuntimeEvent } from '../../../shared/engine-protocol.js';
 import { ApolloError } from '../../../shared/errors.js';
+import type { VideoPlanMemo } from '../../video/video-plan-memo.js';
+import { ClipEmbeddingCache } from '../../vision/clip-embedding-cache.js';
+import { defaultClipCacheDir } from '../../vision/video-clip-embeddings.js';
 import { ApolloRuntime, type RuntimeKey } from '../apollo-runtime.js';
 import { implementMethod, type MethodContext } from '../engine-rpc.js';
 
@@ -29,8 +32,8 @@ class RuntimeHolder {
   }
 }
 
-/** `encode` (warm the clip-embedding cache when a video opens) and `ask`, sharing one model. */
-export function createModelMethods() {
+/** `encode` (warm the clip-embedding cache when a video opens) and `ask`, sharing one model and the engine's plan memo. */
+export function createModelMethods(plans: VideoPlanMemo, clipCache = new ClipEmbeddingCache(defaultClipCacheDir())) {
   const runtimes = new RuntimeHolder();
   // Requests run one at a time: the model and its KV cache serve one conversation at a time.
   let queue: Promise<unknown> = Promise.resolve();
@@ -42,7 +45,8 @@ export function createModelMethods() {
   const runtimeFor = (params: EngineParams<'encode'>, ctx: MethodContext<RuntimeEvent>) => {
     if (ctx.signal.aborted) throw new ApolloError('CANCELLED');
     const s = params.settings;
-    return runtimes.get({ modelDir: params.modelDir, precision: s.precision, device: s.device }, { signal: ctx.signal, onProgress: (p) => ctx.emit({ type: 'progress', progress: p }) });
+    if (s.cacheSizeGiB !== undefined) clipCache.setMaxBytes(Math.round(s.cacheSizeGiB * 1024 ** 3));
+    return runtimes.get({ modelDir: params.modelDir, precision: s.precision, device: s.device }, { plans, clipCache, signal: ctx.signal, onProgress: (p) => ctx.emit({ type: 'progress', progress: p }) });
   };
   const encode = implementMethod('encode', (params, ctx) =>
     serial(async (): Promise<EngineResult<'encode'>> => {

@@ -4,12 +4,13 @@
 // run killed at any point resumes from the last finished artifact; the final folder only ever
 // appears by renaming a complete, verified partial folder, so no reader sees a torn one.
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, rename, rm, stat, unlink, readFile } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { ApolloError } from '../../shared/errors.js';
 import type { ProgressListener } from '../../shared/progress.js';
 import { readJsonValidated, writeJsonAtomic } from '../persist/atomic-file.js';
+import { acquirePidLock, type ReleaseLock } from '../persist/pid-lock.js';
 import { int4Quantizer, type Int4Quantizer } from '../quant/int4-quantize.js';
 import type { Int4BlockSize } from '../quant/int4-layout.js';
 import { defaultPrepareArtifacts } from './default-artifacts.js';
@@ -100,35 +101,9 @@ function manifestMatches(m: PreparedManifest, fp: SourceFingerprint, builder: st
   return m.source.fingerprint === fp.digest && m.builderVersion === builder && JSON.stringify(m.options) === JSON.stringify(options);
 }
 
-function isProcessAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** An exclusive lock file holding our pid; a lock left by a dead process is taken over. */
-async function acquireLock(path: string): Promise<() => Promise<void>> {
-  for (let attempt = 0; attempt < 3; attempt++) {
-    try {
-      const fh = await open(path, 'wx');
-      await fh.writeFile(String(process.pid));
-      await fh.close();
-      return async () => {
-        await unlink(path).catch(() => {});
-      };
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const pid = Number((await readFile(path, 'utf8').catch(() => '')).trim());
-      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isProcessAlive(pid)) {
-        throw new ApolloError('PREPARE_BUSY', undefined, { details: { lock: path, pid } });
-      }
-      await unlink(path).catch(() => {}); // stale: its owner was killed
-    }
-  }
-  throw new ApolloError('PREPARE_BUSY', undefined, { details: { lock: path } });
+/** One preparer per prepared folder (persist/pid-lock.ts). */
+function acquirePrepareLock(path: string): Promise<ReleaseLock> {
+  return acquirePidLock(path, (owner) => new ApolloError('PREPARE_BUSY', undefined, { details: { lock: path, ...(owner !== undefined ? { pid: owner } : {}) } }));
 }
 
 async function fsyncDir(dir: string): Promise<void> {
@@ -157,9 +132,9 @@ async function fsyncTree(dir: string): Promise<void> {
 async function removeAbandonedPartial(root: string, name: string): Promise<void> {
   const partialDir = join(root, `.${name}.partial`);
   if (!(await pathExists(partialDir)) && !(await pathExists(join(root, `.${name}.lock`)))) return;
-  let release: (() => Promise<void>) | undefined;
+  let release: ReleaseLock | undefined;
   try {
-    release = await acquireLock(join(root, `.${name}.lock`));
+    release = await acquirePrepareLock(join(root, `.${name}.lock`));
   } catch {
     return; // a live preparer owns it
   }
@@ -205,7 +180,7 @@ export async function prepareModel(sourceDir: string, options: PrepareModelOptio
     }
   }
 
-  const release = await acquireLock(join(root, `.${name}.lock`));
+  const release = await acquirePrepareLock(join(root, `.${name}.lock`));
   try {
     // A run killed between moving a stale folder aside and deleting it leaves `.old-*` behind.
     for (const e of await readdir(root)) if (e.startsWith(`.${name}.old-`)) await rm(join(root, e), { recursive: true, force: true });

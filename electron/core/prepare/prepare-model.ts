@@ -13,8 +13,9 @@ import { readJsonValidated, writeJsonAtomic } from '../persist/atomic-file.js';
 import { acquirePidLock, type ReleaseLock } from '../persist/pid-lock.js';
 import { int4Quantizer, type Int4Quantizer } from '../quant/int4-quantize.js';
 import type { Int4BlockSize } from '../quant/int4-layout.js';
+import { DEFAULT_INT4, type Int4AccuracyLevel, type Int4Settings } from '../quant/int4-settings.js';
 import { defaultPrepareArtifacts } from './default-artifacts.js';
-import type { Int4Settings, PrepareArtifact } from './prepare-artifact.js';
+import type { PrepareArtifact } from './prepare-artifact.js';
 import { preparedRootDir } from './prepare-cache-dir.js';
 import {
   hashFiles,
@@ -33,14 +34,6 @@ import { pathExists } from '../platform/path-exists.js';
 
 /** Bump when the prepare folder format or the meaning of an option changes. */
 export const PREPARE_FORMAT_VERSION = '1';
-
-/**
- * Defaults chosen from bench/llm-decode.bench.ts (docs/benchmarks.md, llm-int4-error): on
- * heavy-tailed weights block 128 has a larger logit error than llama.cpp's Q4_0 while block 32 with
- * zero points has the smallest of all (below Q4_0's), at about the same MatMulNBits speed as without
- * them; accuracy_level 4 (int8 activations) is ~3× faster than 0 at the same error.
- */
-export const DEFAULT_INT4: Int4Settings = { blockSize: 32, symmetric: false, accuracyLevel: 4 };
 
 export interface PrepareModelOptions {
   precision: Precision;
@@ -212,7 +205,7 @@ export async function prepareModel(sourceDir: string, options: PrepareModelOptio
     const int4: Int4Settings = {
       blockSize: (record.int4?.blockSize ?? DEFAULT_INT4.blockSize) as Int4BlockSize,
       symmetric: record.int4?.symmetric ?? DEFAULT_INT4.symmetric,
-      accuracyLevel: record.int4?.accuracyLevel ?? DEFAULT_INT4.accuracyLevel,
+      accuracyLevel: (record.int4?.accuracyLevel ?? DEFAULT_INT4.accuracyLevel) as Int4AccuracyLevel,
     };
     for (const artifact of artifacts) {
       if (state.completed[artifact.name] !== undefined) continue;

@@ -14,7 +14,7 @@ import { defaultThreadCount, selectDevice, type DeviceChoice, type DeviceName } 
 import { Qwen2DecoderSession } from '../llm/qwen2-decoder-session.js';
 import { DECODER_ARTIFACT_NAME } from '../llm/qwen2-prepare-artifact.js';
 import type { FloatDType } from '../onnx/float-encoding.js';
-import { resolvePreparedModel } from '../prepare/prepare-model.js';
+import { resolvePreparedModel, type PreparedModel } from '../prepare/prepare-model.js';
 import type { Precision } from '../prepare/prepare-manifest.js';
 import { planApolloClips, type ClipPlan } from '../video/apollo-clip-plan.js';
 import { probeVideo } from '../video/probe-video.js';
@@ -22,6 +22,7 @@ import { loadSamplingSettings, type SamplingSettings } from '../video/sampling-s
 import { buildVideoText } from '../video/video-text.js';
 import { ClipEmbeddingCache } from '../vision/clip-embedding-cache.js';
 import { defaultClipCacheDir, loadVisionModel, videoClipEmbeddings, type VisionModel } from '../vision/video-clip-embeddings.js';
+import { visionDtypeFor } from '../vision/vision-prepare-artifact.js';
 
 export interface RuntimeKey {
   modelDir: string;
@@ -82,6 +83,7 @@ export class ApolloRuntime {
     private readonly tokenizer: ChatTokenizer,
     private readonly generationFile: GenerationConfigFile,
     private readonly vision: VisionModel,
+    private readonly prepared: PreparedModel,
     private readonly clipCache: ClipEmbeddingCache,
   ) {}
 
@@ -91,12 +93,11 @@ export class ApolloRuntime {
     const decoder = await Qwen2DecoderSession.open(join(prepared.preparedDir, DECODER_ARTIFACT_NAME), { device: deviceChoice, threads: defaultThreadCount() });
     const llmDir = join(key.modelDir, 'llm');
     const [tokenizer, generationFile, vision] = await Promise.all([loadChatTokenizer(llmDir), loadGenerationConfigFile(llmDir), loadVisionModel(key.modelDir)]);
-    return new ApolloRuntime(key, deviceChoice, decoder, tokenizer, generationFile, vision, new ClipEmbeddingCache(defaultClipCacheDir()));
+    return new ApolloRuntime(key, deviceChoice, decoder, tokenizer, generationFile, vision, prepared, new ClipEmbeddingCache(defaultClipCacheDir()));
   }
 
   private get visionDtype(): FloatDType {
-    // fp16 towers only where a GPU runs them; the CPU provider computes fp16 slowly or not at all.
-    return this.key.precision !== 'fp32' && this.deviceChoice.device !== 'cpu' ? 'float16' : 'float32';
+    return visionDtypeFor(this.key.precision, this.deviceChoice.device);
   }
 
   private async videoState(request: Pick<AskRequest, 'videoPath' | 'videoKey' | 'clipSamplingRatio'>, signal: AbortSignal | undefined): Promise<VideoState> {
@@ -123,6 +124,7 @@ export class ApolloRuntime {
     if (this.lastEmbeddings?.id === id) return { video, embeddings: { ...this.lastEmbeddings.result, fromCache: true }, encodeMs: performance.now() - started };
     const embeddings = await videoClipEmbeddings(request.videoPath, this.vision, this.clipCache, {
       dtype: this.visionDtype,
+      prepared: this.prepared,
       sampling: video.sampling,
       session: { executionProviders: this.deviceChoice.executionProviders, intraOpNumThreads: defaultThreadCount() },
       onProgress: (p) => emit({ type: 'progress', progress: p }),

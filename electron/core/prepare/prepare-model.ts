@@ -44,7 +44,7 @@ export interface PrepareModelOptions {
   signal?: AbortSignal;
   /** Where prepared folders live (default: the cache folder, see prepare-cache-dir.ts). */
   cacheDir?: string;
-  /** The artifacts to build (default: defaultPrepareArtifacts()). */
+  /** The artifacts to build (default: defaultPrepareArtifacts(options.precision)). */
   artifacts?: PrepareArtifact[];
   /** Rebuild even when a matching prepared folder exists. */
   force?: boolean;
@@ -152,7 +152,7 @@ export async function readPreparedManifest(preparedDir: string, fullVerify = fal
 export async function prepareModel(sourceDir: string, options: PrepareModelOptions): Promise<PreparedModel> {
   const signal = options.signal ?? new AbortController().signal;
   const report: ProgressListener = options.onProgress ?? (() => {});
-  const artifacts = (options.artifacts ?? defaultPrepareArtifacts()).filter((a) => a.applies?.(sourceDir) ?? true);
+  const artifacts = (options.artifacts ?? defaultPrepareArtifacts(options.precision)).filter((a) => a.applies?.(sourceDir) ?? true);
   const record = optionsRecord(options);
   const builder = builderVersion(artifacts);
 
@@ -284,7 +284,7 @@ export async function resolvePreparedModel(dir: string, options: ResolvePrepared
     return { preparedDir: dir, manifest, reused: true, resumedArtifacts: [] };
   }
   if (options.prepareIfMissing === false) {
-    const artifacts = (options.artifacts ?? defaultPrepareArtifacts()).filter((a) => a.applies?.(dir) ?? true);
+    const artifacts = (options.artifacts ?? defaultPrepareArtifacts(options.precision)).filter((a) => a.applies?.(dir) ?? true);
     const record = optionsRecord(options);
     const fp = await fingerprintSource(dir);
     const finalDir = join(options.cacheDir ?? preparedRootDir(), preparedFolderName(fp.digest, record));

@@ -4,10 +4,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApolloError } from '../../electron/shared/errors.js';
 import type { ProgressEvent } from '../../electron/shared/progress.js';
-import { connectorReference } from '../../electron/core/vision/connector-reference.js';
+import { connectorReference } from '../reference/connector-reference.js';
 import { encodeVideoClips, visionSizes, type PreparedChunk } from '../../electron/core/vision/encode-video-clips.js';
-import { internVideoReference } from '../../electron/core/vision/internvideo-reference.js';
-import { siglipReference } from '../../electron/core/vision/siglip-reference.js';
+import { internVideoReference } from '../reference/internvideo-reference.js';
+import { siglipReference } from '../reference/siglip-reference.js';
 import { fuseTowerFeatures } from '../../electron/core/vision/trilinear-fusion.js';
 import { fetcherFromMap } from '../../electron/core/vision/vision-graph-parts.js';
 import { openVisionSessions, type VisionRunner } from '../../electron/core/vision/vision-sessions.js';

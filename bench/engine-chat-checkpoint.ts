@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { apolloTensorManifest, type TensorSpec } from '../electron/core/model/apollo-tensor-manifest.js';
-import { f32ToBf16 } from '../electron/core/model/half-float.js';
+import { f32ToBf16 } from '../electron/core/native/float-convert-twin.js';
 import { buildQwen25TokenizerFiles, sortedJson } from '../electron/core/model/qwen25-tokenizer-files.js';
 import { INDEX_FILE_NAME } from '../electron/core/model/safetensors-checkpoint.js';
 import { writeSafetensors, type TensorToWrite } from '../electron/core/model/safetensors-writer.js';

@@ -18,6 +18,7 @@ import { TINY_APOLLO_SIZES, makeTinyCheckpoint, tinyApolloConfigFiles, tinyModel
 import { ExternalDataWriter } from '../electron/core/onnx/external-data-writer.js';
 import type { FloatDType } from '../electron/core/onnx/float-encoding.js';
 import type { GraphBuilder } from '../electron/core/onnx/graph-builder.js';
+import { prepareModel } from '../electron/core/prepare/prepare-model.js';
 import { planApolloClips } from '../electron/core/video/apollo-clip-plan.js';
 import { samplingSettingsFor, samplingSettingsFromConfig } from '../electron/core/video/sampling-settings.js';
 import { ClipEmbeddingCache, clipCacheKey } from '../electron/core/vision/clip-embedding-cache.js';
@@ -25,7 +26,7 @@ import { buildConnectorGraph } from '../electron/core/vision/connector-graph.js'
 import { buildInternVideoGraph } from '../electron/core/vision/internvideo-graph.js';
 import { buildSiglipGraph } from '../electron/core/vision/siglip-graph.js';
 import { loadVisionModel, videoClipEmbeddings } from '../electron/core/vision/video-clip-embeddings.js';
-import { fusionInputsOf } from '../electron/core/vision/vision-graph-prepare.js';
+import { fusionInputsOf, visionGraphArtifacts } from '../electron/core/vision/vision-prepare-artifact.js';
 import type { WeightFetcher } from '../electron/core/vision/vision-graph-parts.js';
 import { visionShapesFromModelShapes } from '../electron/core/vision/vision-shapes-from-config.js';
 import { internVideoBlocksToRun, internVideoGridFrames, internVideoGridSide, siglipGridSide, siglipLayersToRun, type VisionShapes } from '../electron/core/vision/vision-shapes.js';
@@ -168,13 +169,15 @@ async function reopenSeconds(clips: number): Promise<{ seconds: number; towerRun
   const L = shapes.connector.numLatents;
   const embeddings = new Float32Array(clips * L * H).map((_, i) => Math.sin(i));
   await cache.put(key, { clips, numLatents: L, hiddenSize: H, embeddings, metadata: { plan: { clips: clips } } });
+  // A re-opened video needs no graph, but the runtime holds its prepared folder all the same.
+  const prepared = await prepareModel(modelDir, { precision: 'fp32', cacheDir: join(work, 'prepared'), artifacts: visionGraphArtifacts(['float32']) });
   const times: number[] = [];
   let towerRuns = 0;
   for (let i = 0; i < 5; i++) {
     const t0 = process.hrtime.bigint();
     const m = await loadVisionModel(modelDir);
     // A re-open: fingerprint, then the cache (the plan is only made on a miss, which fails this bench).
-    const r = await videoClipEmbeddings({ key: await videoFingerprint(video), settings: sampling, planned: () => Promise.reject(new Error('re-open missed the cache')) }, m, new ClipEmbeddingCache(join(work, 'clip-cache')), { dtype: 'float32' });
+    const r = await videoClipEmbeddings({ key: await videoFingerprint(video), settings: sampling, planned: () => Promise.reject(new Error('re-open missed the cache')) }, m, new ClipEmbeddingCache(join(work, 'clip-cache')), { dtype: 'float32', prepared });
     times.push(Number(process.hrtime.bigint() - t0) / 1e9);
     if (!r.fromCache) throw new Error('re-open missed the cache');
     towerRuns += r.runner === undefined ? 0 : r.runner.runs.siglip + r.runner.runs.internVideo + r.runner.runs.connector;

@@ -12,7 +12,7 @@ import { selectDevice } from '../../electron/core/llm/execution-device.js';
 import { buildQwen2Artifacts } from '../../electron/core/llm/qwen2-artifacts.js';
 import { qwen2Names, type Qwen2Config } from '../../electron/core/llm/qwen2-config.js';
 import { Qwen2DecoderSession } from '../../electron/core/llm/qwen2-decoder-session.js';
-import { loadQwen2ReferenceWeights, Qwen2Reference } from '../../electron/core/llm/qwen2-reference.js';
+import { loadQwen2ReferenceWeights, Qwen2Reference } from '../reference/qwen2-reference.js';
 import { int4Quantizer } from '../../electron/core/quant/int4-quantize.js';
 import { makeTempDir } from '../helpers/paths.js';
 import { qwen25Tokenizer } from './chat-tokenizer-fixture.js';

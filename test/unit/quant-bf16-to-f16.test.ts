@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { bf16ToF16Converter, bf16ToF16Twin } from '../../electron/core/quant/bf16-to-f16.js';
+import { floatConverter } from '../../electron/core/native/float-convert.js';
+import { bf16ToF16Twin } from '../../electron/core/native/float-convert-twin.js';
 import { runPython } from '../helpers/python-oracle.js';
 
 // Every BF16 bit pattern, once.
@@ -30,13 +31,13 @@ describe('BF16 -> F16', () => {
   });
 
   it('native equals the twin bit for bit on every BF16 value', () => {
-    const conv = bf16ToF16Converter();
+    const conv = floatConverter();
     expect(conv.backend, conv.fallbackReason).toBe('native');
     const a = new Uint16Array(all.length);
     const b = new Uint16Array(all.length);
     bf16ToF16Twin(all, a);
-    conv.convert(all, b);
+    conv.bf16ToF16(all, b);
     expect(Buffer.from(b.buffer).equals(Buffer.from(a.buffer))).toBe(true);
-    expect(() => conv.convert(all, new Uint16Array(3))).toThrow(RangeError);
+    expect(() => conv.bf16ToF16(all, new Uint16Array(3))).toThrow(RangeError);
   });
 });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { argmax } from '../../electron/core/llm/greedy-generate.js';
 import { loadQwen2Config } from '../../electron/core/llm/qwen2-config.js';
-import { loadQwen2ReferenceWeights, Qwen2Reference } from '../../electron/core/llm/qwen2-reference.js';
+import { loadQwen2ReferenceWeights, Qwen2Reference } from '../reference/qwen2-reference.js';
 import { openCheckpointFolder } from '../../electron/core/model/safetensors-checkpoint.js';
 import { makeTempDir } from '../helpers/paths.js';
 import { runPython } from '../helpers/python-oracle.js';

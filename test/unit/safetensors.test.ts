@@ -7,7 +7,7 @@ import { openSafetensors, writeSafetensors, SAFETENSORS_DTYPE_BYTES, type Safete
 import { encodeSafetensorsHeader } from '../../electron/core/model/safetensors-writer.js';
 import { findDuplicateJsonKey } from '../../electron/core/model/safetensors-header.js';
 import { openCheckpointFolder } from '../../electron/core/model/safetensors-checkpoint.js';
-import { f32ToBf16 } from '../../electron/core/model/half-float.js';
+import { f32ToBf16 } from '../../electron/core/native/float-convert-twin.js';
 import { makeTempDir } from '../helpers/paths.js';
 import { runPython } from '../helpers/python-oracle.js';
 

@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { makeTinyCheckpoint } from '../../electron/core/model/tiny-checkpoint.js';
+import { prepareModel, readPreparedManifest, type PreparedModel } from '../../electron/core/prepare/prepare-model.js';
 import { ClipEmbeddingCache } from '../../electron/core/vision/clip-embedding-cache.js';
 import { videoFingerprint } from '../../electron/core/media/video-fingerprint.js';
 import { planVideo } from '../../electron/core/video/plan-video.js';
@@ -135,7 +136,11 @@ describe('apollo-chat embed', () => {
     const r = await runCli(['embed', input, '--model', modelDir, '--out', out, '--json', '--no-progress'], { env: { APOLLO_CACHE_DIR: join(dir, 'cache') }, timeoutMs: 120_000 });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    const summary = JSON.parse(r.stdout) as { clips: number; tensors: { name: string; shape: number[] }[]; plan: { clips: unknown[] } };
+    const summary = JSON.parse(r.stdout) as { preparedDir: string; clips: number; tensors: { name: string; shape: number[] }[]; plan: { clips: unknown[] } };
+    // the graphs ran from the checkpoint's prepared folder, recorded and hashed in its manifest
+    expect(summary.preparedDir.startsWith(join(dir, 'cache', 'prepared'))).toBe(true);
+    const manifest = await readPreparedManifest(summary.preparedDir, true);
+    expect(Object.keys(manifest.artifacts)).toEqual(expect.arrayContaining(['siglip-float32', 'internvideo2-float32', 'connector-float32']));
     expect(summary.tensors.map((t) => t.name)).toEqual(['siglip_pixel_values', 'internvideo_pixel_values', 'siglip_features', 'internvideo_features', 'clip_embeddings']);
     expect(summary.tensors[0]!.shape).toEqual([summary.clips, 4, 3, 384, 384]);
     expect(summary.tensors[1]!.shape).toEqual([summary.clips, 3, 4, 224, 224]);
@@ -160,13 +165,16 @@ describe('apollo-chat embed', () => {
 
 describe('clip embeddings through the cache', () => {
   let model: VisionModel;
+  let prepared: PreparedModel;
   beforeAll(async () => {
     model = await loadVisionModel(modelDir);
-  });
+    // fp16 folders hold float16 and float32 vision graphs (the latter for the CPU)
+    prepared = await prepareModel(modelDir, { precision: 'fp16', cacheDir: join(dir, 'cache16') });
+  }, 120_000);
 
   it('re-opening, or opening a renamed copy, runs neither tower nor the connector', async () => {
     const cache = new ClipEmbeddingCache(join(dir, 'clip-cache'));
-    const options = { dtype: 'float32' as const, graphDir: join(dir, 'graphs'), session: { intraOpNumThreads: 1 } };
+    const options = { dtype: 'float32' as const, prepared, session: { intraOpNumThreads: 1 } };
     const settings = samplingSettingsFromConfig(model.config.root);
     let plans = 0;
     const toEmbed = async (path: string) => ({ key: await videoFingerprint(path), settings, planned: () => (plans++, planVideo(path, settings)) });
@@ -186,7 +194,7 @@ describe('clip embeddings through the cache', () => {
     // the plan travels with the entry
     expect((again.entry.metadata.plan as { clips: unknown[] }).clips).toHaveLength(first.entry.clips);
     // fp16 is another entry
-    expect((await videoClipEmbeddings(await toEmbed(video), model, cache, { ...options, dtype: 'float16', graphDir: join(dir, 'graphs16') })).fromCache).toBe(false);
+    expect((await videoClipEmbeddings(await toEmbed(video), model, cache, { ...options, dtype: 'float16' })).fromCache).toBe(false);
     // a damaged entry is recomputed
     const entryFile = join(cache.dir, readdirSync(cache.dir).find((n) => n.startsWith(first.key))!);
     const bytes = readFileSync(entryFile);

@@ -8,9 +8,10 @@ import { ApolloError } from '../../electron/shared/errors.js';
 import type { ProgressEvent } from '../../electron/shared/progress.js';
 import { encodeVideoClips, isAllocationFailure, visionSizes, type EncodeFallback, type PreparedChunk } from '../../electron/core/vision/encode-video-clips.js';
 import { fetcherFromMap } from '../../electron/core/vision/vision-graph-parts.js';
-import { prepareVisionGraphs } from '../../electron/core/vision/vision-graph-prepare.js';
+import type { VisionGraphPaths } from '../../electron/core/vision/vision-prepare-artifact.js';
 import { openVisionSessions, runError, type VisionRunner } from '../../electron/core/vision/vision-sessions.js';
 import { makeTempDir } from '../helpers/paths.js';
+import { writeVisionGraphs } from '../helpers/vision-graph-files.js';
 import { flatWeights, mulberry32, randomTensor, randomWeights, relativeError } from './vision-oracle.js';
 import { connectorSpecs, internVideoSpecs, siglipSpecs, tinyVisionShapes as shapes } from './vision-shapes-fixtures.js';
 
@@ -32,11 +33,11 @@ const ortAllocationError = (bytes: number) =>
     `Non-zero status code returned while running MatMul node. Name:'/encoder/layers.0/self_attn/MatMul' Status Message: /onnxruntime_src/onnxruntime/core/framework/bfc_arena.cc:376 void* onnxruntime::BFCArena::AllocateRawInternal(size_t, bool, onnxruntime::Stream*, bool, onnxruntime::WaitNotificationFn) Failed to allocate memory for requested buffer of size ${bytes}\n`,
   );
 
-let graphDir: string;
+let graphs: VisionGraphPaths;
 let device: VisionRunner;
 beforeAll(async () => {
-  graphDir = await prepareVisionGraphs(makeTempDir('vision-oom'), 'tiny-oom', shapes, sources, 'float32');
-  device = await openVisionSessions(graphDir, shapes, { intraOpNumThreads: 1 });
+  graphs = await writeVisionGraphs(makeTempDir('vision-oom'), shapes, sources, 'float32');
+  device = await openVisionSessions(graphs, shapes, { intraOpNumThreads: 1 });
 });
 afterAll(async () => device?.release());
 
@@ -111,7 +112,7 @@ describe('encodeVideoClips under device out-of-memory', () => {
       onProgress: (e) => events.push(e),
       cpuFallback: async () => {
         cpuOpened++;
-        const real = await openVisionSessions(graphDir, shapes, { executionProviders: ['cpu'], intraOpNumThreads: 1 });
+        const real = await openVisionSessions(graphs, shapes, { executionProviders: ['cpu'], intraOpNumThreads: 1 });
         cpu = real;
         return { ...real, runs: real.runs, siglip: real.siglip, internVideo: real.internVideo, connector: real.connector, release: async () => (cpuReleased++, real.release()) };
       },

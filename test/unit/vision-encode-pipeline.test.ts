@@ -1,20 +1,18 @@
 // The encoder pipeline on real onnxruntime sessions over a tiny random model: clip embeddings equal
 // the naive reference chain whatever the chunking, progress per clip, the next chunk prepared while
 // the current one encodes, and cancellation between clips.
-import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApolloError } from '../../electron/shared/errors.js';
 import type { ProgressEvent } from '../../electron/shared/progress.js';
-import { connectorReference } from '../../electron/core/vision/connector-reference.js';
+import { connectorReference } from '../reference/connector-reference.js';
 import { encodeVideoClips, visionSizes, type PreparedChunk } from '../../electron/core/vision/encode-video-clips.js';
-import { internVideoReference } from '../../electron/core/vision/internvideo-reference.js';
-import { siglipReference } from '../../electron/core/vision/siglip-reference.js';
+import { internVideoReference } from '../reference/internvideo-reference.js';
+import { siglipReference } from '../reference/siglip-reference.js';
 import { fuseTowerFeatures } from '../../electron/core/vision/trilinear-fusion.js';
 import { fetcherFromMap } from '../../electron/core/vision/vision-graph-parts.js';
-import { prepareVisionGraphs } from '../../electron/core/vision/vision-graph-prepare.js';
 import { openVisionSessions, type VisionRunner } from '../../electron/core/vision/vision-sessions.js';
 import { makeTempDir } from '../helpers/paths.js';
+import { writeVisionGraphs } from '../helpers/vision-graph-files.js';
 import { flatWeights, mulberry32, randomTensor, randomWeights, relativeError } from './vision-oracle.js';
 import { connectorSpecs, internVideoSpecs, siglipSpecs, tinyVisionShapes as shapes } from './vision-shapes-fixtures.js';
 
@@ -32,8 +30,7 @@ const ivPixels = randomTensor([K * sizes.internVideoPixelsPerClip], rand);
 const sources = { siglip: fetcherFromMap(weights.siglip), internVideo: fetcherFromMap(weights.internVideo), connector: fetcherFromMap(weights.connector) };
 let runner: VisionRunner;
 beforeAll(async () => {
-  const dir = await prepareVisionGraphs(makeTempDir('vision-graphs'), 'tiny-test', shapes, sources, 'float32');
-  runner = await openVisionSessions(dir, shapes, { intraOpNumThreads: 1 });
+  runner = await openVisionSessions(await writeVisionGraphs(makeTempDir('vision-graphs'), shapes, sources, 'float32'), shapes, { intraOpNumThreads: 1 });
 });
 afterAll(async () => runner?.release());
 
@@ -103,25 +100,5 @@ describe('encodeVideoClips', () => {
     });
     await expect(run).rejects.toMatchObject({ code: 'CANCELLED' });
     expect(log.filter((l) => l === 'connector')).toHaveLength(1);
-  });
-
-  it('leaves one complete graph folder when two preparations race', async () => {
-    const root = makeTempDir('vision-graphs-race');
-    const dir = join(root, 'graphs');
-    const events: ProgressEvent[] = [];
-    await Promise.all([prepareVisionGraphs(dir, 'tiny-test', shapes, sources, 'float32', undefined, (e) => events.push(e)), prepareVisionGraphs(dir, 'tiny-test', shapes, sources, 'float32')]);
-    expect(readdirSync(root)).toEqual(['graphs']);
-    expect(events.map((e) => `${e.stage} ${e.done}/${e.total}`)).toEqual(['prepare:vision 0/3', 'prepare:vision 1/3', 'prepare:vision 2/3', 'prepare:vision 3/3']);
-    const other = await openVisionSessions(dir, shapes, { intraOpNumThreads: 1 });
-    try {
-      const pixels = siglipPixels.subarray(0, sizes.siglipPixelsPerClip);
-      expect(Array.from(await other.siglip(pixels, 4))).toEqual(Array.from(await runner.siglip(pixels, 4)));
-    } finally {
-      await other.release();
-    }
-    // a matching folder is reused without rebuilding
-    const again: ProgressEvent[] = [];
-    await prepareVisionGraphs(dir, 'tiny-test', shapes, sources, 'float32', undefined, (e) => again.push(e));
-    expect(again).toEqual([]);
   });
 });

@@ -3,11 +3,11 @@
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { buildConnectorGraph, type FusionInputs } from '../../electron/core/vision/connector-graph.js';
-import { connectorReference } from '../../electron/core/vision/connector-reference.js';
+import { connectorReference } from '../reference/connector-reference.js';
 import { buildInternVideoGraph } from '../../electron/core/vision/internvideo-graph.js';
-import { internVideoReference } from '../../electron/core/vision/internvideo-reference.js';
+import { internVideoReference } from '../reference/internvideo-reference.js';
 import { buildSiglipGraph } from '../../electron/core/vision/siglip-graph.js';
-import { siglipReference } from '../../electron/core/vision/siglip-reference.js';
+import { siglipReference } from '../reference/siglip-reference.js';
 import { fuseTowerFeatures } from '../../electron/core/vision/trilinear-fusion.js';
 import { fetcherFromMap } from '../../electron/core/vision/vision-graph-parts.js';
 import type { FloatDType } from '../../electron/core/onnx/float-encoding.js';

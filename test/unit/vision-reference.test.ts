@@ -1,9 +1,9 @@
 // The naive reference forwards against numpy oracles written independently from the spec
 // (float64, vectorised, with Python's own negative indexing for hidden_states).
 import { describe, expect, it } from 'vitest';
-import { connectorReference, connectorWeightNames } from '../../electron/core/vision/connector-reference.js';
-import { internVideoReference, internVideoWeightNames } from '../../electron/core/vision/internvideo-reference.js';
-import { siglipReference, siglipWeightNames } from '../../electron/core/vision/siglip-reference.js';
+import { connectorReference, connectorWeightNames } from '../reference/connector-reference.js';
+import { internVideoReference, internVideoWeightNames } from '../reference/internvideo-reference.js';
+import { siglipReference, siglipWeightNames } from '../reference/siglip-reference.js';
 import { internVideoBlocksToRun, siglipLayersToRun } from '../../electron/core/vision/vision-shapes.js';
 import { CONNECTOR_ORACLE, flatWeights, INTERNVIDEO_ORACLE, mulberry32, numpyOracle, randomTensor, randomWeights, relativeError, SIGLIP_ORACLE, type ShapedTensor } from './vision-oracle.js';
 import { connectorSpecs, internVideoSpecs, siglipSpecs, tinyConnector, tinyInternVideo, tinySiglip } from './vision-shapes-fixtures.js';

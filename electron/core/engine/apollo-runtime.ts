@@ -15,13 +15,14 @@ import { defaultThreadCount, selectDevice, type DeviceChoice, type DeviceName } 
 import { Qwen2DecoderSession } from '../llm/qwen2-decoder-session.js';
 import { DECODER_ARTIFACT_NAME } from '../llm/qwen2-prepare-artifact.js';
 import type { FloatDType } from '../onnx/float-encoding.js';
-import { resolvePreparedModel } from '../prepare/prepare-model.js';
+import { resolvePreparedModel, type PreparedModel } from '../prepare/prepare-model.js';
 import type { Precision } from '../prepare/prepare-manifest.js';
 import type { PlannedVideo } from '../video/plan-video.js';
 import { samplingSettingsFromConfig } from '../video/sampling-settings.js';
 import { VideoPlanMemo } from '../video/video-plan-memo.js';
 import { ClipEmbeddingCache } from '../vision/clip-embedding-cache.js';
 import { defaultClipCacheDir, loadVisionModel, videoClipEmbeddings, type VisionModel } from '../vision/video-clip-embeddings.js';
+import { visionDtypeFor } from '../vision/vision-prepare-artifact.js';
 
 export interface RuntimeKey {
   modelDir: string;
@@ -50,6 +51,7 @@ export class ApolloRuntime {
     private readonly tokenizer: ChatTokenizer,
     private readonly vision: VisionModel,
     private readonly plans: VideoPlanMemo,
+    private readonly prepared: PreparedModel,
     private readonly clipCache: ClipEmbeddingCache,
   ) {}
 
@@ -63,12 +65,11 @@ export class ApolloRuntime {
     const decoder = await Qwen2DecoderSession.open(join(prepared.preparedDir, DECODER_ARTIFACT_NAME), { device: deviceChoice, threads: defaultThreadCount() });
     const llmDir = join(key.modelDir, 'llm');
     const [tokenizer, vision] = await Promise.all([loadChatTokenizer(llmDir), loadVisionModel(key.modelDir)]);
-    return new ApolloRuntime(key, deviceChoice, decoder, tokenizer, vision, options.plans ?? new VideoPlanMemo(), options.clipCache ?? new ClipEmbeddingCache(defaultClipCacheDir()));
+    return new ApolloRuntime(key, deviceChoice, decoder, tokenizer, vision, options.plans ?? new VideoPlanMemo(), prepared, options.clipCache ?? new ClipEmbeddingCache(defaultClipCacheDir()));
   }
 
   private get visionDtype(): FloatDType {
-    // fp16 towers only where a GPU runs them; the CPU provider computes fp16 slowly or not at all.
-    return this.key.precision !== 'fp32' && this.deviceChoice.device !== 'cpu' ? 'float16' : 'float32';
+    return visionDtypeFor(this.key.precision, this.deviceChoice.device);
   }
 
   /** The video's probe and plan under these settings, from the engine's memo (analyze-video may have made it). */
@@ -89,6 +90,7 @@ export class ApolloRuntime {
     if (this.lastEmbeddings?.id === id) return { video, embeddings: { ...this.lastEmbeddings.result, fromCache: true }, encodeMs: performance.now() - started };
     const embeddings = await videoClipEmbeddings({ key: request.videoKey, settings: video.settings, planned: () => Promise.resolve(video) }, this.vision, this.clipCache, {
       dtype: this.visionDtype,
+      prepared: this.prepared,
       session: { executionProviders: this.deviceChoice.executionProviders, intraOpNumThreads: defaultThreadCount() },
       onProgress: (p) => emit({ type: 'progress', progress: p }),
       ...(signal === undefined ? {} : { signal }),

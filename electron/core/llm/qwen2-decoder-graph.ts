@@ -16,27 +16,23 @@ import { emitRotary } from '../onnx/emit-rotary.js';
 import { ExternalDataWriter } from '../onnx/external-data-writer.js';
 import type { FloatDType } from '../onnx/float-encoding.js';
 import { attr, GraphBuilder } from '../onnx/graph-builder.js';
-import type { Int4BlockSize, Int4Quantized, Int4QuantizeOptions } from '../quant/int4-layout.js';
+import { DEFAULT_INT4, type Int4Settings as Int4LayerSettings } from '../quant/int4-settings.js';
+import type { Int4Quantized, Int4QuantizeOptions } from '../quant/int4-layout.js';
 import { outputMatrixName, qwen2Names, type Qwen2Config } from './qwen2-config.js';
 
 export type DecoderPrecision = 'fp32' | 'fp16' | 'int4';
 
-export interface Int4Settings {
-  blockSize: Int4BlockSize;
-  /** MatMulNBits accuracy_level: 4 = int8 activations (the fast CPU path), 0 = float activations. */
-  accuracyLevel: 0 | 1 | 2 | 3 | 4;
-  /** true: no zero points (like Q4_0); false: a zero point per block. */
-  symmetric: boolean;
+/** prepare's int4 settings (quant/int4-settings.ts) plus the decoder's own choice for the output matrix. */
+export interface Int4Settings extends Int4LayerSettings {
   /** The output matrix (tied embedding): 4-bit like the layers, or kept in float32. */
   lmHead: 'int4' | 'float';
 }
 
 /**
- * Defaults (the same as `prepare`'s): block 32, int8 activations, symmetric blocks like Q4_0; the
- * 4-bit output matrix keeps decode bytes low (a float32 151936×H head would be the largest tensor
- * read per token, 1.2 GB at 3B).
+ * DEFAULT_INT4 with a 4-bit output matrix, which keeps decode bytes low (a float32 151936×H head
+ * would be the largest tensor read per token, 1.2 GB at 3B).
  */
-export const DEFAULT_INT4_SETTINGS: Int4Settings = { blockSize: 32, accuracyLevel: 4, symmetric: true, lmHead: 'int4' };
+export const DEFAULT_INT4_SETTINGS: Int4Settings = { ...DEFAULT_INT4, lmHead: 'int4' };
 
 /** What a graph needs from a checkpoint: float tensors by name (a TensorSource fits). */
 export interface Float32WeightSource {

@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import { loadGenerationConfig } from '../model/apollo-config.js';
 import { openCheckpointFolder } from '../model/safetensors-checkpoint.js';
 import type { PrepareArtifact } from '../prepare/prepare-artifact.js';
-import type { Int4BlockSize } from '../quant/int4-layout.js';
 import { buildQwen2Artifacts, DECODER_ARTIFACTS_FILE, DECODER_FORMAT_VERSION } from './qwen2-artifacts.js';
 import { loadQwen2Config } from './qwen2-config.js';
 import { DEFAULT_INT4_SETTINGS, type Int4Settings } from './qwen2-decoder-graph.js';
@@ -26,12 +25,7 @@ export const qwen2DecoderArtifact: PrepareArtifact = {
     const llmDir = join(ctx.sourceDir, 'llm');
     const config = await loadQwen2Config(llmDir);
     const source = await openCheckpointFolder(llmDir);
-    const int4: Int4Settings = {
-      ...DEFAULT_INT4_SETTINGS,
-      blockSize: ctx.int4.blockSize as Int4BlockSize,
-      symmetric: ctx.int4.symmetric,
-      accuracyLevel: ctx.int4.accuracyLevel as Int4Settings['accuracyLevel'],
-    };
+    const int4: Int4Settings = { ...ctx.int4, lmHead: DEFAULT_INT4_SETTINGS.lmHead };
     try {
       const artifacts = await buildQwen2Artifacts(ctx.outDir, config, source, {
         precision: ctx.precision,

@@ -4,7 +4,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { ApolloError } from '../../shared/errors.js';
 import { floatConverter } from '../native/float-convert.js';
-import { f16ToF32 } from './half-float.js';
+import { f16ToF32 } from '../native/float-convert-twin.js';
 import { parseHeaderLength, parseSafetensorsHeader, type SafetensorsEntry, type TensorInfo } from './safetensors-header.js';
 
 export { MAX_HEADER_BYTES, SAFETENSORS_DTYPE_BYTES, type FloatDtype, type SafetensorsDtype, type TensorInfo } from './safetensors-header.js';

@@ -21,7 +21,7 @@ import {
   type ModelShapes,
 } from './apollo-config.js';
 import { apolloTensorManifest, type TensorSpec } from './apollo-tensor-manifest.js';
-import { f32ToBf16 } from './half-float.js';
+import { f32ToBf16 } from '../native/float-convert-twin.js';
 import { buildQwen25TokenizerFiles, sortedJson } from './qwen25-tokenizer-files.js';
 import { INDEX_FILE_NAME } from './safetensors-checkpoint.js';
 import { writeSafetensors, type TensorToWrite } from './safetensors-writer.js';

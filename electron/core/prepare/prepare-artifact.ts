@@ -2,16 +2,8 @@
 // The list is open: the LLM decoder, the vision towers and the connector each add an artifact
 // with its own version, and bumping a version rebuilds prepared folders made by the old one.
 import type { Int4Quantizer } from '../quant/int4-quantize.js';
-import type { Int4BlockSize } from '../quant/int4-layout.js';
+import type { Int4Settings } from '../quant/int4-settings.js';
 import type { Precision } from './prepare-manifest.js';
-
-export interface Int4Settings {
-  blockSize: Int4BlockSize;
-  /** true: no zero points (zero point 8); false: a 4-bit zero point per block. */
-  symmetric: boolean;
-  /** MatMulNBits accuracy_level (4 = int8 activations, the fast CPU path). */
-  accuracyLevel: number;
-}
 
 export interface ArtifactBuildContext {
   /** The original checkpoint folder (read only). */

@@ -4,16 +4,18 @@
 // run killed at any point resumes from the last finished artifact; the final folder only ever
 // appears by renaming a complete, verified partial folder, so no reader sees a torn one.
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, rename, rm, stat, unlink, readFile } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { ApolloError } from '../../shared/errors.js';
 import type { ProgressListener } from '../../shared/progress.js';
 import { readJsonValidated, writeJsonAtomic } from '../persist/atomic-file.js';
+import { acquirePidLock, type ReleaseLock } from '../persist/pid-lock.js';
 import { int4Quantizer, type Int4Quantizer } from '../quant/int4-quantize.js';
 import type { Int4BlockSize } from '../quant/int4-layout.js';
+import { DEFAULT_INT4, type Int4AccuracyLevel, type Int4Settings } from '../quant/int4-settings.js';
 import { defaultPrepareArtifacts } from './default-artifacts.js';
-import type { Int4Settings, PrepareArtifact } from './prepare-artifact.js';
+import type { PrepareArtifact } from './prepare-artifact.js';
 import { preparedRootDir } from './prepare-cache-dir.js';
 import {
   hashFiles,
@@ -33,14 +35,6 @@ import { pathExists } from '../platform/path-exists.js';
 /** Bump when the prepare folder format or the meaning of an option changes. */
 export const PREPARE_FORMAT_VERSION = '1';
 
-/**
- * Defaults chosen from bench/llm-decode.bench.ts (docs/benchmarks.md, llm-int4-error): on
- * heavy-tailed weights block 128 has a larger logit error than llama.cpp's Q4_0 while block 32 with
- * zero points has the smallest of all (below Q4_0's), at about the same MatMulNBits speed as without
- * them; accuracy_level 4 (int8 activations) is ~3× faster than 0 at the same error.
- */
-export const DEFAULT_INT4: Int4Settings = { blockSize: 32, symmetric: false, accuracyLevel: 4 };
-
 export interface PrepareModelOptions {
   precision: Precision;
   blockSize?: Int4BlockSize;
@@ -50,7 +44,7 @@ export interface PrepareModelOptions {
   signal?: AbortSignal;
   /** Where prepared folders live (default: the cache folder, see prepare-cache-dir.ts). */
   cacheDir?: string;
-  /** The artifacts to build (default: defaultPrepareArtifacts()). */
+  /** The artifacts to build (default: defaultPrepareArtifacts(options.precision)). */
   artifacts?: PrepareArtifact[];
   /** Rebuild even when a matching prepared folder exists. */
   force?: boolean;
@@ -100,35 +94,9 @@ function manifestMatches(m: PreparedManifest, fp: SourceFingerprint, builder: st
   return m.source.fingerprint === fp.digest && m.builderVersion === builder && JSON.stringify(m.options) === JSON.stringify(options);
 }
 
-function isProcessAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** An exclusive lock file holding our pid; a lock left by a dead process is taken over. */
-async function acquireLock(path: string): Promise<() => Promise<void>> {
-  for (let attempt = 0; attempt < 3; attempt++) {
-    try {
-      const fh = await open(path, 'wx');
-      await fh.writeFile(String(process.pid));
-      await fh.close();
-      return async () => {
-        await unlink(path).catch(() => {});
-      };
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const pid = Number((await readFile(path, 'utf8').catch(() => '')).trim());
-      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isProcessAlive(pid)) {
-        throw new ApolloError('PREPARE_BUSY', undefined, { details: { lock: path, pid } });
-      }
-      await unlink(path).catch(() => {}); // stale: its owner was killed
-    }
-  }
-  throw new ApolloError('PREPARE_BUSY', undefined, { details: { lock: path } });
+/** One preparer per prepared folder (persist/pid-lock.ts). */
+function acquirePrepareLock(path: string): Promise<ReleaseLock> {
+  return acquirePidLock(path, (owner) => new ApolloError('PREPARE_BUSY', undefined, { details: { lock: path, ...(owner !== undefined ? { pid: owner } : {}) } }));
 }
 
 async function fsyncDir(dir: string): Promise<void> {
@@ -157,9 +125,9 @@ async function fsyncTree(dir: string): Promise<void> {
 async function removeAbandonedPartial(root: string, name: string): Promise<void> {
   const partialDir = join(root, `.${name}.partial`);
   if (!(await pathExists(partialDir)) && !(await pathExists(join(root, `.${name}.lock`)))) return;
-  let release: (() => Promise<void>) | undefined;
+  let release: ReleaseLock | undefined;
   try {
-    release = await acquireLock(join(root, `.${name}.lock`));
+    release = await acquirePrepareLock(join(root, `.${name}.lock`));
   } catch {
     return; // a live preparer owns it
   }
@@ -184,7 +152,7 @@ export async function readPreparedManifest(preparedDir: string, fullVerify = fal
 export async function prepareModel(sourceDir: string, options: PrepareModelOptions): Promise<PreparedModel> {
   const signal = options.signal ?? new AbortController().signal;
   const report: ProgressListener = options.onProgress ?? (() => {});
-  const artifacts = (options.artifacts ?? defaultPrepareArtifacts()).filter((a) => a.applies?.(sourceDir) ?? true);
+  const artifacts = (options.artifacts ?? defaultPrepareArtifacts(options.precision)).filter((a) => a.applies?.(sourceDir) ?? true);
   const record = optionsRecord(options);
   const builder = builderVersion(artifacts);
 
@@ -205,7 +173,7 @@ export async function prepareModel(sourceDir: string, options: PrepareModelOptio
     }
   }
 
-  const release = await acquireLock(join(root, `.${name}.lock`));
+  const release = await acquirePrepareLock(join(root, `.${name}.lock`));
   try {
     // A run killed between moving a stale folder aside and deleting it leaves `.old-*` behind.
     for (const e of await readdir(root)) if (e.startsWith(`.${name}.old-`)) await rm(join(root, e), { recursive: true, force: true });
@@ -237,7 +205,7 @@ export async function prepareModel(sourceDir: string, options: PrepareModelOptio
     const int4: Int4Settings = {
       blockSize: (record.int4?.blockSize ?? DEFAULT_INT4.blockSize) as Int4BlockSize,
       symmetric: record.int4?.symmetric ?? DEFAULT_INT4.symmetric,
-      accuracyLevel: record.int4?.accuracyLevel ?? DEFAULT_INT4.accuracyLevel,
+      accuracyLevel: (record.int4?.accuracyLevel ?? DEFAULT_INT4.accuracyLevel) as Int4AccuracyLevel,
     };
     for (const artifact of artifacts) {
       if (state.completed[artifact.name] !== undefined) continue;
@@ -316,7 +284,7 @@ export async function resolvePreparedModel(dir: string, options: ResolvePrepared
     return { preparedDir: dir, manifest, reused: true, resumedArtifacts: [] };
   }
   if (options.prepareIfMissing === false) {
-    const artifacts = (options.artifacts ?? defaultPrepareArtifacts()).filter((a) => a.applies?.(dir) ?? true);
+    const artifacts = (options.artifacts ?? defaultPrepareArtifacts(options.precision)).filter((a) => a.applies?.(dir) ?? true);
     const record = optionsRecord(options);
     const fp = await fingerprintSource(dir);
     const finalDir = join(options.cacheDir ?? preparedRootDir(), preparedFolderName(fp.digest, record));

@@ -1,11 +1,11 @@
-// From a planned video to its clip embeddings, through the cache: (cache hit: done, no graph, no
-// session) → prepared vision graphs → sessions → chunked encoding → cache entry. The probe and plan
+// From a planned video to its clip embeddings, through the cache: (cache hit: done, no session) →
+// sessions over the prepared folder's vision graphs → chunked encoding → cache entry. The probe and plan
 // come from video/plan-video.ts (through the engine's memo), the key from the content fingerprint.
 import { join } from 'node:path';
 import type { ProgressListener } from '../../shared/progress.js';
 import { loadApolloCheckpointConfig, type ApolloCheckpointConfig } from '../model/apollo-config.js';
-import { openCheckpointFolder } from '../model/safetensors-checkpoint.js';
 import type { FloatDType } from '../onnx/float-encoding.js';
+import type { PreparedManifest } from '../prepare/prepare-manifest.js';
 import { apolloCacheDir } from '../prepare/prepare-cache-dir.js';
 import { fingerprintSource } from '../prepare/source-fingerprint.js';
 import type { PlannedVideo } from '../video/plan-video.js';
@@ -13,7 +13,7 @@ import type { SamplingSettings } from '../video/sampling-settings.js';
 import { preprocessorConfigOf } from '../video/preprocessor-config.js';
 import { clipCacheKey, type CachedClipEmbeddings, type ClipEmbeddingCache } from './clip-embedding-cache.js';
 import { encodeVideoClips, type EncodedChunk, type EncodeFallback } from './encode-video-clips.js';
-import { fetcherFromSource, prepareVisionGraphs } from './vision-graph-prepare.js';
+import { visionGraphPaths } from './vision-prepare-artifact.js';
 import { openVisionSessions, type VisionRunner, type VisionSessionOptions } from './vision-sessions.js';
 import { visionShapesOf } from './vision-shapes-from-config.js';
 import type { VisionShapes } from './vision-shapes.js';
@@ -32,34 +32,19 @@ export async function loadVisionModel(dir: string): Promise<VisionModel> {
   return { dir, config, shapes: visionShapesOf(config), modelId: (await fingerprintSource(dir)).digest };
 }
 
-/** Where prepared vision graphs go by default: beside the other prepared folders. */
-export function defaultVisionGraphDir(model: VisionModel, dtype: FloatDType, cacheDir = apolloCacheDir()): string {
-  return join(cacheDir, 'vision-graphs', `${model.modelId.slice(0, 16)}-${dtype}`);
-}
-
 export function defaultClipCacheDir(cacheDir = apolloCacheDir()): string {
   return join(cacheDir, 'clip-embeddings');
 }
 
-/** Builds (or reuses) the vision graphs and opens sessions over them. */
-export async function openVisionRunner(model: VisionModel, dtype: FloatDType, graphDir: string, options: VisionSessionOptions & { signal?: AbortSignal; onProgress?: ProgressListener } = {}): Promise<VisionRunner> {
-  const siglip = await openCheckpointFolder(join(model.dir, model.config.paths.siglip));
-  const internVideo = await openCheckpointFolder(join(model.dir, model.config.paths.internvideo2));
-  const connector = await openCheckpointFolder(join(model.dir, model.config.paths.connector));
-  try {
-    await prepareVisionGraphs(
-      graphDir,
-      model.modelId,
-      model.shapes,
-      { siglip: fetcherFromSource(siglip, 'SigLIP'), internVideo: fetcherFromSource(internVideo, 'InternVideo2'), connector: fetcherFromSource(connector, 'connector') },
-      dtype,
-      options.signal,
-      options.onProgress,
-    );
-  } finally {
-    await Promise.all([siglip.close(), internVideo.close(), connector.close()]);
-  }
-  return openVisionSessions(graphDir, model.shapes, options);
+/** A prepared folder (prepare/prepare-model.ts) holding the vision graphs. */
+export interface PreparedVisionFolder {
+  preparedDir: string;
+  manifest: PreparedManifest;
+}
+
+/** Opens sessions over the prepared folder's vision graphs at `dtype`. */
+export function openVisionRunner(model: VisionModel, prepared: PreparedVisionFolder, dtype: FloatDType, options: VisionSessionOptions = {}): Promise<VisionRunner> {
+  return openVisionSessions(visionGraphPaths(prepared, dtype), model.shapes, options);
 }
 
 /** The plan as stored with embeddings: frame indices and timestamps per tower clip. */
@@ -79,7 +64,8 @@ export function planMetadata(input: PlannedVideo): Record<string, unknown> {
 
 export interface EncodeVideoOptions {
   dtype: FloatDType;
-  graphDir?: string;
+  /** The prepared folder whose vision graphs run (unused when `runner` is given or on a cache hit). */
+  prepared: PreparedVisionFolder;
   session?: VisionSessionOptions;
   signal?: AbortSignal;
   onProgress?: ProgressListener;
@@ -102,13 +88,13 @@ export async function encodeVideo(model: VisionModel, input: PlannedVideo, optio
   const F = model.shapes.fusion.frames;
   if (input.settings.framesPerClip !== F) throw new RangeError(`the plan samples ${input.settings.framesPerClip} frames per clip, the towers take ${F}`);
   const owned = options.runner === undefined;
-  const runner = options.runner ?? (await openVisionRunner(model, options.dtype, options.graphDir ?? defaultVisionGraphDir(model, options.dtype), { ...options.session, ...(options.signal === undefined ? {} : { signal: options.signal }), ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }) }));
+  const runner = options.runner ?? (await openVisionRunner(model, options.prepared, options.dtype, options.session));
   const clips = towerClipRequests(input.plan, F);
   const preprocessing = preprocessorConfigOf(model.config);
   let embeddings: Float32Array;
   const fallbacks: EncodeFallback[] = [];
   // A GPU that runs out of memory even one clip at a time hands over to float32 graphs on the CPU.
-  const cpuFallback = () => openVisionRunner(model, 'float32', defaultVisionGraphDir(model, 'float32'), { executionProviders: ['cpu'], ...(options.session?.intraOpNumThreads === undefined ? {} : { intraOpNumThreads: options.session.intraOpNumThreads }) });
+  const cpuFallback = () => openVisionRunner(model, options.prepared, 'float32', { executionProviders: ['cpu'], ...(options.session?.intraOpNumThreads === undefined ? {} : { intraOpNumThreads: options.session.intraOpNumThreads }) });
   try {
     embeddings = await encodeVideoClips(runner, model.shapes, videoChunkPreparer(input.probe, clips, preprocessing, F), {
     clipCount: clips.length,

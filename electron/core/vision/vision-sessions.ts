@@ -1,12 +1,11 @@
 // onnxruntime sessions over the three prepared vision graphs, behind a small runner interface the
 // encoder pipeline drives (and tests count tower runs through).
-import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { ApolloError } from '../../shared/errors.js';
 import { CONNECTOR_INTERNVIDEO_INPUT, CONNECTOR_OUTPUT, CONNECTOR_SIGLIP_INPUT } from './connector-graph.js';
 import { INTERNVIDEO_INPUT, INTERNVIDEO_OUTPUT } from './internvideo-graph.js';
 import { SIGLIP_INPUT, SIGLIP_OUTPUT } from './siglip-graph.js';
-import { VISION_GRAPH_FILES } from './vision-graph-prepare.js';
+import type { VisionGraphPaths } from './vision-prepare-artifact.js';
 import { internVideoGridFrames, internVideoGridSide, siglipGridSide, type VisionShapes } from './vision-shapes.js';
 
 export interface VisionRunner {
@@ -33,7 +32,8 @@ export function runError(part: string, error: unknown): ApolloError {
   return new ApolloError('INTERNAL', `The ${part} model failed to run (${text.split('\n')[0]}); run again with --debug and report the output.`, { cause: error });
 }
 
-export async function openVisionSessions(graphDir: string, shapes: VisionShapes, options: VisionSessionOptions = {}): Promise<VisionRunner> {
+/** Sessions over the graphs at `paths` (a prepared folder's, see visionGraphPaths). */
+export async function openVisionSessions(paths: VisionGraphPaths, shapes: VisionShapes, options: VisionSessionOptions = {}): Promise<VisionRunner> {
   const sessionOptions: ort.InferenceSession.SessionOptions = {
     executionProviders: options.executionProviders ?? ['cpu'],
     ...(options.intraOpNumThreads === undefined ? {} : { intraOpNumThreads: options.intraOpNumThreads }),
@@ -41,14 +41,14 @@ export async function openVisionSessions(graphDir: string, shapes: VisionShapes,
   };
   const open = async (file: string) => {
     try {
-      return await ort.InferenceSession.create(join(graphDir, file), sessionOptions);
+      return await ort.InferenceSession.create(file, sessionOptions);
     } catch (error) {
-      throw new ApolloError('PREPARED_MODEL_INVALID', `The vision model ${join(graphDir, file)} could not be loaded (${(error as Error).message.split('\n')[0]}); delete that folder so it is rebuilt.`, { cause: error });
+      throw new ApolloError('PREPARED_MODEL_INVALID', `The vision model ${file} could not be loaded (${(error as Error).message.split('\n')[0]}); run \`apollo-chat prepare MODEL_DIR --force\` to rebuild it.`, { cause: error });
     }
   };
-  const sig = await open(VISION_GRAPH_FILES.siglip);
-  const iv = await open(VISION_GRAPH_FILES.internVideo);
-  const con = await open(VISION_GRAPH_FILES.connector);
+  const sig = await open(paths.siglip);
+  const iv = await open(paths.internVideo);
+  const con = await open(paths.connector);
   const s = shapes.siglip;
   const v = shapes.internVideo;
   const G = siglipGridSide(s);

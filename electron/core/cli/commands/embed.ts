@@ -6,11 +6,11 @@ import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { defaultThreadCount, DEVICE_NAMES, selectDevice, type DeviceName } from '../../llm/execution-device.js';
 import { writeSafetensors, type TensorToWrite } from '../../model/safetensors.js';
-import { apolloCacheDir } from '../../prepare/prepare-cache-dir.js';
+import { resolvePreparedModel } from '../../prepare/prepare-model.js';
 import { visionSizes } from '../../vision/encode-video-clips.js';
 import { planVideo } from '../../video/plan-video.js';
 import { samplingSettingsFromConfig } from '../../video/sampling-settings.js';
-import { defaultVisionGraphDir, encodeVideo, loadVisionModel, planMetadata } from '../../vision/video-clip-embeddings.js';
+import { encodeVideo, loadVisionModel, planMetadata } from '../../vision/video-clip-embeddings.js';
 import { internVideoGridFrames, internVideoGridSide, siglipGridSide } from '../../vision/vision-shapes.js';
 import type { RunAction } from '../command-types.js';
 import { parseIntegerOption } from '../option-parsers.js';
@@ -34,7 +34,7 @@ export function registerEmbedCommand(program: Command, run: RunAction): void {
     .addOption(new Option('--device <d>', 'execution provider; auto tries cuda, (dml,) webgpu, then cpu').choices(['auto', ...DEVICE_NAMES]).default('cpu'))
     .addOption(new Option('--precision <p>', 'compute precision of the vision graphs (outputs are float32 either way)').choices(['fp32', 'fp16']).default('fp32'))
     .addOption(new Option('--threads <n>', 'onnxruntime intra-op threads (default: one per core)').argParser(parseIntegerOption('--threads', 1, 1024)))
-    .addOption(new Option('--cache-dir <dir>', 'where the built vision graphs are kept (default: APOLLO_CACHE_DIR, else the user cache folder)'))
+    .addOption(new Option('--cache-dir <dir>', 'where prepared folders live (default: APOLLO_CACHE_DIR, else the user cache folder)'))
     .action(async (video: string, opts: EmbedOptions, command: Command) => {
       await run(command, async (ctx) => {
         const t0 = Date.now();
@@ -42,6 +42,13 @@ export function registerEmbedCommand(program: Command, run: RunAction): void {
         const device = await selectDevice(opts.device);
         const threads = opts.threads ?? defaultThreadCount();
         const model = await loadVisionModel(resolve(opts.model));
+        // The vision graphs come from the checkpoint's prepared folder (built on first use, like `prepare`).
+        const prepared = await resolvePreparedModel(model.dir, {
+          precision: opts.precision,
+          ...(opts.cacheDir !== undefined ? { cacheDir: resolve(opts.cacheDir) } : {}),
+          onProgress: ctx.progress,
+          signal: ctx.signal,
+        });
         const input = await planVideo(resolve(video), samplingSettingsFromConfig(model.config.root), { signal: ctx.signal });
         const K = input.plan.groupCount;
         const { shapes } = model;
@@ -54,10 +61,9 @@ export function registerEmbedCommand(program: Command, run: RunAction): void {
         const ivPixels = new Float32Array(K * sizes.internVideoPixelsPerClip);
         const siglipFeatures = new Float32Array(K * sizes.siglipFeaturesPerClip);
         const ivFeatures = new Float32Array(K * sizes.internVideoFeaturesPerClip);
-        const cacheDir = opts.cacheDir === undefined ? apolloCacheDir() : resolve(opts.cacheDir);
         const encoded = await encodeVideo(model, input, {
           dtype,
-          graphDir: defaultVisionGraphDir(model, dtype, cacheDir),
+          prepared,
           session: { executionProviders: device.executionProviders, intraOpNumThreads: threads },
           signal: ctx.signal,
           onProgress: ctx.progress,
@@ -82,7 +88,7 @@ export function registerEmbedCommand(program: Command, run: RunAction): void {
         await writeSafetensors(out, tensors, { plan: JSON.stringify(plan), precision: opts.precision, device: device.device, model_id: model.modelId });
         const seconds = (Date.now() - t0) / 1000;
         if (ctx.json) {
-          ctx.printJson({ out, clips: K, precision: opts.precision, device: device.device, deviceReason: device.reason, threads, seconds, tensors: tensors.map((t) => ({ name: t.name, shape: t.shape })), plan });
+          ctx.printJson({ out, preparedDir: prepared.preparedDir, clips: K, precision: opts.precision, device: device.device, deviceReason: device.reason, threads, seconds, tensors: tensors.map((t) => ({ name: t.name, shape: t.shape })), plan });
         } else {
           ctx.print(`Encoded ${K} clips of ${video} on ${device.device} (${opts.precision}, ${threads} threads) in ${seconds.toFixed(1)} s; wrote ${out}`);
           for (const t of tensors) ctx.print(`  ${t.name} [${t.shape.join(', ')}]`);

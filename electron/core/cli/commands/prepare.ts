@@ -2,7 +2,8 @@
 import { resolve } from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { INT4_BLOCK_SIZES, type Int4BlockSize } from '../../quant/int4-layout.js';
-import { DEFAULT_INT4, prepareModel } from '../../prepare/prepare-model.js';
+import { prepareModel } from '../../prepare/prepare-model.js';
+import { DEFAULT_INT4 } from '../../quant/int4-settings.js';
 import { PRECISIONS, type Precision } from '../../prepare/prepare-manifest.js';
 import type { RunAction } from '../command-types.js';
 import { parseIntegerOption } from '../option-parsers.js';

@@ -1,0 +1,20 @@
+// The int4 choices `prepare` makes for the LLM's linear layers, and their one default.
+import type { Int4BlockSize } from './int4-layout.js';
+
+export type Int4AccuracyLevel = 0 | 1 | 2 | 3 | 4;
+
+export interface Int4Settings {
+  blockSize: Int4BlockSize;
+  /** true: no zero points (zero point 8, like Q4_0); false: a 4-bit zero point per block. */
+  symmetric: boolean;
+  /** MatMulNBits accuracy_level: 4 = int8 activations (the fast CPU path), 0 = float activations. */
+  accuracyLevel: Int4AccuracyLevel;
+}
+
+/**
+ * Chosen from bench/llm-decode.bench.ts (docs/benchmarks.md, llm-int4-error): on heavy-tailed
+ * weights block 128 has a larger logit error than llama.cpp's Q4_0 while block 32 with zero points
+ * has the smallest of all (below Q4_0's and below block 32 symmetric), at about the same MatMulNBits
+ * speed as without them; accuracy_level 4 (int8 activations) is ~3× faster than 0 at the same error.
+ */
+export const DEFAULT_INT4: Int4Settings = { blockSize: 32, symmetric: false, accuracyLevel: 4 };

@@ -1,0 +1,136 @@
+// The vision graphs as `prepare` artifacts, like the decoder: SigLIP, InternVideo2 and the fusion +
+// connector graph, each its own artifact (so a killed run resumes after the last finished tower)
+// with its weights in an external-data side file, so no graph is ever held whole in memory. The
+// prepared folder's manifest, lock and hashes (prepare/) cover them like every other artifact.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { ApolloError } from '../../shared/errors.js';
+import type { DeviceChoice } from '../llm/execution-device.js';
+import { loadApolloCheckpointConfig } from '../model/apollo-config.js';
+import { openCheckpointFolder } from '../model/safetensors-checkpoint.js';
+import type { TensorSource } from '../model/safetensors.js';
+import { ExternalDataWriter } from '../onnx/external-data-writer.js';
+import type { FloatDType } from '../onnx/float-encoding.js';
+import type { GraphBuilder } from '../onnx/graph-builder.js';
+import type { PrepareArtifact } from '../prepare/prepare-artifact.js';
+import type { Precision, PreparedManifest } from '../prepare/prepare-manifest.js';
+import { buildConnectorGraph } from './connector-graph.js';
+import { buildInternVideoGraph } from './internvideo-graph.js';
+import { buildSiglipGraph } from './siglip-graph.js';
+import type { WeightFetcher } from './vision-graph-parts.js';
+import { visionShapesOf } from './vision-shapes-from-config.js';
+import { internVideoGridFrames, internVideoGridSide, type VisionShapes } from './vision-shapes.js';
+import { MissingWeightError } from './vision-weights.js';
+
+export type VisionGraphPart = 'siglip' | 'internVideo' | 'connector';
+export const VISION_GRAPH_PARTS: readonly VisionGraphPart[] = ['siglip', 'internVideo', 'connector'];
+export const VISION_GRAPH_FILES: Record<VisionGraphPart, string> = { siglip: 'siglip.onnx', internVideo: 'internvideo2.onnx', connector: 'connector.onnx' };
+/** Bump when a vision graph changes for the same weights. */
+export const VISION_GRAPH_VERSION = '1';
+
+export type VisionGraphSources = Record<VisionGraphPart, WeightFetcher>;
+/** The .onnx file of each vision graph. */
+export type VisionGraphPaths = Record<VisionGraphPart, string>;
+
+/** Manifest key and folder of one graph at one dtype, e.g. 'siglip-float16'. */
+export function visionArtifactName(part: VisionGraphPart, dtype: FloatDType): string {
+  return `${VISION_GRAPH_FILES[part].replace(/\.onnx$/, '')}-${dtype}`;
+}
+
+/**
+ * The dtypes of the vision graphs a prepared folder holds: float32 always (the CPU, where int4 and
+ * fp32 run, and the fallback when a GPU runs out of memory), float16 as well for fp16 (a GPU).
+ */
+export function visionDtypesFor(precision: Precision): FloatDType[] {
+  return precision === 'fp16' ? ['float16', 'float32'] : ['float32'];
+}
+
+/** The graphs a runtime opens: float16 only for fp16 on a GPU (the CPU provider computes fp16 slowly or not at all). */
+export function visionDtypeFor(precision: Precision, device: DeviceChoice['device']): FloatDType {
+  return precision === 'fp16' && device !== 'cpu' ? 'float16' : 'float32';
+}
+
+/** A fetcher over a safetensors source: float32 widened, element count checked. */
+export function fetcherFromSource(source: TensorSource, label: string): WeightFetcher {
+  return async (name, length) => {
+    if (!source.has(name)) throw new ApolloError('TENSOR_NOT_FOUND', `The ${label} weights have no tensor ${name}; the checkpoint does not match this model, download it again.`, { details: { tensor: name } });
+    const w = await source.readFloat32(name);
+    if (w.length !== length) throw new ApolloError('CHECKPOINT_INVALID', `The ${label} tensor ${name} holds ${w.length} values where the config implies ${length}; download the model again.`, { details: { tensor: name } });
+    return w;
+  };
+}
+
+export function fusionInputsOf(shapes: VisionShapes) {
+  const g = internVideoGridSide(shapes.internVideo);
+  return {
+    grid: shapes.fusion,
+    siglipChannels: shapes.siglip.hiddenSize,
+    internVideoGrid: { frames: internVideoGridFrames(shapes.internVideo), height: g, width: g },
+    internVideoChannels: shapes.internVideo.hiddenSize,
+  };
+}
+
+function graphOf(part: VisionGraphPart, shapes: VisionShapes, fetch: WeightFetcher, dtype: FloatDType, writer: ExternalDataWriter): Promise<GraphBuilder> {
+  if (part === 'siglip') return buildSiglipGraph(shapes.siglip, fetch, dtype, { externalData: writer });
+  if (part === 'internVideo') return buildInternVideoGraph(shapes.internVideo, fetch, dtype, { externalData: writer });
+  return buildConnectorGraph(shapes.connector, fusionInputsOf(shapes), fetch, dtype, { externalData: writer });
+}
+
+/** Writes one vision graph (`<file>.onnx` + `<file>.onnx.data`) into `dir`; returns the graph's path. */
+export async function writeVisionGraph(dir: string, part: VisionGraphPart, shapes: VisionShapes, fetch: WeightFetcher, dtype: FloatDType): Promise<string> {
+  const file = join(dir, VISION_GRAPH_FILES[part]);
+  const writer = new ExternalDataWriter(`${file}.data`);
+  try {
+    (await graphOf(part, shapes, fetch, dtype, writer)).save(file);
+  } catch (error) {
+    writer.close();
+    if (error instanceof MissingWeightError) throw new ApolloError('TENSOR_NOT_FOUND', `The checkpoint's ${error.message}; it does not match this model, download it again.`, { cause: error });
+    throw error;
+  }
+  return file;
+}
+
+const LABELS: Record<VisionGraphPart, string> = { siglip: 'SigLIP', internVideo: 'InternVideo2', connector: 'connector' };
+
+/** The `prepare` artifact of one vision graph at one dtype. */
+export function visionGraphArtifact(part: VisionGraphPart, dtype: FloatDType): PrepareArtifact {
+  return {
+    name: visionArtifactName(part, dtype),
+    version: VISION_GRAPH_VERSION,
+    applies: (sourceDir) => existsSync(join(sourceDir, 'vision_tower', 'config.json')),
+    async build(ctx) {
+      const config = await loadApolloCheckpointConfig(ctx.sourceDir);
+      const shapes = visionShapesOf(config);
+      const folder = part === 'siglip' ? config.paths.siglip : part === 'internVideo' ? config.paths.internvideo2 : config.paths.connector;
+      ctx.progress(0, 1, 'graphs', LABELS[part]);
+      const source = await openCheckpointFolder(join(ctx.sourceDir, folder));
+      try {
+        await writeVisionGraph(ctx.outDir, part, shapes, fetcherFromSource(source, LABELS[part]), dtype);
+      } finally {
+        await source.close();
+      }
+      ctx.progress(1, 1, 'graphs', LABELS[part]);
+      return { entry: VISION_GRAPH_FILES[part], info: { dtype } };
+    },
+  };
+}
+
+/** Every vision graph at each of `dtypes`, in build order. */
+export function visionGraphArtifacts(dtypes: readonly FloatDType[]): PrepareArtifact[] {
+  return dtypes.flatMap((dtype) => VISION_GRAPH_PARTS.map((part) => visionGraphArtifact(part, dtype)));
+}
+
+/** The graph files of a prepared folder at `dtype`, from its manifest. */
+export function visionGraphPaths(prepared: { preparedDir: string; manifest: PreparedManifest }, dtype: FloatDType): VisionGraphPaths {
+  const paths = {} as VisionGraphPaths;
+  for (const part of VISION_GRAPH_PARTS) {
+    const entry = prepared.manifest.artifacts[visionArtifactName(part, dtype)]?.entry;
+    if (entry === undefined) {
+      throw new ApolloError('PREPARED_MODEL_INVALID', `The prepared folder ${prepared.preparedDir} has no ${dtype} ${LABELS[part]} graph; run \`apollo-chat prepare\` on the original checkpoint folder (with --precision ${dtype === 'float16' ? 'fp16' : 'fp32'}) to build it.`, {
+        details: { preparedDir: prepared.preparedDir, artifact: visionArtifactName(part, dtype) },
+      });
+    }
+    paths[part] = join(prepared.preparedDir, entry);
+  }
+  return paths;
+}

@@ -2,6 +2,7 @@
 // crash or a GPU out-of-memory never takes the window down. Typed against a small structural
 // interface so tests can drive it with a fake.
 import type { EngineLauncher } from '../core/engine/engine-client.js';
+import { engineProcessEnv } from '../core/engine/engine-environment.js';
 
 export interface UtilityProcessLike {
   postMessage(message: unknown): void;
@@ -15,7 +16,7 @@ export type UtilityFork = (modulePath: string, args: string[], options: { servic
 
 export function utilityEngineLauncher(fork: UtilityFork, enginePath: string, env: NodeJS.ProcessEnv = process.env): EngineLauncher {
   return () => {
-    const child = fork(enginePath, [], { serviceName: 'Apollo engine', stdio: 'pipe', env });
+    const child = fork(enginePath, [], { serviceName: 'Apollo engine', stdio: 'pipe', env: { ...env, ...engineProcessEnv() } });
     let stderrTail = '';
     child.stderr?.on('data', (d: Buffer) => {
       stderrTail = (stderrTail + d.toString()).slice(-4000);

@@ -3,6 +3,7 @@
 // ENGINE_OUT_OF_MEMORY) and the next request starts a fresh engine. State that must survive a
 // crash (chat history) lives with the caller, never only in the engine.
 import { fork } from 'node:child_process';
+import { engineProcessEnv } from './engine-environment.js';
 import { join } from 'node:path';
 import { MAX_REQUEST_ID, type EngineEvent, type EngineMethodName, type EngineParamsIn, type EngineResult } from '../../shared/engine-protocol.js';
 import { ApolloError, deserializeError } from '../../shared/errors.js';
@@ -30,7 +31,7 @@ export function nodeEngineLauncher(options: { enginePath?: string; env?: NodeJS.
     const child = fork(enginePath, [], {
       stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
       serialization: 'advanced',
-      env: { ...process.env, ...options.env },
+      env: { ...process.env, ...engineProcessEnv(), ...options.env },
       execArgv: options.execArgv ?? [],
     });
     let stderrTail = '';

@@ -91,10 +91,11 @@ export class Qwen2DecoderSession {
       intraOpNumThreads: options.threads,
       interOpNumThreads: 1,
       graphOptimizationLevel: 'all',
-      // One arena per segment would each keep a prefill chunk's peak: allocate per run instead.
+      // One arena per segment would each keep a prefill chunk's peak (7 GB at 1.5B): allocate per
+      // run instead; the engine process tunes malloc for that (engine/engine-environment.ts).
       enableCpuMemArena: false,
       // Segments run back to back with native attention between: idle pool threads must not spin.
-      extra: { session: { intra_op: { allow_spinning: '0' } } },
+      extra: { session: { intra_op: { allow_spinning: process.env.TMP_SPIN ?? '0' } } },
     };
     const segments: ort.InferenceSession[] = [];
     let attentionGraph: ort.InferenceSession | undefined;

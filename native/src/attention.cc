@@ -148,17 +148,40 @@ APOLLO_AVX2 inline float Sum8(__m256 v) {
   return _mm_cvtss_f32(s);
 }
 
-// Requires d % 8 == 0 and group <= kMaxGroup.
+// Requires d % 8 == 0 and group <= kMaxGroup. G is the group size when known at compile time
+// (accumulators then live in registers), 0 for the general case.
 constexpr size_t kMaxGroup = 16;
+constexpr size_t kTile = 64;  // value rows per tile: 64 × 128 floats = 32 KB, re-read from L1
 
+template <size_t G>
 APOLLO_AVX2 void ItemAvx2(const Problem& p, size_t kv, size_t begin, size_t end, Partial& out, std::vector<float>& scores) {
-  const size_t g = p.group, d = p.d, n = end - begin, lanes = d / 8;
+  const size_t g = G == 0 ? p.group : G, d = p.d, n = end - begin, lanes = d / 8;
   scores.resize(g * n);
   const float* q = p.q + kv * g * d;
-  // Pass 1: every key row once, dotted with the group's queries.
-  for (size_t r = 0; r < n; ++r) {
+  // Pass 1: every key row once, dotted with the group's queries (two rows at a time share the
+  // query loads).
+  size_t r = 0;
+  for (; r + 2 <= n; r += 2) {
+    const size_t row0 = (begin + r) * d, row1 = row0 + d;
+    __m256 a0[G == 0 ? kMaxGroup : G], a1[G == 0 ? kMaxGroup : G];
+    for (size_t h = 0; h < g; ++h) a0[h] = a1[h] = _mm256_setzero_ps();
+    for (size_t l = 0; l < lanes; ++l) {
+      const __m256 k0 = Load8(p, p.keys[kv], row0 + l * 8);
+      const __m256 k1 = Load8(p, p.keys[kv], row1 + l * 8);
+      for (size_t h = 0; h < g; ++h) {
+        const __m256 qv = _mm256_loadu_ps(q + h * d + l * 8);
+        a0[h] = _mm256_fmadd_ps(qv, k0, a0[h]);
+        a1[h] = _mm256_fmadd_ps(qv, k1, a1[h]);
+      }
+    }
+    for (size_t h = 0; h < g; ++h) {
+      scores[h * n + r] = Sum8(a0[h]) * p.scale;
+      scores[h * n + r + 1] = Sum8(a1[h]) * p.scale;
+    }
+  }
+  for (; r < n; ++r) {
     const size_t row = (begin + r) * d;
-    __m256 acc[kMaxGroup];
+    __m256 acc[G == 0 ? kMaxGroup : G];
     for (size_t h = 0; h < g; ++h) acc[h] = _mm256_setzero_ps();
     for (size_t l = 0; l < lanes; ++l) {
       const __m256 k = Load8(p, p.keys[kv], row + l * 8);
@@ -173,30 +196,61 @@ APOLLO_AVX2 void ItemAvx2(const Problem& p, size_t kv, size_t begin, size_t end,
   for (size_t h = 0; h < g; ++h) {
     float* s = &scores[h * n];
     float m = -std::numeric_limits<float>::infinity();
-    for (size_t r = 0; r < n; ++r) m = std::max(m, s[r]);
+    for (size_t i = 0; i < n; ++i) m = std::max(m, s[i]);
     const __m256 mv = _mm256_set1_ps(m);
     __m256 sumv = _mm256_setzero_ps();
-    size_t r = 0;
-    for (; r + 8 <= n; r += 8) {
-      const __m256 e = Exp256(_mm256_sub_ps(_mm256_loadu_ps(s + r), mv));
-      _mm256_storeu_ps(s + r, e);
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+      const __m256 e = Exp256(_mm256_sub_ps(_mm256_loadu_ps(s + i), mv));
+      _mm256_storeu_ps(s + i, e);
       sumv = _mm256_add_ps(sumv, e);
     }
     float sum = Sum8(sumv);
-    for (; r < n; ++r) sum += (s[r] = std::exp(s[r] - m));
+    for (; i < n; ++i) sum += (s[i] = std::exp(s[i] - m));
     out.max[h] = m;
     out.sum[h] = sum;
   }
-  // Pass 3: every value row once, accumulated into the group's outputs.
-  for (size_t r = 0; r < n; ++r) {
-    const size_t row = (begin + r) * d;
-    for (size_t l = 0; l < lanes; ++l) {
-      const __m256 v = Load8(p, p.values[kv], row + l * 8);
+  // Pass 3: value rows tile by tile (each read once from memory); within a tile, 16 output
+  // columns at a time with the group's accumulators in registers.
+  for (size_t t0 = 0; t0 < n; t0 += kTile) {
+    const size_t t1 = std::min(n, t0 + kTile);
+    for (size_t l = 0; l < lanes; l += 2) {
+      const bool pair = l + 1 < lanes;
+      __m256 c0[G == 0 ? kMaxGroup : G], c1[G == 0 ? kMaxGroup : G];
       for (size_t h = 0; h < g; ++h) {
-        float* a = &out.acc[h * d + l * 8];
-        _mm256_storeu_ps(a, _mm256_fmadd_ps(_mm256_set1_ps(scores[h * n + r]), v, _mm256_loadu_ps(a)));
+        c0[h] = _mm256_loadu_ps(&out.acc[h * d + l * 8]);
+        c1[h] = pair ? _mm256_loadu_ps(&out.acc[h * d + l * 8 + 8]) : _mm256_setzero_ps();
+      }
+      for (size_t t = t0; t < t1; ++t) {
+        const size_t row = (begin + t) * d + l * 8;
+        const __m256 v0 = Load8(p, p.values[kv], row);
+        const __m256 v1 = pair ? Load8(p, p.values[kv], row + 8) : _mm256_setzero_ps();
+        for (size_t h = 0; h < g; ++h) {
+          const __m256 w = _mm256_broadcast_ss(&scores[h * n + t]);
+          c0[h] = _mm256_fmadd_ps(w, v0, c0[h]);
+          c1[h] = _mm256_fmadd_ps(w, v1, c1[h]);
+        }
+      }
+      for (size_t h = 0; h < g; ++h) {
+        _mm256_storeu_ps(&out.acc[h * d + l * 8], c0[h]);
+        if (pair) _mm256_storeu_ps(&out.acc[h * d + l * 8 + 8], c1[h]);
       }
     }
+  }
+}
+
+using ItemFn = void (*)(const Problem&, size_t, size_t, size_t, Partial&, std::vector<float>&);
+
+// Qwen2.5's groups: 7 (0.5B, 7B), 6 (1.5B), 8 (3B); the others take the general loop.
+ItemFn Avx2ItemFor(size_t group) {
+  switch (group) {
+    case 1: return ItemAvx2<1>;
+    case 2: return ItemAvx2<2>;
+    case 4: return ItemAvx2<4>;
+    case 6: return ItemAvx2<6>;
+    case 7: return ItemAvx2<7>;
+    case 8: return ItemAvx2<8>;
+    default: return ItemAvx2<0>;
   }
 }
 
@@ -215,7 +269,7 @@ void Attend(const Problem& p, float* out, size_t threads) {
   std::vector<Partial> partials(items);
   std::atomic<size_t> next{0};
 #ifdef APOLLO_ATTENTION_X86
-  const bool fast = HasAvx2() && d % 8 == 0 && g <= kMaxGroup;
+  const ItemFn fast = HasAvx2() && d % 8 == 0 && g <= kMaxGroup ? Avx2ItemFor(g) : nullptr;
 #endif
   auto work = [&]() {
     std::vector<float> scores;
@@ -231,8 +285,8 @@ void Attend(const Problem& p, float* out, size_t threads) {
         continue;
       }
 #ifdef APOLLO_ATTENTION_X86
-      if (fast) {
-        ItemAvx2(p, kv, begin, end, part, scores);
+      if (fast != nullptr) {
+        fast(p, kv, begin, end, part, scores);
         continue;
       }
 #endif

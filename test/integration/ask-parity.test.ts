@@ -4,7 +4,7 @@
 // naive towers and connector, spec-built prompt, fresh full prefill per turn). Also checks the
 // follow-up prefills only the new tokens, and `apollo-chat embed`'s tensors against the reference's.
 import { execFileSync } from 'node:child_process';
-import { cpSync, openSync, readFileSync, rmSync, writeFileSync, writeSync, closeSync } from 'node:fs';
+import { closeSync, cpSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openCheckpointFolder } from '../../electron/core/model/safetensors-checkpoint.js';
@@ -203,6 +203,36 @@ describe('apollo-chat ask equals the independent whole-path reference (tiny chec
       }
     }, 240_000);
   }
+
+  // Re-opening a video in a new process: the video prefix's KV cache comes from disk (saved by the
+  // first run above), so a new first question prefills only the text after the last clip row, and
+  // its answer still equals the reference's; no tower runs (the embeddings come from their cache).
+  it('a re-opened video answers a new first question from the saved prefix, prefilling only the question', async () => {
+    const c = cases[0]!;
+    const { path: video, ref } = encoded.get(c.name)!;
+    const question = 'What colour is the largest shape?';
+    const run = async () => JSON.parse(parseCli(await runCli(['ask', video, question, '--model', modelDir, '--greedy', '--json', '--precision', 'fp32', '--device', 'cpu', '--max-new-tokens', String(MAX_NEW_TOKENS), '--clip-sampling-ratio', String(c.ratio)], { env, timeoutMs: 180_000 }), 'ask')) as AskJson & { turns: { embeddingsFromCache: boolean; timings: { ttftMs: number } }[] };
+    const [want] = reference.ask(ref, [question], MAX_NEW_TOKENS) as [ReferenceTurn];
+    const prefix = want.promptIds.lastIndexOf(-200) + 1;
+    expect(prefix).toBeGreaterThan(0);
+    const out = await run();
+    expect(out.turns[0]!.embeddingsFromCache).toBe(true);
+    expect(out.turns[0]!.timings.prefillTokens).toBe(want.promptIds.length - prefix);
+    expect(out.turns[0]!.tokenIds).toEqual(want.tokenIds);
+    expect(out.turns[0]!.answer).toBe(want.answer);
+    // a damaged saved prefix is detected, deleted and prefilled again: the same answer, the whole prompt prefilled
+    const cacheDir = join(dir, 'cache', 'clip-embeddings');
+    const saved = readdirSync(cacheDir).filter((n) => n.endsWith('.kvprefix'));
+    expect(saved.length).toBeGreaterThan(0);
+    for (const name of saved) {
+      const fd = openSync(join(cacheDir, name), 'r+');
+      writeSync(fd, Buffer.from([0x55, 0xaa, 0x55, 0xaa]), 0, 4, 4096);
+      closeSync(fd);
+    }
+    const again = await run();
+    expect(again.turns[0]!.timings.prefillTokens).toBe(want.promptIds.length);
+    expect(again.turns[0]!.tokenIds).toEqual(want.tokenIds);
+  }, 240_000);
 
   // A random tiny model never picks <|im_end|> by itself. An untied copy (lm_head is the output
   // matrix, as in 7B) gets an lm_head row for <|im_end|> pointing along the first prompt's final

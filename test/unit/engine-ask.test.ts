@@ -51,8 +51,11 @@ describe('engine ask on the tiny checkpoint', () => {
     const rebuilt = await ask(client, history, 'And the colours?');
     expect(rebuilt.embeddingsFromCache).toBe(true);
     expect(rebuilt.tokenIds).toEqual(warm.tokenIds);
-    // Without the cache of the earlier turns, the whole conversation is prefilled again.
-    expect(rebuilt.timings.prefillTokens).toBeGreaterThan(3 * 128);
+    // The video prefix's KV cache comes back from disk (saved after the first answer): only the
+    // earlier turns and the question are prefilled again, not the clips' rows.
+    expect(rebuilt.timings.prefillTokens).toBeGreaterThan(0);
+    expect(rebuilt.timings.prefillTokens).toBeLessThan(128);
+    expect(rebuilt.timings.prefillTokens).toBeGreaterThan(warm.timings.prefillTokens);
   });
 
   it('stops on cancel and returns the partial answer', async () => {

@@ -7,7 +7,9 @@ import { join } from 'node:path';
 import type { AskResult, RuntimeEvent } from '../../shared/engine-protocol.js';
 import type { ProgressEvent } from '../../shared/progress.js';
 import { generateAnswer } from '../chat/answer-generation.js';
-import { planConversationTurn, type ChatTurn } from '../chat/conversation-plan.js';
+import { MEDIA_TOKEN_ID } from '../chat/chat-prompt.js';
+import { commonPrefixLength, planConversationTurn, type ChatTurn } from '../chat/conversation-plan.js';
+import { decoderIdentity, KvPrefixCache, kvPrefixKey, videoPrefixLength } from '../llm/kv-prefix-cache.js';
 import { resolveGenerationSettings, type GenerationOverrides } from '../chat/generation-config.js';
 import { assembleInputsEmbeds, planSplice } from '../chat/splice-plan.js';
 import { loadChatTokenizer, type ChatTokenizer } from '../chat/tokenizer.js';
@@ -53,7 +55,14 @@ export class ApolloRuntime {
     private readonly plans: VideoPlanMemo,
     private readonly prepared: PreparedModel,
     private readonly clipCache: ClipEmbeddingCache,
-  ) {}
+  ) {
+    this.kvPrefixes = new KvPrefixCache(clipCache);
+    this.decoderId = decoderIdentity(prepared.manifest, DECODER_ARTIFACT_NAME);
+  }
+
+  /** Saved KV caches of video prefixes, beside the clip embeddings and under the same limit. */
+  private readonly kvPrefixes: KvPrefixCache;
+  private readonly decoderId: string;
 
   /**
    * Loads the model. Videos are planned through `plans` and their embeddings cached in `clipCache`:
@@ -62,7 +71,10 @@ export class ApolloRuntime {
   static async load(key: RuntimeKey, options: { plans?: VideoPlanMemo; clipCache?: ClipEmbeddingCache; signal?: AbortSignal; onProgress?: (e: ProgressEvent) => void } = {}): Promise<ApolloRuntime> {
     const deviceChoice = await selectDevice(key.device);
     const prepared = await resolvePreparedModel(key.modelDir, { precision: key.precision, ...(options.signal ? { signal: options.signal } : {}), ...(options.onProgress ? { onProgress: options.onProgress } : {}) });
-    const decoder = await Qwen2DecoderSession.open(join(prepared.preparedDir, DECODER_ARTIFACT_NAME), { device: deviceChoice, threads: defaultThreadCount() });
+    // A float16 cache halves the bytes every decode step reads and was as fast or faster at every
+    // depth measured (docs/benchmarks.md, llm-long-context); fp32 keeps float32 for exactness.
+    const kvDtype = key.precision === 'fp32' ? 'float32' : 'float16';
+    const decoder = await Qwen2DecoderSession.open(join(prepared.preparedDir, DECODER_ARTIFACT_NAME), { device: deviceChoice, threads: defaultThreadCount(), kvDtype });
     const llmDir = join(key.modelDir, 'llm');
     const [tokenizer, vision] = await Promise.all([loadChatTokenizer(llmDir), loadVisionModel(key.modelDir)]);
     return new ApolloRuntime(key, deviceChoice, decoder, tokenizer, vision, options.plans ?? new VideoPlanMemo(), prepared, options.clipCache ?? new ClipEmbeddingCache(defaultClipCacheDir()));
@@ -104,16 +116,29 @@ export class ApolloRuntime {
     const { video, embeddings, encodeMs } = await this.encode(request, emit, signal);
     const settings = resolveGenerationSettings(this.vision.config.generation, request.generation);
     const askStart = performance.now();
-    const plan = planConversationTurn(this.tokenizer, {
-      videoText: video.videoText,
-      history: request.history,
-      question: request.question,
-      cachedIds: this.cached?.videoKey === request.videoKey ? this.cached.ids : [],
-      modelMaxLength: video.settings.modelMaxLength,
-      reserveTokens: settings.maxNewTokens,
-      clipCount: embeddings.entry.clips,
-      tokensPerClip: embeddings.entry.numLatents,
-    });
+    const planTurn = () =>
+      planConversationTurn(this.tokenizer, {
+        videoText: video.videoText,
+        history: request.history,
+        question: request.question,
+        cachedIds: this.cached?.videoKey === request.videoKey ? this.cached.ids : [],
+        modelMaxLength: video.settings.modelMaxLength,
+        reserveTokens: settings.maxNewTokens,
+        clipCount: embeddings.entry.clips,
+        tokensPerClip: embeddings.entry.numLatents,
+      });
+    let plan = planTurn();
+    // The video prefix's KV cache: from disk when this conversation's cache is not in memory (a
+    // re-opened video, another process), saved after the answer when it was prefilled now.
+    const prefixIds = plan.ids.slice(0, videoPrefixLength(plan.ids, MEDIA_TOKEN_ID));
+    const prefixKey = kvPrefixKey({ embeddingsKey: embeddings.key, decoderId: this.decoderId, kvDtype: this.decoder.kvDtype, prefixIds });
+    let prefixFromDisk = false;
+    if (prefixIds.length > 0 && plan.reuseLength < prefixIds.length) {
+      const loaded = await this.kvPrefixes.load(prefixKey, this.decoder, { capacityHint: plan.ids.length + settings.maxNewTokens });
+      this.cached = 'prefixIds' in loaded ? { videoKey: request.videoKey, ids: loaded.prefixIds } : undefined;
+      prefixFromDisk = 'prefixIds' in loaded;
+      plan = planTurn();
+    }
 
     // Keep the reusable prefix of the cache; prefill the rest (the session runs it in chunks).
     this.decoder.truncate(plan.reuseLength);
@@ -151,6 +176,11 @@ export class ApolloRuntime {
     });
     const decodeSeconds = (performance.now() - firstTokenAt) / 1000;
     const decodeTokens = answer.ids.length;
+    const cachedIds = this.cached?.ids ?? [];
+    if (!prefixFromDisk && prefixIds.length > 0 && plan.reuseLength < prefixIds.length && commonPrefixLength(cachedIds, prefixIds) === prefixIds.length) {
+      // A cache that cannot be written costs the next re-open a prefill, not this answer.
+      await this.kvPrefixes.save(prefixKey, this.decoder, prefixIds).catch((error: unknown) => process.stderr.write(`could not save the video's KV cache: ${error instanceof Error ? error.message : String(error)}\n`));
+    }
     return {
       answer: answer.text,
       tokenIds: answer.ids,

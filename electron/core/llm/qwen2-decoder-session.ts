@@ -94,8 +94,9 @@ export class Qwen2DecoderSession {
       // One arena per segment would each keep a prefill chunk's peak (7 GB at 1.5B): allocate per
       // run instead; the engine process tunes malloc for that (engine/engine-environment.ts).
       enableCpuMemArena: false,
-      // Segments run back to back with native attention between: idle pool threads must not spin.
-      extra: { session: { intra_op: { allow_spinning: process.env.TMP_SPIN ?? '0' } } },
+      // Segments run back to back, each with its own pool: spinning pools fight over the cores
+      // (decode 8x slower measured), so idle pool threads sleep.
+      extra: { session: { intra_op: { allow_spinning: '0' } } },
     };
     const segments: ort.InferenceSession[] = [];
     let attentionGraph: ort.InferenceSession | undefined;
@@ -156,11 +157,15 @@ export class Qwen2DecoderSession {
     return (kind === 'key' ? this.keys : this.values)[layer]![head]!.subarray(from * headDim, to * headDim);
   }
 
-  /** Makes room for `length` positions and marks them filled, for a caller that writes the rows itself through cacheRows. */
-  reserve(length: number): void {
+  /**
+   * Makes room for `length` positions (at least `capacity` when larger, to spare a later growth)
+   * and marks them filled, for a caller that writes the rows itself through cacheRows.
+   */
+  reserve(length: number, capacity = 0): void {
+    const max = this.artifacts.graph.maxPositions;
     if (!Number.isInteger(length) || length < 0) throw new RangeError(`bad cache length ${length}`);
-    if (length > this.artifacts.graph.maxPositions) throw new ApolloError('PROMPT_TOO_LONG', `The cache would hold ${length} positions but the model supports ${this.artifacts.graph.maxPositions}.`);
-    if (length > this.capacity) this.allocate(length);
+    if (length > max) throw new ApolloError('PROMPT_TOO_LONG', `The cache would hold ${length} positions but the model supports ${max}.`);
+    if (length > this.capacity) this.allocate(Math.min(max, Math.max(length, capacity)));
     this.length_ = length;
   }
 

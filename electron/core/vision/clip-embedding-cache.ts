@@ -9,7 +9,12 @@ import { z } from 'zod';
 
 const MAGIC = 'APOLLOCE';
 const FORMAT_VERSION = 1;
-const ENTRY_SUFFIX = '.clipemb';
+/**
+ * The kinds of file this folder holds, all under one size limit (the user's cache-size setting):
+ * clip embeddings, and the KV cache of a video's prompt prefix (llm/kv-prefix-cache.ts).
+ */
+export const CACHE_ENTRY_SUFFIXES = { clipEmbeddings: '.clipemb', kvPrefix: '.kvprefix' } as const;
+const ENTRY_SUFFIX = CACHE_ENTRY_SUFFIXES.clipEmbeddings;
 const DIGEST_BYTES = 32;
 
 /** What identifies an entry; every field changes the key. */
@@ -22,7 +27,7 @@ export interface ClipCacheKeyParts {
 }
 
 /** Stable JSON: object keys sorted, so the key does not depend on property order. */
-function stableJson(value: unknown): string {
+export function stableJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
   if (value !== null && typeof value === 'object') {
     return `{${Object.keys(value as object)
@@ -131,7 +136,7 @@ export class ClipEmbeddingCache {
     await this.evict(key);
   }
 
-  /** Deletes least recently used entries until the total fits; `keep` is never evicted. */
+  /** Deletes least recently used entries of every kind until the total fits; entries named `keep` are never evicted. */
   async evict(keep?: string): Promise<void> {
     let names: string[];
     try {
@@ -141,11 +146,12 @@ export class ClipEmbeddingCache {
     }
     const entries: { path: string; size: number; mtime: number; key: string }[] = [];
     for (const name of names) {
-      if (!name.endsWith(ENTRY_SUFFIX)) continue;
+      const suffix = Object.values(CACHE_ENTRY_SUFFIXES).find((x) => name.endsWith(x));
+      if (suffix === undefined || name.startsWith('.')) continue;
       const path = join(this.dir, name);
       try {
         const s = await stat(path);
-        entries.push({ path, size: s.size, mtime: s.mtimeMs, key: name.slice(0, -ENTRY_SUFFIX.length) });
+        entries.push({ path, size: s.size, mtime: s.mtimeMs, key: name.slice(0, -suffix.length) });
       } catch {
         // evicted by another process meanwhile
       }

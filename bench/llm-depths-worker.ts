@@ -1,13 +1,20 @@
 // One engine's long-context measurement, in its own process so that its peak RSS is its own:
-//   tsx bench/llm-depths-worker.ts ort DIR THREADS DEPTHS DECODE [KV]
+//   tsx bench/llm-depths-worker.ts ort DIR THREADS DEPTHS DECODE KVDTYPE REOPEN_DEPTH
 //   tsx bench/llm-depths-worker.ts llama GGUF THREADS DEPTHS DECODE VOCAB
+// For ort, at REOPEN_DEPTH (0: none) the prefix is saved with the app's KV prefix cache and a fresh
+// session loads it and prefills a 20-token question: the re-opened video's time to first token.
 // DEPTHS is a comma list such as 512,4000,8000,12000,16000. The prompt is prefilled segment by
 // segment up to each depth (prefill time is the sum of the segments, i.e. one prompt of that
 // length prefilled in chunks); at each depth DECODE greedy tokens are timed, then taken back out
 // of the cache so the next segment continues the same prompt. Prints one JSON line.
 import { readFileSync } from 'node:fs';
 import { getLlama, LlamaLogLevel, type Token } from 'node-llama-cpp';
-import { Qwen2DecoderSession } from '../electron/core/llm/qwen2-decoder-session.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { KvPrefixCache, kvPrefixKey } from '../electron/core/llm/kv-prefix-cache.js';
+import { Qwen2DecoderSession, type KvDtype } from '../electron/core/llm/qwen2-decoder-session.js';
+import { ClipEmbeddingCache } from '../electron/core/vision/clip-embedding-cache.js';
 
 export interface DepthRow {
   depth: number;
@@ -36,14 +43,18 @@ function argmax(v: Float32Array): number {
   return best;
 }
 
-async function runOrt(dir: string, threads: number, depths: number[], decode: number): Promise<DepthRow[]> {
+const cpu = { device: 'cpu' as const, reason: 'requested', executionProviders: ['cpu' as const] };
+const QUESTION = 20;
+
+async function runOrt(dir: string, threads: number, depths: number[], decode: number, kvDtype: KvDtype, reopenDepth: number): Promise<{ rows: DepthRow[]; reopen?: { depth: number; questionTokens: number; reopenTtftSeconds: number; coldTtftSeconds: number; prefixFileBytes: number } }> {
   const max = depths[depths.length - 1]!;
-  const session = await Qwen2DecoderSession.open(dir, { device: { device: 'cpu', reason: 'requested', executionProviders: ['cpu'] }, threads, capacity: max + decode + 8 });
+  const session = await Qwen2DecoderSession.open(dir, { device: cpu, threads, capacity: max + decode + QUESTION + 8, kvDtype });
   const prompt = promptIds(max, session.config.vocabSize);
   await session.forward(session.embed(prompt.slice(0, 8)), 8); // warm-up, then start clean
   session.reset();
   const rows: DepthRow[] = [];
   let prefillSeconds = 0;
+  let reopen: { depth: number; questionTokens: number; reopenTtftSeconds: number; coldTtftSeconds: number; prefixFileBytes: number } | undefined;
   for (const depth of depths) {
     const from = session.length;
     const t0 = performance.now();
@@ -58,9 +69,29 @@ async function runOrt(dir: string, threads: number, depths: number[], decode: nu
     }
     rows.push({ depth, prefillSeconds, decodeTokens: decode, decodeSeconds: steps.reduce((a, b) => a + b, 0) / 1000, medianStepMs: median(steps), rssBytes: rssNow() });
     session.truncate(depth);
+    if (depth === reopenDepth) {
+      // Cold: the question after prefilling the video (the prefill above plus the question's own).
+      const q0 = performance.now();
+      await session.forward(session.embed(prompt.slice(0, QUESTION)), QUESTION);
+      const coldTtftSeconds = prefillSeconds + (performance.now() - q0) / 1000;
+      session.truncate(depth);
+      const cacheDir = mkdtempSync(join(tmpdir(), 'kv-prefix-bench-'));
+      const cache = new KvPrefixCache(new ClipEmbeddingCache(cacheDir, { maxBytes: 64 * 2 ** 30 }));
+      const key = kvPrefixKey({ embeddingsKey: '0'.repeat(64), decoderId: 'bench', kvDtype, prefixIds: prompt.slice(0, depth) });
+      await cache.save(key, session, prompt.slice(0, depth));
+      const prefixFileBytes = (await import('node:fs')).statSync(join(cacheDir, `${key}.kvprefix`)).size;
+      const fresh = await Qwen2DecoderSession.open(dir, { device: cpu, threads, kvDtype });
+      const r0 = performance.now();
+      const loaded = await cache.load(key, fresh, { capacityHint: depth + QUESTION + 256 });
+      if (!('prefixIds' in loaded)) throw new Error(`the saved prefix did not load: ${loaded.miss}`);
+      await fresh.forward(fresh.embed(prompt.slice(0, QUESTION)), QUESTION);
+      reopen = { depth, questionTokens: QUESTION, reopenTtftSeconds: (performance.now() - r0) / 1000, coldTtftSeconds, prefixFileBytes };
+      await fresh.release();
+      rmSync(cacheDir, { recursive: true, force: true });
+    }
   }
   await session.release();
-  return rows;
+  return { rows, ...(reopen === undefined ? {} : { reopen }) };
 }
 
 async function runLlama(gguf: string, threads: number, depths: number[], decode: number, vocab: number): Promise<DepthRow[]> {
@@ -99,7 +130,7 @@ async function runLlama(gguf: string, threads: number, depths: number[], decode:
   return rows;
 }
 
-const [engine, path, threads, depthList, decode, vocab] = process.argv.slice(2);
+const [engine, path, threads, depthList, decode, extra, reopenDepth] = process.argv.slice(2);
 const depths = depthList!.split(',').map(Number);
-const rows = engine === 'ort' ? await runOrt(path!, Number(threads), depths, Number(decode)) : await runLlama(path!, Number(threads), depths, Number(decode), Number(vocab));
-process.stdout.write(JSON.stringify({ rows, peakRssBytes: peakRssBytes() }) + '\n');
+const result = engine === 'ort' ? await runOrt(path!, Number(threads), depths, Number(decode), extra as KvDtype, Number(reopenDepth ?? 0)) : { rows: await runLlama(path!, Number(threads), depths, Number(decode), Number(extra)) };
+process.stdout.write(JSON.stringify({ ...result, peakRssBytes: peakRssBytes() }) + '\n');

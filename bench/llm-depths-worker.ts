@@ -7,7 +7,7 @@
 // of the cache so the next segment continues the same prompt. Prints one JSON line.
 import { readFileSync } from 'node:fs';
 import { getLlama, LlamaLogLevel, type Token } from 'node-llama-cpp';
-import { Qwen2DecoderSession } from '../electron/core/llm/qwen2-decoder-session.js';
+import { Qwen2DecoderSession } from '../electron/engine/llm/qwen2-decoder-session.js';
 
 export interface DepthRow {
   depth: number;

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { chooseNextToken, type SamplingParams } from '../electron/engine/chat/sampling.js';
-import { createSeededRandom } from '../electron/engine/chat/seeded-random.js';
+import { createSeededRandom } from '../electron/engine/model/seeded-random.js';
 import { AnswerStreamDecoder } from '../electron/engine/chat/stream-decoder.js';
 import { cachedIdsAfterAnswer, planConversationTurn } from '../electron/engine/chat/conversation-plan.js';
 import { planApolloClips } from '../electron/engine/video/apollo-clip-plan.js';

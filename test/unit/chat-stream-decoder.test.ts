@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createSeededRandom } from '../../electron/engine/chat/seeded-random.js';
+import { createSeededRandom } from '../../electron/engine/model/seeded-random.js';
 import { AnswerStreamDecoder, pythonStrip } from '../../electron/engine/chat/stream-decoder.js';
 import { runPython } from '../helpers/python-oracle.js';
 import { slowDecodeOracle, stressIdSequences } from './chat-slow-decode-oracle.js';

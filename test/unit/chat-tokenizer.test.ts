@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createSeededRandom } from '../../electron/engine/chat/seeded-random.js';
+import { createSeededRandom } from '../../electron/engine/model/seeded-random.js';
 import { loadChatTokenizer } from '../../electron/engine/chat/tokenizer.js';
 import { buildQwen25TokenizerFiles } from '../../electron/engine/model/qwen25-tokenizer-files.js';
 import { makeTempDir, repoRoot } from '../helpers/paths.js';

@@ -2,7 +2,7 @@
 // logits, stream the text, feed each token back for the next logits, stop on a stop token,
 // max_new_tokens or a cancel (checked between tokens, so a cancel costs at most one step).
 import { chooseNextToken } from './sampling.js';
-import { createSeededRandom } from './seeded-random.js';
+import { createSeededRandom } from '../model/seeded-random.js';
 import { createStopRule, stopReason, type StopReason } from './stop-conditions.js';
 import { AnswerStreamDecoder } from './stream-decoder.js';
 import type { GenerationSettings } from './generation-config.js';

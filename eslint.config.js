@@ -6,9 +6,10 @@
 //   native) runs in the engine child process;
 // - electron/common (platform paths, atomic files and locks, the video fingerprint) is plain Node
 //   both sides use; electron/shared holds pure types and contracts (the renderer uses them too);
-// - electron/cli is the `apollo-chat` process. It hosts both sides: its `serve`, `pull`, `models`
-//   and `rm` commands use the host side, while `generate`, `embed`, `prepare`, `plan`, `frames` and
-//   `make-tiny-model` run engine-side code in-process (no engine child). Only the CLI may do so.
+// - electron/cli is the `apollo-chat` process. It hosts both sides: `serve`, `ask`, `chat`,
+//   `models` and `rm` use the host side (and an engine child through the EngineClient), while
+//   `generate`, `embed`, `prepare`, `plan`, `frames`, `doctor`, `make-tiny-model` and the prepare
+//   step of `pull` run engine-side code in-process, with no engine child. Only the CLI may do so.
 // The walls:
 // - host code (main, host) never imports engine code or onnxruntime: it reaches the engine through
 //   the EngineClient (electron/host/engine-client) and the typed protocol (electron/shared). One

@@ -6,7 +6,7 @@ import { planVideo, type PlannedVideo, type PlanVideoOptions } from './plan-vide
 import { checkVideoFile } from './probe-video.js';
 import type { SamplingSettings } from './sampling-settings.js';
 
-/** A video file and its content fingerprint (media/video-fingerprint.ts). */
+/** A video file and its content fingerprint (common/fingerprint/video-fingerprint.ts). */
 export interface FingerprintedVideo {
   path: string;
   key: string;

@@ -1,5 +1,22 @@
-// Lint rules, including the process boundaries (see README, "Architecture"):
-// - plain-Node core (electron/core) and shared types (electron/shared) never import `electron`;
+// Lint rules, including the process boundaries (see README, "Architecture"). The folders of
+// electron/ are the processes:
+// - electron/main (Electron main) and electron/host (app service, web server, downloads, media
+//   server, engine client: plain Node run by Electron main or the web server) are the host side;
+// - electron/engine (engine server, runtime, video, vision, llm, chat, onnx, prepare, quant, model,
+//   native) runs in the engine child process;
+// - electron/common (platform paths, atomic files and locks, the video fingerprint) is plain Node
+//   both sides use; electron/shared holds pure types and contracts (the renderer uses them too);
+// - electron/cli is the `apollo-chat` process. It hosts both sides: `serve`, `ask`, `chat`,
+//   `models` and `rm` use the host side (and an engine child through the EngineClient), while
+//   `generate`, `embed`, `prepare`, `plan`, `frames`, `doctor`, `make-tiny-model` and the prepare
+//   step of `pull` run engine-side code in-process, with no engine child. Only the CLI may do so.
+// The walls:
+// - host code (main, host) never imports engine code or onnxruntime: it reaches the engine through
+//   the EngineClient (electron/host/engine-client) and the typed protocol (electron/shared). One
+//   named exception: engine/prepare/prepared-folders.ts, the read-only lookup of prepared folders
+//   (it reads manifests; whether one is current depends on the builders' versions);
+// - engine code never imports host or CLI code; common code imports only shared code;
+// - plain-Node code (host, engine, common, cli) and shared types never import `electron`;
 // - the renderer and shared types never import Node built-ins, and the renderer reaches the rest
 //   of the app only through electron/shared (types, error codes).
 import js from '@eslint/js';
@@ -12,8 +29,25 @@ const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}
 
 const noElectron = {
   name: 'electron',
-  message: 'Core and shared code is plain Node: it must not import electron (it runs in the CLI, web mode and tests).',
+  message: 'Host, engine, common, CLI and shared code is plain Node: it must not import electron (it runs in the CLI, web mode and tests).',
 };
+const noMainOrPreload = { group: ['**/main/**', '**/preload/**'], message: 'Plain-Node code must not depend on Electron main or preload code.' };
+
+/** The rule for plain-Node code (host, engine, common, cli), plus each folder's own walls. */
+function plainNodeRule({ paths = [], patterns = [] } = {}) {
+  return { paths: [noElectron, ...paths], patterns: [{ group: ['electron/*'], message: noElectron.message }, noMainOrPreload, ...patterns] };
+}
+
+const noOnnxruntime = ['onnxruntime-node', 'onnxruntime-common'].map((name) => ({
+  name,
+  message: 'Host code never loads onnxruntime: model work runs in the engine process (call it through the EngineClient).',
+}));
+const hostNotEngine = {
+  // A regex, not a group: gitignore-style groups cannot re-include a file below an excluded folder.
+  regex: '(^|/)engine/(?!prepare/prepared-folders\\.js$)',
+  message: 'Host code must not import engine code (electron/engine): call the engine through the EngineClient (electron/host/engine-client) with the types of electron/shared.',
+};
+const notCli = (who) => ({ group: ['**/cli/**'], message: `${who} code must not import the CLI (electron/cli).` });
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'native/build/**', 'out/**', 'test-results/**', 'bench/results/**'] },
@@ -27,10 +61,26 @@ export default tseslint.config(
     },
   },
   {
-    files: ['electron/core/**/*.ts'],
+    files: ['electron/{host,engine,common,cli}/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', plainNodeRule()] },
+  },
+  {
+    files: ['electron/host/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', plainNodeRule({ paths: noOnnxruntime, patterns: [hostNotEngine, notCli('Host')] })] },
+  },
+  {
+    files: ['electron/engine/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', plainNodeRule({ patterns: [{ group: ['**/host/**'], message: 'Engine code runs in the engine process: it must not import host code (electron/host).' }, notCli('Engine')] })] },
+  },
+  {
+    files: ['electron/common/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { paths: [noElectron], patterns: [{ group: ['electron/*'], message: noElectron.message }, { group: ['**/main/**', '**/preload/**'], message: 'Core code must not depend on Electron main or preload code.' }] }],
+      'no-restricted-imports': ['error', plainNodeRule({ patterns: [{ group: ['**/host/**', '**/engine/**', '**/cli/**'], message: 'Common code is used by both the host and the engine: it imports only shared and common code.' }] })],
     },
+  },
+  {
+    files: ['electron/main/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { paths: noOnnxruntime, patterns: [{ message: hostNotEngine.message, group: ['**/engine/**'] }, notCli('Electron main')] }] },
   },
   {
     files: ['electron/shared/**/*.ts'],
@@ -39,7 +89,7 @@ export default tseslint.config(
         'error',
         {
           paths: [noElectron, ...nodeBuiltins.map((name) => ({ name, message: 'Shared code is also used by the renderer: no Node built-ins.' }))],
-          patterns: [{ group: ['**/core/**', '**/main/**', '**/preload/**'], message: 'Shared code depends on nothing but itself.' }],
+          patterns: [{ group: ['**/host/**', '**/engine/**', '**/common/**', '**/cli/**', '**/main/**', '**/preload/**'], message: 'Shared code depends on nothing but itself.' }],
         },
       ],
     },
@@ -59,7 +109,7 @@ export default tseslint.config(
           ],
           patterns: [
             {
-              group: ['**/electron/core/**', '**/electron/main/**', '**/electron/preload/**'],
+              group: ['**/electron/host/**', '**/electron/engine/**', '**/electron/common/**', '**/electron/cli/**', '**/electron/main/**', '**/electron/preload/**'],
               message: 'The renderer may import only shared types from electron/shared.',
             },
           ],
@@ -70,7 +120,7 @@ export default tseslint.config(
   {
     files: ['electron/preload/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['**/core/**', '**/main/**'], message: 'The preload only bridges IPC: no core or main code.' }] }],
+      'no-restricted-imports': ['error', { patterns: [{ group: ['**/host/**', '**/engine/**', '**/common/**', '**/cli/**', '**/main/**'], message: 'The preload only bridges IPC: no host, engine, common, CLI or main code.' }] }],
     },
   },
 );

@@ -5,13 +5,13 @@
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { chooseNextToken, type SamplingParams } from '../electron/core/chat/sampling.js';
-import { createSeededRandom } from '../electron/core/chat/seeded-random.js';
-import { AnswerStreamDecoder } from '../electron/core/chat/stream-decoder.js';
-import { cachedIdsAfterAnswer, planConversationTurn } from '../electron/core/chat/conversation-plan.js';
-import { planApolloClips } from '../electron/core/video/apollo-clip-plan.js';
-import { DEFAULT_SAMPLING_SETTINGS } from '../electron/core/video/sampling-settings.js';
-import { buildVideoText } from '../electron/core/video/video-text.js';
+import { chooseNextToken, type SamplingParams } from '../electron/engine/chat/sampling.js';
+import { createSeededRandom } from '../electron/engine/model/seeded-random.js';
+import { AnswerStreamDecoder } from '../electron/engine/chat/stream-decoder.js';
+import { cachedIdsAfterAnswer, planConversationTurn } from '../electron/engine/chat/conversation-plan.js';
+import { planApolloClips } from '../electron/engine/video/apollo-clip-plan.js';
+import { DEFAULT_SAMPLING_SETTINGS } from '../electron/engine/video/sampling-settings.js';
+import { buildVideoText } from '../electron/engine/video/video-text.js';
 import { qwen25Tokenizer } from '../test/unit/chat-tokenizer-fixture.js';
 import { benchDir, machineFacts, timeMedian, writeResult, type Measurement } from './bench-harness.js';
 

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { request } from 'undici';
-import { pullModel } from '../electron/core/download/model-pull.js';
+import { pullModel } from '../electron/host/download/model-pull.js';
 import { fakeBytes, startFakeHub, type FakeRepo } from '../test/helpers/fake-hub-server.js';
 import { makeTempDir } from '../test/helpers/paths.js';
 import { machineFacts, writeResult, type Measurement } from './bench-harness.js';

@@ -7,13 +7,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { apolloTensorManifest, type TensorSpec } from '../electron/core/model/apollo-tensor-manifest.js';
-import { f32ToBf16 } from '../electron/core/native/float-convert-twin.js';
-import { buildQwen25TokenizerFiles, sortedJson } from '../electron/core/model/qwen25-tokenizer-files.js';
-import { INDEX_FILE_NAME } from '../electron/core/model/safetensors-checkpoint.js';
-import { writeSafetensors, type TensorToWrite } from '../electron/core/model/safetensors-writer.js';
-import { hashSeed } from '../electron/core/model/seeded-random.js';
-import { INTERNVIDEO2_FOLDER, SIGLIP_FOLDER, TINY_APOLLO_SIZES, tinyApolloConfigFiles, tinyModelShapes } from '../electron/core/model/tiny-checkpoint.js';
+import { apolloTensorManifest, type TensorSpec } from '../electron/engine/model/apollo-tensor-manifest.js';
+import { f32ToBf16 } from '../electron/engine/native/float-convert-twin.js';
+import { buildQwen25TokenizerFiles, sortedJson } from '../electron/engine/model/qwen25-tokenizer-files.js';
+import { INDEX_FILE_NAME } from '../electron/engine/model/safetensors-checkpoint.js';
+import { writeSafetensors, type TensorToWrite } from '../electron/engine/model/safetensors-writer.js';
+import { hashSeed } from '../electron/engine/model/seeded-random.js';
+import { INTERNVIDEO2_FOLDER, SIGLIP_FOLDER, TINY_APOLLO_SIZES, tinyApolloConfigFiles, tinyModelShapes } from '../electron/engine/model/tiny-checkpoint.js';
 import { fillUniform } from './random-qwen2-weights.js';
 
 interface LlmConfigJson {

@@ -21,13 +21,13 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { homedir, loadavg } from 'node:os';
 import { join } from 'node:path';
-import { ApolloRuntime } from '../electron/core/engine/apollo-runtime.js';
-import { EngineClient, nodeEngineLauncher } from '../electron/core/engine/engine-client.js';
-import { defaultThreadCount, selectDevice } from '../electron/core/llm/execution-device.js';
-import { Qwen2DecoderSession } from '../electron/core/llm/qwen2-decoder-session.js';
-import { DECODER_ARTIFACT_NAME } from '../electron/core/llm/qwen2-prepare-artifact.js';
-import { videoFingerprint } from '../electron/core/media/video-fingerprint.js';
-import { resolvePreparedModel } from '../electron/core/prepare/prepare-model.js';
+import { ApolloRuntime } from '../electron/engine/runtime/apollo-runtime.js';
+import { EngineClient, nodeEngineLauncher } from '../electron/host/engine-client/engine-client.js';
+import { defaultThreadCount, selectDevice } from '../electron/engine/llm/execution-device.js';
+import { Qwen2DecoderSession } from '../electron/engine/llm/qwen2-decoder-session.js';
+import { DECODER_ARTIFACT_NAME } from '../electron/engine/llm/qwen2-prepare-artifact.js';
+import { videoFingerprint } from '../electron/common/fingerprint/video-fingerprint.js';
+import { resolvePreparedModel } from '../electron/engine/prepare/prepare-model.js';
 import type { AskResult, EngineParamsIn } from '../electron/shared/engine-protocol.js';
 import { benchDir, machineFacts, resultsDir, writeResult, type BenchResult, type Measurement } from './bench-harness.js';
 import { ensureHybridCheckpoint } from './engine-chat-checkpoint.js';
@@ -71,7 +71,7 @@ log(`prepared ${prepared.preparedDir} (${prepared.reused ? 'reused' : 'built'}) 
 // Every run starts without clip embeddings, so the first question encodes; vision graphs are kept.
 rmSync(join(apolloCache, 'clip-embeddings'), { recursive: true, force: true });
 
-const client = new EngineClient(nodeEngineLauncher({ enginePath: join(repoRoot, 'electron', 'core', 'engine', 'engine-main.ts'), execArgv: ['--import', 'tsx'], env: { APOLLO_CACHE_DIR: apolloCache } }));
+const client = new EngineClient(nodeEngineLauncher({ enginePath: join(repoRoot, 'electron', 'engine', 'server', 'engine-main.ts'), execArgv: ['--import', 'tsx'], env: { APOLLO_CACHE_DIR: apolloCache } }));
 const enginePid = (await client.call('ping')).pid;
 
 interface Timed {

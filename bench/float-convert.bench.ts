@@ -1,7 +1,7 @@
 // Native addon vs TypeScript twin: BF16 -> F32 and F32 -> F16 over a 64 Mi-element buffer
 // (the size of a large weight tensor), measured side by side in one run.
-import { bf16ToF32Twin, f32ToF16Twin } from '../electron/core/native/float-convert-twin.js';
-import { loadNativeAddon } from '../electron/core/native/native-addon.js';
+import { bf16ToF32Twin, f32ToF16Twin } from '../electron/engine/native/float-convert-twin.js';
+import { loadNativeAddon } from '../electron/engine/native/native-addon.js';
 import { machineFacts, timeMedian, writeResult, type Measurement } from './bench-harness.js';
 
 const n = Number(process.env.BENCH_ELEMENTS ?? 64 * 1024 * 1024);

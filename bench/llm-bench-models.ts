@@ -4,11 +4,11 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { buildQwen2Artifacts, DECODER_FORMAT_VERSION } from '../electron/core/llm/qwen2-artifacts.js';
-import { qwen2ConfigFromFile, type Qwen2Config } from '../electron/core/llm/qwen2-config.js';
-import { parseConfigText, qwen2ConfigSchema } from '../electron/core/model/apollo-config.js';
-import type { Int4Settings } from '../electron/core/llm/qwen2-decoder-graph.js';
-import { int4Quantizer } from '../electron/core/quant/int4-quantize.js';
+import { buildQwen2Artifacts, DECODER_FORMAT_VERSION } from '../electron/engine/llm/qwen2-artifacts.js';
+import { qwen2ConfigFromFile, type Qwen2Config } from '../electron/engine/llm/qwen2-config.js';
+import { parseConfigText, qwen2ConfigSchema } from '../electron/engine/model/apollo-config.js';
+import type { Int4Settings } from '../electron/engine/llm/qwen2-decoder-graph.js';
+import { int4Quantizer } from '../electron/engine/quant/int4-quantize.js';
 import { benchDir } from './bench-harness.js';
 import { writeRandomQwen2Gguf } from './llm-random-gguf.js';
 import { RandomQwen2Weights, type WeightDistribution } from './random-qwen2-weights.js';

@@ -3,7 +3,7 @@
 //   tsx bench/llm-decode-worker.ts llama GGUF THREADS PROMPT DECODE VOCAB
 // Prints one JSON line: prefill/decode seconds and peak RSS (VmHWM).
 import { readFileSync } from 'node:fs';
-import { Qwen2DecoderSession } from '../electron/core/llm/qwen2-decoder-session.js';
+import { Qwen2DecoderSession } from '../electron/engine/llm/qwen2-decoder-session.js';
 import { runLlamaCpp } from './llama-cpp-peer.js';
 
 function peakRssBytes(): number {

@@ -10,11 +10,11 @@
 // BENCH_ERROR_WEIGHTS (uniform,laplace), BENCH_ROUNDS (2: engines alternate, best round kept).
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { loadNativeAddon } from '../electron/core/native/native-addon.js';
-import type { Qwen2Config } from '../electron/core/llm/qwen2-config.js';
-import type { Int4Settings } from '../electron/core/llm/qwen2-decoder-graph.js';
-import { Qwen2DecoderSession } from '../electron/core/llm/qwen2-decoder-session.js';
-import { int4Layout } from '../electron/core/quant/int4-layout.js';
+import { loadNativeAddon } from '../electron/engine/native/native-addon.js';
+import type { Qwen2Config } from '../electron/engine/llm/qwen2-config.js';
+import type { Int4Settings } from '../electron/engine/llm/qwen2-decoder-graph.js';
+import { Qwen2DecoderSession } from '../electron/engine/llm/qwen2-decoder-session.js';
+import { int4Layout } from '../electron/engine/quant/int4-layout.js';
 import { benchDir, machineFacts, writeResult, type Measurement } from './bench-harness.js';
 import { ensureGguf, ensureOrtModel, loadConfig, quantizer } from './llm-bench-models.js';
 import { q4_0RoundTrip } from './q4-0-reference.js';

@@ -12,9 +12,9 @@ import { getLlama, LlamaLogLevel, type Token } from 'node-llama-cpp';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { KvPrefixCache, kvPrefixKey } from '../electron/core/llm/kv-prefix-cache.js';
-import { Qwen2DecoderSession, type KvDtype } from '../electron/core/llm/qwen2-decoder-session.js';
-import { ClipEmbeddingCache } from '../electron/core/vision/clip-embedding-cache.js';
+import { KvPrefixCache, kvPrefixKey } from '../electron/engine/llm/kv-prefix-cache.js';
+import { Qwen2DecoderSession, type KvDtype } from '../electron/engine/llm/qwen2-decoder-session.js';
+import { ClipEmbeddingCache } from '../electron/engine/vision/clip-embedding-cache.js';
 
 export interface DepthRow {
   depth: number;

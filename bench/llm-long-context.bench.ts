@@ -13,10 +13,10 @@
 import { execFileSync } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import type { Qwen2Config } from '../electron/core/llm/qwen2-config.js';
-import { int4Layout } from '../electron/core/quant/int4-layout.js';
-import { DEFAULT_INT4 } from '../electron/core/quant/int4-settings.js';
-import { loadNativeAddon } from '../electron/core/native/native-addon.js';
+import type { Qwen2Config } from '../electron/engine/llm/qwen2-config.js';
+import { int4Layout } from '../electron/engine/quant/int4-layout.js';
+import { DEFAULT_INT4 } from '../electron/engine/quant/int4-settings.js';
+import { loadNativeAddon } from '../electron/engine/native/native-addon.js';
 import { benchDir, machineFacts, writeResult, type Measurement } from './bench-harness.js';
 import { ensureGguf, ensureOrtModel, loadConfig } from './llm-bench-models.js';
 import type { DepthRow } from './llm-depths-worker.js';
@@ -62,7 +62,7 @@ function runWorker(args: string[]): { out: WorkerOut; load: [number, number] } {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
     maxBuffer: 1 << 22,
-    // The engine process's malloc settings (electron/core/engine/engine-environment.ts).
+    // The engine process's malloc settings (electron/engine/engine/engine-environment.ts).
     env: { ...process.env, MALLOC_MMAP_THRESHOLD_: String(2 ** 32), MALLOC_TRIM_THRESHOLD_: String(2 ** 32) },
   });
   return { out: JSON.parse(text.trim().split('\n').pop()!) as WorkerOut, load: [before, loadavg()[0]!] };

@@ -3,7 +3,7 @@
 // is Q4_0, the tied embedding/output included (llama.cpp's `--pure`, its fastest Q4_0 variant).
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { f32BitsToF16 } from '../electron/core/native/float-convert-twin.js';
+import { f32BitsToF16 } from '../electron/engine/native/float-convert-twin.js';
 import { GGML_TYPE, writeGguf, type GgufTensor, type GgufValue } from './gguf-writer.js';
 
 export interface Qwen2Shape {

@@ -2,9 +2,9 @@
 // Apollo's clip cap) for both towers: pad, resize, rescale/normalise into the float tensors.
 // The backends alternate clip by clip so that a busy machine slows both alike; wall-clock and
 // this process's CPU time are both reported (CPU time is steadier on a shared machine).
-import { framePreprocessor, preprocessClipForInternVideo, preprocessClipForSiglip, typescriptFramePreprocessor, clipTensorLength, type FramePreprocessor } from '../electron/core/video/preprocess.js';
-import { DEFAULT_PREPROCESSOR_CONFIG } from '../electron/core/video/preprocessor-config.js';
-import type { RgbFrame } from '../electron/core/video/rgb-frame.js';
+import { framePreprocessor, preprocessClipForInternVideo, preprocessClipForSiglip, typescriptFramePreprocessor, clipTensorLength, type FramePreprocessor } from '../electron/engine/video/preprocess.js';
+import { DEFAULT_PREPROCESSOR_CONFIG } from '../electron/engine/video/preprocessor-config.js';
+import type { RgbFrame } from '../electron/engine/video/rgb-frame.js';
 import { machineFacts, writeResult, type Measurement } from './bench-harness.js';
 
 const width = Number(process.env.BENCH_WIDTH ?? 1920);

@@ -1,7 +1,7 @@
 // llama.cpp's Q4_0 round trip (quantize_row_q4_0_ref, then dequantize): blocks of 32 along a
 // row, d = (value of largest magnitude) / -8 stored as F16, q = min(15, trunc(x/d + 8.5)).
 // The benchmark uses it to put Q4_0's weight error beside MatMulNBits' on the same weights.
-import { f16BitsToNumber, f32BitsToF16 } from '../electron/core/native/float-convert-twin.js';
+import { f16BitsToNumber, f32BitsToF16 } from '../electron/engine/native/float-convert-twin.js';
 
 const f32 = Math.fround;
 const view = new Float32Array(1);

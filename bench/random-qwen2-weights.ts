@@ -2,8 +2,8 @@
 // benchmark builds real-shape graphs without a checkpoint. Linear weights have std 0.02 (typical
 // of trained layers), uniform or Laplace (heavy-tailed like trained weights, which is where the
 // block size matters for quantization error); norms near 1, small biases.
-import { qwen2Names, type Qwen2Config } from '../electron/core/llm/qwen2-config.js';
-import type { Float32WeightSource } from '../electron/core/llm/qwen2-decoder-graph.js';
+import { qwen2Names, type Qwen2Config } from '../electron/engine/llm/qwen2-config.js';
+import type { Float32WeightSource } from '../electron/engine/llm/qwen2-decoder-graph.js';
 
 function hashName(name: string, seed: number): number {
   let h = 2166136261 ^ seed;

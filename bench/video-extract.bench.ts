@@ -8,10 +8,10 @@ import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { extractClipFrames } from '../electron/core/video/extract-clip-frames.js';
-import { resolveFfmpeg } from '../electron/core/video/ffmpeg-locate.js';
-import { planVideo } from '../electron/core/video/plan-video.js';
-import { DEFAULT_SAMPLING_SETTINGS } from '../electron/core/video/sampling-settings.js';
+import { extractClipFrames } from '../electron/engine/video/extract-clip-frames.js';
+import { resolveFfmpeg } from '../electron/common/platform/ffmpeg-locate.js';
+import { planVideo } from '../electron/engine/video/plan-video.js';
+import { DEFAULT_SAMPLING_SETTINGS } from '../electron/engine/video/sampling-settings.js';
 import { machineFacts, writeResult, type Measurement } from './bench-harness.js';
 
 const cacheDir = process.env.APOLLO_BENCH_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'apollo-bench');

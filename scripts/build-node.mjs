@@ -20,8 +20,8 @@ const common = {
 
 await Promise.all([
   build({ ...common, format: 'esm', entryPoints: ['electron/main/index.ts'], outfile: 'dist/main.mjs' }),
-  build({ ...common, format: 'esm', entryPoints: ['electron/core/engine/engine-main.ts'], outfile: 'dist/engine.mjs' }),
-  build({ ...common, format: 'esm', entryPoints: ['electron/core/cli/main.ts'], outfile: 'dist/cli.mjs' }),
+  build({ ...common, format: 'esm', entryPoints: ['electron/engine/server/engine-main.ts'], outfile: 'dist/engine.mjs' }),
+  build({ ...common, format: 'esm', entryPoints: ['electron/cli/main.ts'], outfile: 'dist/cli.mjs' }),
   // A sandboxed preload must be CommonJS.
   build({ ...common, banner: {}, format: 'cjs', entryPoints: ['electron/preload/index.ts'], outfile: 'dist/preload.cjs' }),
 ]);

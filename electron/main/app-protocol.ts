@@ -1,7 +1,7 @@
 // Serves the built renderer over app://apollo/ (never file://), with the CSP on every response.
 import { readFile } from 'node:fs/promises';
 import { join, normalize, sep } from 'node:path';
-import { staticContentType } from '../core/media/content-types.js';
+import { staticContentType } from '../host/media/content-types.js';
 import { RENDERER_CSP } from './window-security.js';
 
 export async function serveRendererFile(rendererDir: string, requestUrl: string): Promise<Response> {

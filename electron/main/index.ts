@@ -1,11 +1,11 @@
 // Electron main: windows, menus, file access and IPC only. Model and video work lives in the engine
-// (a utilityProcess running electron/core); the app's state lives in the AppService (plain Node).
+// (a utilityProcess running electron/engine); the app's state lives in the AppService (electron/host, plain Node).
 import { app, BrowserWindow, dialog, ipcMain, Menu, protocol, session, shell, utilityProcess } from 'electron';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { AppService } from '../core/app/app-service.js';
-import { EngineClient } from '../core/engine/engine-client.js';
+import { AppService } from '../host/app/app-service.js';
+import { EngineClient } from '../host/engine-client/engine-client.js';
 import { APP_EVENT_CHANNEL } from '../shared/app-contract.js';
 import { serveRendererFile } from './app-protocol.js';
 import { buildAppMenu, videoPathFromArgv } from './app-menu.js';

@@ -3,8 +3,8 @@
 // contract's schema, and the reply is an IpcReply ({ok, value} or {ok: false, error} with a typed
 // error, never a raw exception, which Electron would turn into an unhelpful string). Paths never
 // come from the page: only the preload's drop handler and main's own dialog produce them.
-import { sharedAppHandlers } from '../core/app/app-api-handlers.js';
-import type { AppService } from '../core/app/app-service.js';
+import { sharedAppHandlers } from '../host/app/app-api-handlers.js';
+import type { AppService } from '../host/app/app-service.js';
 import { ipcChannelOf, IPC_OPERATIONS, type AppHandlers, type IpcOperation, type IpcReply } from '../shared/app-contract.js';
 import { parseAppArgs } from '../shared/app-routes.js';
 import { ApolloError, serializeError } from '../shared/errors.js';

@@ -1,9 +1,9 @@
 // apollo-media://video/<id> and apollo-media://thumb/<id>/<clip>: Electron's door to the shared
-// media server (electron/core/media/media-server.ts). The server answers Range itself: net.fetch
+// media server (electron/host/media/media-server.ts). The server answers Range itself: net.fetch
 // of a file:// URL ignores Range, leaving the video unseekable, and file:// is never exposed to
 // the renderer.
-import { errorResponse } from '../core/media/http-status.js';
-import { serveThumbnail, serveVideo, type MediaLibrary } from '../core/media/media-server.js';
+import { errorResponse } from '../host/media/http-status.js';
+import { serveThumbnail, serveVideo, type MediaLibrary } from '../host/media/media-server.js';
 import { ApolloError } from '../shared/errors.js';
 
 export { MEDIA_SCHEME, mediaUrlFor, thumbnailUrlFor } from '../shared/media-urls.js';

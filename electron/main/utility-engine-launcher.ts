@@ -1,8 +1,8 @@
 // Runs the engine in an Electron utilityProcess (a Chromium child without a window), so a native
 // crash or a GPU out-of-memory never takes the window down. Typed against a small structural
 // interface so tests can drive it with a fake.
-import type { EngineLauncher } from '../core/engine/engine-client.js';
-import { engineProcessEnv } from '../core/engine/engine-environment.js';
+import type { EngineLauncher } from '../host/engine-client/engine-client.js';
+import { engineProcessEnv } from '../host/engine-client/engine-environment.js';
 
 export interface UtilityProcessLike {
   postMessage(message: unknown): void;

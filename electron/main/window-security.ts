@@ -1,6 +1,6 @@
 // Security defaults for every window, following Electron's security checklist. Written against
 // small structural types so that tests can drive them with fakes (there is no Electron binary in CI).
-import { rendererContentSecurityPolicy } from '../core/media/content-security.js';
+import { rendererContentSecurityPolicy } from '../host/media/content-security.js';
 import { MEDIA_SCHEME } from '../shared/media-urls.js';
 
 export const APP_SCHEME = 'app';

@@ -8,15 +8,8 @@ export const ERROR_CODES = {
   INTERNAL: { exit: 1, message: 'Something went wrong inside Apollo; run again with --debug and report the output.' },
   CANCELLED: { exit: 1, message: 'The operation was cancelled.' },
   TIMEOUT: { exit: 1, message: 'The operation took too long and was stopped; try again, or with a shorter video.' },
-  FFMPEG_NOT_FOUND: {
-    exit: 1,
-    message:
-      'ffmpeg was not found; install it (Debian/Ubuntu: `sudo apt-get install ffmpeg`, macOS: `brew install ffmpeg`, Windows: `winget install ffmpeg`) or set APOLLO_FFMPEG_PATH to its binary.',
-  },
-  NATIVE_UNAVAILABLE: {
-    exit: 1,
-    message: 'The native addon is not available; rebuild it with `npm run build:native`.',
-  },
+  FFMPEG_NOT_FOUND: { exit: 1, message: 'ffmpeg was not found; install it (Debian/Ubuntu: `sudo apt-get install ffmpeg`, macOS: `brew install ffmpeg`, Windows: `winget install ffmpeg`) or set APOLLO_FFMPEG_PATH to its binary.' },
+  NATIVE_UNAVAILABLE: { exit: 1, message: 'The native addon is not available; rebuild it with `npm run build:native`.' },
   FILE_NOT_FOUND: { exit: 1, message: 'The file does not exist; check the path.' },
   FILE_UNREADABLE: { exit: 1, message: 'The file cannot be read; check its permissions.' },
   NOT_A_FILE: { exit: 1, message: 'The path is a folder, not a file; choose a video file.' },
@@ -26,18 +19,9 @@ export const ERROR_CODES = {
   ENGINE_CRASHED: { exit: 1, message: 'The engine stopped unexpectedly; it restarts with your next request and your chat is kept.' },
   ENGINE_OUT_OF_MEMORY: { exit: 1, message: 'The engine ran out of memory; try a smaller model, a lower precision or a lower clip sampling ratio.' },
   NOT_BUILT: { exit: 1, message: 'Apollo is not built yet; run `npm run build` in the project folder first.' },
-  CHECKPOINT_INVALID: {
-    exit: 1,
-    message: 'A model checkpoint file is damaged or not in the expected format; download the model again.',
-  },
-  CHECKPOINT_CONFIG_INVALID: {
-    exit: 1,
-    message: 'A model configuration file is missing or has an unexpected value; download the model again.',
-  },
-  TENSOR_NOT_FOUND: {
-    exit: 1,
-    message: 'A weight the model needs is missing from its checkpoint; download the model again.',
-  },
+  CHECKPOINT_INVALID: { exit: 1, message: 'A model checkpoint file is damaged or not in the expected format; download the model again.' },
+  CHECKPOINT_CONFIG_INVALID: { exit: 1, message: 'A model configuration file is missing or has an unexpected value; download the model again.' },
+  TENSOR_NOT_FOUND: { exit: 1, message: 'A weight the model needs is missing from its checkpoint; download the model again.' },
   MODEL_UNKNOWN: { exit: 2, message: 'That model is not in the catalog and is not a repository id org/name; run `apollo-chat models --catalog`.' },
   MODEL_NOT_INSTALLED: { exit: 1, message: 'That model is not downloaded; run `apollo-chat pull MODEL` while online.' },
   MODEL_REPO_NOT_FOUND: { exit: 1, message: 'No mirror of this model could be found on the hub; check the name, or set HF_ENDPOINT to a mirror that has it.' },
@@ -58,18 +42,9 @@ export const ERROR_CODES = {
   PROMPT_TOO_LONG: { exit: 1, message: "The video and the question do not fit in the model's context; lower the clip sampling ratio (fewer clips), lower max new tokens, or ask a shorter question." },
   QUESTION_TOO_LONG: { exit: 1, message: 'This question is too long to fit beside the video in the model\'s context, even with earlier questions dropped; ask a shorter question.' },
   VIDEO_TOKEN_MISMATCH: { exit: 1, message: 'The prompt and the encoded video clips disagree (stale clip embeddings?); re-open the video to encode it again.' },
-  PREPARE_BUSY: {
-    exit: 1,
-    message: 'Another Apollo process is preparing this model right now; wait for it to finish, or stop it and run the command again.',
-  },
-  PREPARED_MODEL_INVALID: {
-    exit: 1,
-    message: 'The prepared model files are damaged or incomplete; run `apollo-chat prepare MODEL_DIR` again to rebuild them.',
-  },
-  DEVICE_UNAVAILABLE: {
-    exit: 1,
-    message: 'The requested device cannot run models on this machine; run `apollo-chat doctor` to see what is available, or pass --device cpu.',
-  },
+  PREPARE_BUSY: { exit: 1, message: 'Another Apollo process is preparing this model right now; wait for it to finish, or stop it and run the command again.' },
+  PREPARED_MODEL_INVALID: { exit: 1, message: 'The prepared model files are damaged or incomplete; run `apollo-chat prepare MODEL_DIR` again to rebuild them.' },
+  DEVICE_UNAVAILABLE: { exit: 1, message: 'The requested device cannot run models on this machine; run `apollo-chat doctor` to see what is available, or pass --device cpu.' },
   INFERENCE_FAILED: { exit: 1, message: 'onnxruntime failed while running the model; run again with --debug and report the output, or try --device cpu.' },
 } as const satisfies Record<string, { exit: 1 | 2; message: string }>;
 

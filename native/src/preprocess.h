@@ -1,6 +1,6 @@
 // Vision-tower preprocessing kernels (spec section 4): bit-exact re-implementations of PIL's
 // Image.resize(BICUBIC) and OpenCV's cv2.resize(INTER_LINEAR) on 8-bit RGB, fused with the padding
-// to a centred square, and the uint8 -> normalised float planes step. Twin: electron/core/video/preprocess-twin.ts.
+// to a centred square, and the uint8 -> normalised float planes step. Twin: electron/engine/video/preprocess-twin.ts.
 #pragma once
 #include <cstddef>
 #include <cstdint>

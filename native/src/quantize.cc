@@ -1,5 +1,5 @@
 // Weight preparation hot paths: int4 block quantization in com.microsoft MatMulNBits' layout and a
-// direct BF16 -> F16 conversion. The TypeScript twins (electron/core/quant/) perform the same float32
+// direct BF16 -> F16 conversion. The TypeScript twins (electron/engine/quant/) perform the same float32
 // operations in the same order, so both produce identical bytes.
 #include <napi.h>
 

@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeTinyCheckpoint } from '../../electron/core/model/tiny-checkpoint.js';
+import { makeTinyCheckpoint } from '../../electron/engine/model/tiny-checkpoint.js';
 import { launchChromium, screenshotPath } from '../helpers/browser.js';
 import { repoFromFolder, startFakeHub, type FakeHubServer } from '../helpers/fake-hub-server.js';
 import { cliBin, makeTempDir, repoRoot } from '../helpers/paths.js';

@@ -4,7 +4,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { RgbFrame } from '../../electron/core/video/rgb-frame.js';
+import type { RgbFrame } from '../../electron/engine/video/rgb-frame.js';
 
 export interface TestVideoSpec {
   /** File name inside the directory, with its extension. */

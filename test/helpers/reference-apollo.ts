@@ -9,15 +9,15 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
-import { openCheckpointFolder } from '../../electron/core/model/safetensors-checkpoint.js';
-import { openSafetensors } from '../../electron/core/model/safetensors.js';
+import { openCheckpointFolder } from '../../electron/engine/model/safetensors-checkpoint.js';
+import { openSafetensors } from '../../electron/engine/model/safetensors.js';
 import { loadQwen2ReferenceWeights, Qwen2Reference, type Qwen2ReferenceWeights, type ReferenceKvCache } from '../reference/qwen2-reference.js';
-import type { Qwen2Config } from '../../electron/core/llm/qwen2-config.js';
+import type { Qwen2Config } from '../../electron/engine/llm/qwen2-config.js';
 import { connectorReference, connectorWeightNames } from '../reference/connector-reference.js';
 import { internVideoReference, internVideoWeightNames } from '../reference/internvideo-reference.js';
 import { siglipReference, siglipWeightNames } from '../reference/siglip-reference.js';
-import { fuseTowerFeatures } from '../../electron/core/vision/trilinear-fusion.js';
-import type { ConnectorShape, InternVideoShape, SiglipShape } from '../../electron/core/vision/vision-shapes.js';
+import { fuseTowerFeatures } from '../../electron/engine/vision/trilinear-fusion.js';
+import type { ConnectorShape, InternVideoShape, SiglipShape } from '../../electron/engine/vision/vision-shapes.js';
 import { runPython } from './python-oracle.js';
 
 /** X_TOKEN_INDEX of the reference: the id each video placeholder becomes. */

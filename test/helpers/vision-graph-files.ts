@@ -1,8 +1,8 @@
 // The three vision graphs written straight from in-memory weights (no checkpoint, no prepare), for
 // tests that need real sessions over random weights.
-import type { FloatDType } from '../../electron/core/onnx/float-encoding.js';
-import { VISION_GRAPH_PARTS, writeVisionGraph, type VisionGraphPaths, type VisionGraphSources } from '../../electron/core/vision/vision-prepare-artifact.js';
-import type { VisionShapes } from '../../electron/core/vision/vision-shapes.js';
+import type { FloatDType } from '../../electron/engine/onnx/float-encoding.js';
+import { VISION_GRAPH_PARTS, writeVisionGraph, type VisionGraphPaths, type VisionGraphSources } from '../../electron/engine/vision/vision-prepare-artifact.js';
+import type { VisionShapes } from '../../electron/engine/vision/vision-shapes.js';
 
 export async function writeVisionGraphs(dir: string, shapes: VisionShapes, sources: VisionGraphSources, dtype: FloatDType): Promise<VisionGraphPaths> {
   const paths = {} as VisionGraphPaths;

@@ -2,8 +2,8 @@
 // (WeightedNorm = LayerNorm × wheight; latents cross-attend over [context; latents] with grouped
 // KV heads, no mask; SwiGLU MLP; final WeightedNorm). The yardstick for the connector graph.
 import { addInPlace, attention, layerNorm, linear, siluInPlace } from './naive-ops.js';
-import { weightOf, type Float32Weights } from '../../electron/core/vision/vision-weights.js';
-import type { ConnectorShape } from '../../electron/core/vision/vision-shapes.js';
+import { weightOf, type Float32Weights } from '../../electron/engine/vision/vision-weights.js';
+import type { ConnectorShape } from '../../electron/engine/vision/vision-shapes.js';
 
 const R = 'resampler.';
 const NORMS = ['input_latents_norm', 'input_context_norm', 'post_attention_layernorm'] as const;

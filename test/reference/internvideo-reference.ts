@@ -3,8 +3,8 @@
 // are RMS-normalised over the full width before the head split, layer scale, erf-GELU MLP; stops
 // after the block mm_vision_select_layer selects; CLS dropped. The yardstick for the graph.
 import { addScaledInPlace, attention, geluErfInPlace, linear, rmsNorm } from './naive-ops.js';
-import { weightOf, type Float32Weights } from '../../electron/core/vision/vision-weights.js';
-import { internVideoBlocksToRun, internVideoGridFrames, internVideoGridSide, type InternVideoShape } from '../../electron/core/vision/vision-shapes.js';
+import { weightOf, type Float32Weights } from '../../electron/engine/vision/vision-weights.js';
+import { internVideoBlocksToRun, internVideoGridFrames, internVideoGridSide, type InternVideoShape } from '../../electron/engine/vision/vision-shapes.js';
 
 export function internVideoWeightNames(shape: InternVideoShape): string[] {
   const names = ['patch_embed.proj.weight', 'patch_embed.proj.bias', 'cls_token', 'pos_embed'];

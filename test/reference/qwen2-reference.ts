@@ -1,8 +1,8 @@
 // A naive Qwen2 forward pass in plain loops over Float32Array, written from the spec (section 9)
 // and HF's Qwen2 modelling, never from the graph builder: the tests' independent reference for
 // the ONNX decoder. Slow on purpose (no tricks to get wrong); only for tiny checkpoints.
-import { outputMatrixName, qwen2Names, type Qwen2Config } from '../../electron/core/llm/qwen2-config.js';
-import type { Float32WeightSource } from '../../electron/core/llm/qwen2-decoder-graph.js';
+import { outputMatrixName, qwen2Names, type Qwen2Config } from '../../electron/engine/llm/qwen2-config.js';
+import type { Float32WeightSource } from '../../electron/engine/llm/qwen2-decoder-graph.js';
 
 interface LinearF32 {
   weight: Float32Array; // [out, in]

@@ -2,8 +2,8 @@
 // spec section 5: patch conv + position table, pre-LN layers with MHA and tanh-GELU MLP, no
 // post-layernorm, all grid² tokens kept. The yardstick for the SigLIP graph.
 import { addInPlace, attention, geluTanhInPlace, layerNorm, linear } from './naive-ops.js';
-import { imagePatchRows, weightOf, type Float32Weights } from '../../electron/core/vision/vision-weights.js';
-import { siglipGridSide, siglipLayersToRun, type SiglipShape } from '../../electron/core/vision/vision-shapes.js';
+import { imagePatchRows, weightOf, type Float32Weights } from '../../electron/engine/vision/vision-weights.js';
+import { siglipGridSide, siglipLayersToRun, type SiglipShape } from '../../electron/engine/vision/vision-shapes.js';
 
 const P = 'vision_model.';
 

@@ -3,8 +3,8 @@
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { deriveModelShapes, loadApolloCheckpointConfig, type ApolloCheckpointConfig } from '../../electron/core/model/apollo-config.js';
-import { apolloTensorManifest } from '../../electron/core/model/apollo-tensor-manifest.js';
+import { deriveModelShapes, loadApolloCheckpointConfig, type ApolloCheckpointConfig } from '../../electron/engine/model/apollo-config.js';
+import { apolloTensorManifest } from '../../electron/engine/model/apollo-tensor-manifest.js';
 import { makeTempDir, repoRoot } from '../helpers/paths.js';
 
 const fixtures = join(repoRoot, 'test', 'fixtures', 'checkpoint-configs');

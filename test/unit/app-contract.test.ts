@@ -3,9 +3,9 @@
 // arguments are validated against it, and a web request maps onto its arguments and back.
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { AppService } from '../../electron/core/app/app-service.js';
-import { EngineClient } from '../../electron/core/engine/engine-client.js';
-import { buildWebAppRouter } from '../../electron/core/web/web-app-routes.js';
+import { AppService } from '../../electron/host/app/app-service.js';
+import { EngineClient } from '../../electron/host/engine-client/engine-client.js';
+import { buildWebAppRouter } from '../../electron/host/web/web-app-routes.js';
 import { registerIpcHandlers } from '../../electron/main/ipc-handlers.js';
 import { APP_API, IPC_OPERATIONS, WEB_OPERATIONS, WEB_STREAM_ROUTES, type WebRoute } from '../../electron/shared/app-contract.js';
 import { parseAppArgs, webRouteArgs, webRouteRequest } from '../../electron/shared/app-routes.js';

@@ -3,7 +3,7 @@ import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { readJsonValidated, writeJsonAtomic } from '../../electron/core/persist/atomic-file.js';
+import { readJsonValidated, writeJsonAtomic } from '../../electron/common/persist/atomic-file.js';
 import { makeTempDir, repoRoot } from '../helpers/paths.js';
 
 const schema = z.object({ turns: z.array(z.string()) });
@@ -27,7 +27,7 @@ describe('atomic JSON files', () => {
     await writeJsonAtomic(path, { turns: ['v0'] });
     // A child rewrites the file in a loop with large payloads; we SIGKILL it at random moments.
     const script = `
-      import { writeJsonAtomic } from ${JSON.stringify(join(repoRoot, 'electron/core/persist/atomic-file.ts'))};
+      import { writeJsonAtomic } from ${JSON.stringify(join(repoRoot, 'electron/common/persist/atomic-file.ts'))};
       const big = 'x'.repeat(2_000_000);
       for (let i = 1; ; i++) await writeJsonAtomic(${JSON.stringify(path)}, { turns: ['v' + i, big] });
     `;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { generateAnswer } from '../../electron/core/chat/answer-generation.js';
-import { resolveGenerationSettings } from '../../electron/core/chat/generation-config.js';
-import { pythonStrip } from '../../electron/core/chat/stream-decoder.js';
+import { generateAnswer } from '../../electron/engine/chat/answer-generation.js';
+import { resolveGenerationSettings } from '../../electron/engine/chat/generation-config.js';
+import { pythonStrip } from '../../electron/engine/chat/stream-decoder.js';
 import { qwen25Tokenizer } from './chat-tokenizer-fixture.js';
 
 const tok = qwen25Tokenizer();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { countMediaMarkers, MEDIA_TOKEN_ID, tokenizeMultimodalPrompt } from '../../electron/core/chat/chat-prompt.js';
+import { countMediaMarkers, MEDIA_TOKEN_ID, tokenizeMultimodalPrompt } from '../../electron/engine/chat/chat-prompt.js';
 import {
   cachedIdsAfterAnswer,
   planConversationTurn,
@@ -7,10 +7,10 @@ import {
   tokenizeConversation,
   type ChatTurn,
   type ConversationRequest,
-} from '../../electron/core/chat/conversation-plan.js';
-import { planApolloClips } from '../../electron/core/video/apollo-clip-plan.js';
-import { DEFAULT_SAMPLING_SETTINGS } from '../../electron/core/video/sampling-settings.js';
-import { buildVideoText } from '../../electron/core/video/video-text.js';
+} from '../../electron/engine/chat/conversation-plan.js';
+import { planApolloClips } from '../../electron/engine/video/apollo-clip-plan.js';
+import { DEFAULT_SAMPLING_SETTINGS } from '../../electron/engine/video/sampling-settings.js';
+import { buildVideoText } from '../../electron/engine/video/video-text.js';
 import { qwen25Tokenizer } from './chat-tokenizer-fixture.js';
 
 const tok = qwen25Tokenizer();

@@ -1,13 +1,13 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { generationConfigSchema, loadGenerationConfig, parseConfigText } from '../../electron/core/model/apollo-config.js';
+import { generationConfigSchema, loadGenerationConfig, parseConfigText } from '../../electron/engine/model/apollo-config.js';
 import {
   resolveGenerationSettings,
   type GenerationConfigFile,
   type GenerationOverrides,
-} from '../../electron/core/chat/generation-config.js';
-import { createStopRule, stopReason } from '../../electron/core/chat/stop-conditions.js';
+} from '../../electron/engine/chat/generation-config.js';
+import { createStopRule, stopReason } from '../../electron/engine/chat/stop-conditions.js';
 import { makeTempDir } from '../helpers/paths.js';
 import { qwen25Tokenizer } from './chat-tokenizer-fixture.js';
 

@@ -3,17 +3,17 @@
 // give exactly the tokens that the naive reference forward gives when it prefills the whole
 // conversation from scratch, as the reference template lays it out.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateAnswer, type GeneratedAnswer } from '../../electron/core/chat/answer-generation.js';
-import { countMediaMarkers } from '../../electron/core/chat/chat-prompt.js';
-import { planConversationTurn, type ChatTurn, type ConversationPlan } from '../../electron/core/chat/conversation-plan.js';
-import { resolveGenerationSettings } from '../../electron/core/chat/generation-config.js';
-import { assembleInputsEmbeds, planSplice } from '../../electron/core/chat/splice-plan.js';
-import { selectDevice } from '../../electron/core/llm/execution-device.js';
-import { buildQwen2Artifacts } from '../../electron/core/llm/qwen2-artifacts.js';
-import { qwen2Names, type Qwen2Config } from '../../electron/core/llm/qwen2-config.js';
-import { Qwen2DecoderSession } from '../../electron/core/llm/qwen2-decoder-session.js';
+import { generateAnswer, type GeneratedAnswer } from '../../electron/engine/chat/answer-generation.js';
+import { countMediaMarkers } from '../../electron/engine/chat/chat-prompt.js';
+import { planConversationTurn, type ChatTurn, type ConversationPlan } from '../../electron/engine/chat/conversation-plan.js';
+import { resolveGenerationSettings } from '../../electron/engine/chat/generation-config.js';
+import { assembleInputsEmbeds, planSplice } from '../../electron/engine/chat/splice-plan.js';
+import { selectDevice } from '../../electron/engine/llm/execution-device.js';
+import { buildQwen2Artifacts } from '../../electron/engine/llm/qwen2-artifacts.js';
+import { qwen2Names, type Qwen2Config } from '../../electron/engine/llm/qwen2-config.js';
+import { Qwen2DecoderSession } from '../../electron/engine/llm/qwen2-decoder-session.js';
 import { loadQwen2ReferenceWeights, Qwen2Reference } from '../reference/qwen2-reference.js';
-import { int4Quantizer } from '../../electron/core/quant/int4-quantize.js';
+import { int4Quantizer } from '../../electron/engine/quant/int4-quantize.js';
 import { makeTempDir } from '../helpers/paths.js';
 import { qwen25Tokenizer } from './chat-tokenizer-fixture.js';
 

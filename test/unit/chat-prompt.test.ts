@@ -6,7 +6,7 @@ import {
   MEDIA_TOKEN_ID,
   renderChatmlPrompt,
   tokenizeMultimodalPrompt,
-} from '../../electron/core/chat/chat-prompt.js';
+} from '../../electron/engine/chat/chat-prompt.js';
 import { ApolloError } from '../../electron/shared/errors.js';
 import { runPython } from '../helpers/python-oracle.js';
 import { qwen25Tokenizer } from './chat-tokenizer-fixture.js';

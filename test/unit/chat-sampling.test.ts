@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { chooseNextToken, warpLogits, warpLogitsInPlace, type SamplingParams } from '../../electron/core/chat/sampling.js';
-import { createSeededRandom } from '../../electron/core/chat/seeded-random.js';
+import { chooseNextToken, warpLogits, warpLogitsInPlace, type SamplingParams } from '../../electron/engine/chat/sampling.js';
+import { createSeededRandom } from '../../electron/engine/model/seeded-random.js';
 import { runPython } from '../helpers/python-oracle.js';
 
 // transformers 4.44's processors for one sequence, in numpy float32 as torch computes them:

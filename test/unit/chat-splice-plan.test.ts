@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { MEDIA_TOKEN_ID as M } from '../../electron/core/chat/chat-prompt.js';
-import { assembleInputsEmbeds, planSplice } from '../../electron/core/chat/splice-plan.js';
+import { MEDIA_TOKEN_ID as M } from '../../electron/engine/chat/chat-prompt.js';
+import { assembleInputsEmbeds, planSplice } from '../../electron/engine/chat/splice-plan.js';
 
 describe('planSplice', () => {
   it.each([

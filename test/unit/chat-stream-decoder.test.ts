@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createSeededRandom } from '../../electron/core/chat/seeded-random.js';
-import { AnswerStreamDecoder, pythonStrip } from '../../electron/core/chat/stream-decoder.js';
+import { createSeededRandom } from '../../electron/engine/model/seeded-random.js';
+import { AnswerStreamDecoder, pythonStrip } from '../../electron/engine/chat/stream-decoder.js';
 import { runPython } from '../helpers/python-oracle.js';
 import { slowDecodeOracle, stressIdSequences } from './chat-slow-decode-oracle.js';
 import { QWEN25_LAST_ADDED_ID, qwen25Tokenizer, qwen25TokenizerFiles, qwen25TokenizerPath } from './chat-tokenizer-fixture.js';

@@ -4,7 +4,7 @@
 // which are removed here so that the set of added tokens is the stock Qwen2.5 one.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createChatTokenizer, type ChatTokenizer } from '../../electron/core/chat/tokenizer.js';
+import { createChatTokenizer, type ChatTokenizer } from '../../electron/engine/chat/tokenizer.js';
 import { repoRoot } from '../helpers/paths.js';
 
 export const QWEN25_LAST_ADDED_ID = 151664;

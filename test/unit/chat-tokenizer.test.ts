@@ -1,9 +1,9 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createSeededRandom } from '../../electron/core/chat/seeded-random.js';
-import { loadChatTokenizer } from '../../electron/core/chat/tokenizer.js';
-import { buildQwen25TokenizerFiles } from '../../electron/core/model/qwen25-tokenizer-files.js';
+import { createSeededRandom } from '../../electron/engine/model/seeded-random.js';
+import { loadChatTokenizer } from '../../electron/engine/chat/tokenizer.js';
+import { buildQwen25TokenizerFiles } from '../../electron/engine/model/qwen25-tokenizer-files.js';
 import { makeTempDir, repoRoot } from '../helpers/paths.js';
 import { slowDecodeOracle, stressIdSequences } from './chat-slow-decode-oracle.js';
 import { QWEN25_LAST_ADDED_ID, qwen25Tokenizer, qwen25TokenizerFiles, qwen25TokenizerPath } from './chat-tokenizer-fixture.js';

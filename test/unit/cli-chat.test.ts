@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { makeTinyCheckpoint } from '../../electron/core/model/tiny-checkpoint.js';
+import { makeTinyCheckpoint } from '../../electron/engine/model/tiny-checkpoint.js';
 import { cliBin, makeTempDir, repoRoot } from '../helpers/paths.js';
 
 function runChat(args: string[], input: string, env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {

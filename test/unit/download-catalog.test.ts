@@ -9,7 +9,7 @@ import {
   pickDefaultModel,
   resolveModelSource,
   type MachineProfile,
-} from '../../electron/core/download/model-catalog.js';
+} from '../../electron/host/download/model-catalog.js';
 
 const catalog = loadCatalog();
 const model = (name: string) => catalog.models.find((m) => m.name === name)!;

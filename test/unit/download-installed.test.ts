@@ -7,10 +7,10 @@ import { existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from '
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApolloError } from '../../electron/shared/errors.js';
-import { repoCachePaths } from '../../electron/core/download/hf-cache-layout.js';
-import { listInstalledModels, removeModel, resolveInstalledModel } from '../../electron/core/download/installed-models.js';
-import { loadCatalog } from '../../electron/core/download/model-catalog.js';
-import { pullModel } from '../../electron/core/download/model-pull.js';
+import { repoCachePaths } from '../../electron/host/download/hf-cache-layout.js';
+import { listInstalledModels, removeModel, resolveInstalledModel } from '../../electron/host/download/installed-models.js';
+import { loadCatalog } from '../../electron/host/download/model-catalog.js';
+import { pullModel } from '../../electron/host/download/model-pull.js';
 import { apolloLikeRepo, fakeBytes, startFakeHub, type FakeHubServer, type FakeRepo } from '../helpers/fake-hub-server.js';
 import { makeTempDir } from '../helpers/paths.js';
 

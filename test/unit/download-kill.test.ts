@@ -5,7 +5,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { repoCachePaths } from '../../electron/core/download/hf-cache-layout.js';
+import { repoCachePaths } from '../../electron/host/download/hf-cache-layout.js';
 import { apolloLikeRepo, startFakeHub, type FakeHubServer } from '../helpers/fake-hub-server.js';
 import { cliBin, makeTempDir, oraclePython } from '../helpers/paths.js';
 import { runCli } from '../helpers/run-cli.js';

@@ -6,11 +6,11 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { getHFHubCachePath, getRepoFolderName } from '@huggingface/hub';
 import { describe, expect, it } from 'vitest';
-import { blobCheckFor, createBlobHasher, digestMatches, verifyBlobFile } from '../../electron/core/download/blob-verification.js';
-import { DownloadProgressTracker, RateMeter, statsOf } from '../../electron/core/download/download-progress.js';
-import { hubCacheDir, repoCachePaths, repoIdFromFolder, snapshotFilePath } from '../../electron/core/download/hf-cache-layout.js';
-import { hubSettingsFromEnv, isNetworkError, HubHttpError } from '../../electron/core/download/hub-client.js';
-import { backoffDelayMs } from '../../electron/core/download/retry-policy.js';
+import { blobCheckFor, createBlobHasher, digestMatches, verifyBlobFile } from '../../electron/host/download/blob-verification.js';
+import { DownloadProgressTracker, RateMeter, statsOf } from '../../electron/host/download/download-progress.js';
+import { hubCacheDir, repoCachePaths, repoIdFromFolder, snapshotFilePath } from '../../electron/host/download/hf-cache-layout.js';
+import { hubSettingsFromEnv, isNetworkError, HubHttpError } from '../../electron/host/download/hub-client.js';
+import { backoffDelayMs } from '../../electron/host/download/retry-policy.js';
 import { fakeBytes } from '../helpers/fake-hub-server.js';
 import { makeTempDir } from '../helpers/paths.js';
 
@@ -136,7 +136,7 @@ describe('backoff and progress arithmetic', () => {
 
 describe('the CLI progress line', () => {
   it('shows the overall speed and each active file with its percentage and ETA', async () => {
-    const { describeDownload } = await import('../../electron/core/download/model-pull.js');
+    const { describeDownload } = await import('../../electron/host/download/model-pull.js');
     const line = describeDownload({
       repoId: 'a/b',
       paused: false,

@@ -7,11 +7,11 @@ import { join, resolve } from 'node:path';
 import { scanCacheDir } from '@huggingface/hub';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type ApolloError } from '../../electron/shared/errors.js';
-import { DownloadController } from '../../electron/core/download/download-controller.js';
-import type { DownloadProgress } from '../../electron/core/download/download-progress.js';
-import { repoCachePaths } from '../../electron/core/download/hf-cache-layout.js';
-import { isSkippedFile, loadCatalog } from '../../electron/core/download/model-catalog.js';
-import { pullModel, type PullOptions } from '../../electron/core/download/model-pull.js';
+import { DownloadController } from '../../electron/host/download/download-controller.js';
+import type { DownloadProgress } from '../../electron/host/download/download-progress.js';
+import { repoCachePaths } from '../../electron/host/download/hf-cache-layout.js';
+import { isSkippedFile, loadCatalog } from '../../electron/host/download/model-catalog.js';
+import { pullModel, type PullOptions } from '../../electron/host/download/model-pull.js';
 import { apolloLikeRepo, type FakeHubServer, startFakeHub, type FakeRepo } from '../helpers/fake-hub-server.js';
 import { makeTempDir } from '../helpers/paths.js';
 

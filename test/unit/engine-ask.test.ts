@@ -4,9 +4,9 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EngineClient, nodeEngineLauncher } from '../../electron/core/engine/engine-client.js';
-import { videoFingerprint } from '../../electron/core/media/video-fingerprint.js';
-import { makeTinyCheckpoint } from '../../electron/core/model/tiny-checkpoint.js';
+import { EngineClient, nodeEngineLauncher } from '../../electron/host/engine-client/engine-client.js';
+import { videoFingerprint } from '../../electron/common/fingerprint/video-fingerprint.js';
+import { makeTinyCheckpoint } from '../../electron/engine/model/tiny-checkpoint.js';
 import type { AskResult, EngineParamsIn } from '../../electron/shared/engine-protocol.js';
 import { makeTempDir, repoRoot } from '../helpers/paths.js';
 

@@ -11,7 +11,7 @@ import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeTinyCheckpoint } from '../../electron/core/model/tiny-checkpoint.js';
+import { makeTinyCheckpoint } from '../../electron/engine/model/tiny-checkpoint.js';
 import { noNetwork } from '../helpers/no-network.js';
 import { makeTempDir } from '../helpers/paths.js';
 import { runCli } from '../helpers/run-cli.js';

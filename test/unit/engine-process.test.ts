@@ -3,7 +3,7 @@
 import { fork } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { EngineClient, nodeEngineLauncher } from '../../electron/core/engine/engine-client.js';
+import { EngineClient, nodeEngineLauncher } from '../../electron/host/engine-client/engine-client.js';
 import type { ApolloError } from '../../electron/shared/errors.js';
 import { repoRoot } from '../helpers/paths.js';
 

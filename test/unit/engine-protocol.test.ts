@@ -2,8 +2,8 @@
 // loop: params that fail a method's contract schema are refused with a typed error before any
 // method runs, and the method table implements exactly the contract's methods.
 import { describe, expect, it } from 'vitest';
-import { engineMethods } from '../../electron/core/engine/engine-methods.js';
-import { serveEngine, type EngineTransport } from '../../electron/core/engine/engine-server.js';
+import { engineMethods } from '../../electron/engine/server/engine-methods.js';
+import { serveEngine, type EngineTransport } from '../../electron/engine/server/engine-server.js';
 import { ENGINE_BUILTIN_METHODS, ENGINE_PROTOCOL, ENGINE_TEST_HOOK_METHODS, type EngineReply } from '../../electron/shared/engine-protocol.js';
 import { LIMITS } from '../../electron/shared/limits.js';
 

@@ -5,10 +5,10 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, closeSync, existsSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AppService } from '../../electron/core/app/app-service.js';
-import { EngineClient, nodeEngineLauncher } from '../../electron/core/engine/engine-client.js';
-import { makeTinyCheckpoint } from '../../electron/core/model/tiny-checkpoint.js';
-import { resolveFfmpeg } from '../../electron/core/video/ffmpeg-locate.js';
+import { AppService } from '../../electron/host/app/app-service.js';
+import { EngineClient, nodeEngineLauncher } from '../../electron/host/engine-client/engine-client.js';
+import { makeTinyCheckpoint } from '../../electron/engine/model/tiny-checkpoint.js';
+import { resolveFfmpeg } from '../../electron/common/platform/ffmpeg-locate.js';
 import { makeTempDir, repoRoot } from '../helpers/paths.js';
 
 describe('the engine video pipeline', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { bf16ToF32Twin, f16BitsToNumber, f32ToF16Twin } from '../../electron/core/native/float-convert-twin.js';
-import { loadNativeAddon } from '../../electron/core/native/native-addon.js';
+import { bf16ToF32Twin, f16BitsToNumber, f32ToF16Twin } from '../../electron/engine/native/float-convert-twin.js';
+import { loadNativeAddon } from '../../electron/engine/native/native-addon.js';
 import { runPython } from '../helpers/python-oracle.js';
 import { mulberry32 } from '../helpers/seeded-random.js';
 

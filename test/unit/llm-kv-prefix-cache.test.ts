@@ -4,12 +4,12 @@
 import { existsSync, mkdirSync, openSync, readdirSync, statSync, truncateSync, writeSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { selectDevice } from '../../electron/core/llm/execution-device.js';
-import { KvPrefixCache, kvPrefixKey, videoPrefixLength } from '../../electron/core/llm/kv-prefix-cache.js';
-import { buildQwen2Artifacts } from '../../electron/core/llm/qwen2-artifacts.js';
-import { qwen2Names, type Qwen2Config } from '../../electron/core/llm/qwen2-config.js';
-import { Qwen2DecoderSession, type KvDtype } from '../../electron/core/llm/qwen2-decoder-session.js';
-import { ClipEmbeddingCache } from '../../electron/core/vision/clip-embedding-cache.js';
+import { selectDevice } from '../../electron/engine/llm/execution-device.js';
+import { KvPrefixCache, kvPrefixKey, videoPrefixLength } from '../../electron/engine/llm/kv-prefix-cache.js';
+import { buildQwen2Artifacts } from '../../electron/engine/llm/qwen2-artifacts.js';
+import { qwen2Names, type Qwen2Config } from '../../electron/engine/llm/qwen2-config.js';
+import { Qwen2DecoderSession, type KvDtype } from '../../electron/engine/llm/qwen2-decoder-session.js';
+import { ClipEmbeddingCache } from '../../electron/engine/vision/clip-embedding-cache.js';
 import { makeTempDir } from '../helpers/paths.js';
 import { mulberry32 } from '../helpers/seeded-random.js';
 

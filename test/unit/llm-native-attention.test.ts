@@ -2,8 +2,8 @@
 // the definition: one new position attending over a cache read in place, GQA head sharing,
 // float32 and float16 caches, the vector and scalar paths, one and several threads.
 import { describe, expect, it } from 'vitest';
-import { f32ToF16Twin, f16BitsToNumber } from '../../electron/core/native/float-convert-twin.js';
-import { loadNativeAddon } from '../../electron/core/native/native-addon.js';
+import { f32ToF16Twin, f16BitsToNumber } from '../../electron/engine/native/float-convert-twin.js';
+import { loadNativeAddon } from '../../electron/engine/native/native-addon.js';
 import { mulberry32 } from '../helpers/seeded-random.js';
 
 const status = loadNativeAddon();

@@ -3,8 +3,8 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AppService } from '../../electron/core/app/app-service.js';
-import { EngineClient, nodeEngineLauncher } from '../../electron/core/engine/engine-client.js';
+import { AppService } from '../../electron/host/app/app-service.js';
+import { EngineClient, nodeEngineLauncher } from '../../electron/host/engine-client/engine-client.js';
 import { buildAppMenu, videoPathFromArgv, type MenuItem } from '../../electron/main/app-menu.js';
 import { registerIpcHandlers, type IpcMainLike } from '../../electron/main/ipc-handlers.js';
 import { utilityEngineLauncher, type UtilityProcessLike } from '../../electron/main/utility-engine-launcher.js';

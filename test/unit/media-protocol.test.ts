@@ -4,9 +4,9 @@
 import { openSync, closeSync, ftruncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { parseByteRange } from '../../electron/core/media/byte-range.js';
-import { GrantedFiles } from '../../electron/core/media/granted-files.js';
-import type { MediaLibrary } from '../../electron/core/media/media-server.js';
+import { parseByteRange } from '../../electron/host/media/byte-range.js';
+import { GrantedFiles } from '../../electron/host/media/granted-files.js';
+import type { MediaLibrary } from '../../electron/host/media/media-server.js';
 import { ApolloError } from '../../electron/shared/errors.js';
 import { handleMediaRequest, mediaUrlFor, thumbnailUrlFor } from '../../electron/main/media-protocol.js';
 import { makeTempDir } from '../helpers/paths.js';

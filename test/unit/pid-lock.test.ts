@@ -2,7 +2,7 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ApolloError } from '../../electron/shared/errors.js';
-import { acquirePidLock } from '../../electron/core/persist/pid-lock.js';
+import { acquirePidLock } from '../../electron/common/persist/pid-lock.js';
 import { makeTempDir } from '../helpers/paths.js';
 
 const root = makeTempDir('pid-lock');

@@ -5,8 +5,8 @@ import { spawn } from 'node:child_process';
 import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readPreparedManifest } from '../../electron/core/prepare/prepare-model.js';
-import type { PreparedManifest } from '../../electron/core/prepare/prepare-manifest.js';
+import { readPreparedManifest } from '../../electron/engine/prepare/prepare-model.js';
+import type { PreparedManifest } from '../../electron/engine/prepare/prepare-manifest.js';
 import { cliBin, makeTempDir, repoRoot } from '../helpers/paths.js';
 import { runCli } from '../helpers/run-cli.js';
 

@@ -3,12 +3,12 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ApolloError } from '../../electron/shared/errors.js';
 import type { ProgressEvent } from '../../electron/shared/progress.js';
-import { configFilesArtifact } from '../../electron/core/prepare/config-files-artifact.js';
-import type { PrepareArtifact } from '../../electron/core/prepare/prepare-artifact.js';
-import { apolloCacheDir } from '../../electron/core/prepare/prepare-cache-dir.js';
-import { MANIFEST_FILE, sha256File } from '../../electron/core/prepare/prepare-manifest.js';
-import { prepareModel, readPreparedManifest, resolvePreparedModel } from '../../electron/core/prepare/prepare-model.js';
-import { fingerprintSource } from '../../electron/core/prepare/source-fingerprint.js';
+import { configFilesArtifact } from '../../electron/engine/prepare/config-files-artifact.js';
+import type { PrepareArtifact } from '../../electron/engine/prepare/prepare-artifact.js';
+import { apolloCacheDir } from '../../electron/common/platform/prepare-cache-dir.js';
+import { MANIFEST_FILE, sha256File } from '../../electron/engine/prepare/prepare-manifest.js';
+import { prepareModel, readPreparedManifest, resolvePreparedModel } from '../../electron/engine/prepare/prepare-model.js';
+import { fingerprintSource } from '../../electron/engine/prepare/source-fingerprint.js';
 import { makeTempDir } from '../helpers/paths.js';
 
 const temps: string[] = [];

@@ -2,15 +2,15 @@ import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ApolloError } from '../../electron/shared/errors.js';
-import { loadApolloCheckpointConfig, parseConfigText, siglipPreprocessorConfigSchema } from '../../electron/core/model/apollo-config.js';
+import { loadApolloCheckpointConfig, parseConfigText, siglipPreprocessorConfigSchema } from '../../electron/engine/model/apollo-config.js';
 import {
   DEFAULT_PREPROCESSOR_CONFIG,
   internVideoPreprocessingFromConfig,
   padFillColour,
   preprocessorConfigOf,
   siglipPreprocessingFromConfig,
-} from '../../electron/core/video/preprocessor-config.js';
-import { squarePlacement } from '../../electron/core/video/preprocess.js';
+} from '../../electron/engine/video/preprocessor-config.js';
+import { squarePlacement } from '../../electron/engine/video/preprocess.js';
 import { makeTempDir, repoRoot } from '../helpers/paths.js';
 import { runPython } from '../helpers/python-oracle.js';
 

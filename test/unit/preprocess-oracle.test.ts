@@ -1,7 +1,7 @@
 // Byte-exact checks of both towers' preprocessing against the reference libraries (Debian's PIL,
 // OpenCV and numpy), run on both backends: the native addon (when built) and the TypeScript twin.
 import { describe, expect, it } from 'vitest';
-import { loadNativeAddon } from '../../electron/core/native/native-addon.js';
+import { loadNativeAddon } from '../../electron/engine/native/native-addon.js';
 import {
   framePreprocessor,
   padToSquare,
@@ -12,9 +12,9 @@ import {
   towerPixels,
   typescriptFramePreprocessor,
   type FramePreprocessor,
-} from '../../electron/core/video/preprocess.js';
-import { DEFAULT_PREPROCESSOR_CONFIG } from '../../electron/core/video/preprocessor-config.js';
-import type { RgbFrame } from '../../electron/core/video/rgb-frame.js';
+} from '../../electron/engine/video/preprocess.js';
+import { DEFAULT_PREPROCESSOR_CONFIG } from '../../electron/engine/video/preprocessor-config.js';
+import type { RgbFrame } from '../../electron/engine/video/rgb-frame.js';
 import { runPython } from '../helpers/python-oracle.js';
 import { mulberry32 } from '../helpers/seeded-random.js';
 

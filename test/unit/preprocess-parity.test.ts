@@ -2,7 +2,7 @@
 // placements and contents; the public API's layouts, progress and cancellation; the fallback reason.
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { loadNativeAddon } from '../../electron/core/native/native-addon.js';
+import { loadNativeAddon } from '../../electron/engine/native/native-addon.js';
 import {
   framePreprocessor,
   preprocessClipForInternVideo,
@@ -11,10 +11,10 @@ import {
   towerPixels,
   typescriptFramePreprocessor,
   type CanvasPlacement,
-} from '../../electron/core/video/preprocess.js';
-import { normalizationTable } from '../../electron/core/video/preprocess-twin.js';
-import { DEFAULT_PREPROCESSOR_CONFIG } from '../../electron/core/video/preprocessor-config.js';
-import type { RgbFrame } from '../../electron/core/video/rgb-frame.js';
+} from '../../electron/engine/video/preprocess.js';
+import { normalizationTable } from '../../electron/engine/video/preprocess-twin.js';
+import { DEFAULT_PREPROCESSOR_CONFIG } from '../../electron/engine/video/preprocessor-config.js';
+import type { RgbFrame } from '../../electron/engine/video/rgb-frame.js';
 import type { ProgressEvent } from '../../electron/shared/progress.js';
 import { repoRoot } from '../helpers/paths.js';
 import { mulberry32 } from '../helpers/seeded-random.js';
@@ -119,7 +119,7 @@ describe('native preprocessing', () => {
 
 describe('the TypeScript fallback', () => {
   it('is chosen with a visible reason when the addon is disabled', () => {
-    const script = "import { framePreprocessor } from './electron/core/video/preprocess.ts'; const p = framePreprocessor(); console.log(JSON.stringify({ backend: p.backend, reason: p.fallbackReason }));";
+    const script = "import { framePreprocessor } from './electron/engine/video/preprocess.ts'; const p = framePreprocessor(); console.log(JSON.stringify({ backend: p.backend, reason: p.fallbackReason }));";
     const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: repoRoot, env: { ...process.env, APOLLO_DISABLE_NATIVE: '1' } }).toString();
     const result = JSON.parse(out.trim().split('\n').pop()!) as { backend: string; reason: string };
     expect(result.backend).toBe('typescript');

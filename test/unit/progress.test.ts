@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { EtaEstimator, formatDuration, withEta, type ProgressEvent } from '../../electron/shared/progress.js';
-import { describeProgress } from '../../electron/core/cli/progress-bar.js';
+import { describeProgress } from '../../electron/cli/progress-bar.js';
 
 describe('progress', () => {
   it('estimates time left from a steady rate', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { floatConverter } from '../../electron/core/native/float-convert.js';
-import { bf16ToF16Twin } from '../../electron/core/native/float-convert-twin.js';
+import { floatConverter } from '../../electron/engine/native/float-convert.js';
+import { bf16ToF16Twin } from '../../electron/engine/native/float-convert-twin.js';
 import { runPython } from '../helpers/python-oracle.js';
 
 // Every BF16 bit pattern, once.

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { f16BitsToNumber } from '../../electron/core/native/float-convert-twin.js';
-import { dequantizeInt4, errorStats } from '../../electron/core/quant/int4-dequantize.js';
-import { allocateInt4, int4Layout, type Int4Quantized, type Int4QuantizeOptions } from '../../electron/core/quant/int4-layout.js';
-import { int4Quantizer, typescriptInt4Quantizer } from '../../electron/core/quant/int4-quantize.js';
-import { roundHalfEven } from '../../electron/core/quant/int4-quantize-twin.js';
+import { f16BitsToNumber } from '../../electron/engine/native/float-convert-twin.js';
+import { dequantizeInt4, errorStats } from '../../electron/engine/quant/int4-dequantize.js';
+import { allocateInt4, int4Layout, type Int4Quantized, type Int4QuantizeOptions } from '../../electron/engine/quant/int4-layout.js';
+import { int4Quantizer, typescriptInt4Quantizer } from '../../electron/engine/quant/int4-quantize.js';
+import { roundHalfEven } from '../../electron/engine/quant/int4-quantize-twin.js';
 import { runPython } from '../helpers/python-oracle.js';
 
 /** Weights with the awkward cases: all-zero blocks, exact rounding ties, a lone outlier, tiny values. */

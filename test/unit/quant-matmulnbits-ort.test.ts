@@ -4,10 +4,10 @@ import { createRequire } from 'node:module';
 import type * as OnnxProto from 'onnx-proto';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { f16BitsToNumber, f32ToF16Twin } from '../../electron/core/native/float-convert-twin.js';
-import { dequantizeInt4 } from '../../electron/core/quant/int4-dequantize.js';
-import type { Int4Quantized, Int4QuantizeOptions } from '../../electron/core/quant/int4-layout.js';
-import { int4Quantizer } from '../../electron/core/quant/int4-quantize.js';
+import { f16BitsToNumber, f32ToF16Twin } from '../../electron/engine/native/float-convert-twin.js';
+import { dequantizeInt4 } from '../../electron/engine/quant/int4-dequantize.js';
+import type { Int4Quantized, Int4QuantizeOptions } from '../../electron/engine/quant/int4-layout.js';
+import { int4Quantizer } from '../../electron/engine/quant/int4-quantize.js';
 import { mulberry32 } from '../helpers/seeded-random.js';
 
 const { onnx } = createRequire(import.meta.url)('onnx-proto') as typeof OnnxProto;

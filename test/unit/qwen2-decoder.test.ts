@@ -4,14 +4,14 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { selectDevice } from '../../electron/core/llm/execution-device.js';
-import { buildQwen2Artifacts } from '../../electron/core/llm/qwen2-artifacts.js';
-import { qwen2Names, type Qwen2Config } from '../../electron/core/llm/qwen2-config.js';
-import type { DecoderPrecision, Int4Settings } from '../../electron/core/llm/qwen2-decoder-graph.js';
-import { Qwen2DecoderSession, type DecoderSessionOptions } from '../../electron/core/llm/qwen2-decoder-session.js';
+import { selectDevice } from '../../electron/engine/llm/execution-device.js';
+import { buildQwen2Artifacts } from '../../electron/engine/llm/qwen2-artifacts.js';
+import { qwen2Names, type Qwen2Config } from '../../electron/engine/llm/qwen2-config.js';
+import type { DecoderPrecision, Int4Settings } from '../../electron/engine/llm/qwen2-decoder-graph.js';
+import { Qwen2DecoderSession, type DecoderSessionOptions } from '../../electron/engine/llm/qwen2-decoder-session.js';
 import { loadQwen2ReferenceWeights, Qwen2Reference } from '../reference/qwen2-reference.js';
-import { dequantizeInt4 } from '../../electron/core/quant/int4-dequantize.js';
-import { int4Quantizer } from '../../electron/core/quant/int4-quantize.js';
+import { dequantizeInt4 } from '../../electron/engine/quant/int4-dequantize.js';
+import { int4Quantizer } from '../../electron/engine/quant/int4-quantize.js';
 import { makeTempDir } from '../helpers/paths.js';
 
 const config: Qwen2Config = {

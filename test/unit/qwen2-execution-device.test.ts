@@ -1,7 +1,7 @@
 // Execution-provider choice: preference order, fallback reasons, explicit requests, and the real
 // probe of the CPU provider.
 import { describe, expect, it } from 'vitest';
-import { devicePreference, probeDevice, selectDevice, type DeviceName } from '../../electron/core/llm/execution-device.js';
+import { devicePreference, probeDevice, selectDevice, type DeviceName } from '../../electron/engine/llm/execution-device.js';
 import { ApolloError } from '../../electron/shared/errors.js';
 
 const fakeProbe = (working: DeviceName[]) => (d: DeviceName) => Promise.resolve(working.includes(d) ? undefined : `${d} is missing`);

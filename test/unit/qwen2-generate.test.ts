@@ -2,10 +2,10 @@
 // folder, decodes greedily, and its token ids equal the naive reference forward's greedy ids.
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { argmax } from '../../electron/core/llm/greedy-generate.js';
-import { loadQwen2Config } from '../../electron/core/llm/qwen2-config.js';
+import { argmax } from '../../electron/engine/llm/greedy-generate.js';
+import { loadQwen2Config } from '../../electron/engine/llm/qwen2-config.js';
 import { loadQwen2ReferenceWeights, Qwen2Reference } from '../reference/qwen2-reference.js';
-import { openCheckpointFolder } from '../../electron/core/model/safetensors-checkpoint.js';
+import { openCheckpointFolder } from '../../electron/engine/model/safetensors-checkpoint.js';
 import { makeTempDir } from '../helpers/paths.js';
 import { runPython } from '../helpers/python-oracle.js';
 import { runCli } from '../helpers/run-cli.js';

@@ -5,10 +5,10 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ApolloError } from '../../electron/shared/errors.js';
-import { openSafetensors, writeSafetensors, type TensorToWrite } from '../../electron/core/model/safetensors.js';
-import { connectorTensors } from '../../electron/core/model/apollo-tensor-manifest.js';
-import { openCheckpointFolder } from '../../electron/core/model/safetensors-checkpoint.js';
-import { tinyModelShapes } from '../../electron/core/model/tiny-checkpoint.js';
+import { openSafetensors, writeSafetensors, type TensorToWrite } from '../../electron/engine/model/safetensors.js';
+import { connectorTensors } from '../../electron/engine/model/apollo-tensor-manifest.js';
+import { openCheckpointFolder } from '../../electron/engine/model/safetensors-checkpoint.js';
+import { tinyModelShapes } from '../../electron/engine/model/tiny-checkpoint.js';
 import { makeTempDir } from '../helpers/paths.js';
 
 function rng(seed: number) {

@@ -3,11 +3,11 @@ import { writeFileSync, openSync, closeSync, writeSync, ftruncateSync, mkdirSync
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ApolloError } from '../../electron/shared/errors.js';
-import { openSafetensors, writeSafetensors, SAFETENSORS_DTYPE_BYTES, type SafetensorsDtype } from '../../electron/core/model/safetensors.js';
-import { encodeSafetensorsHeader } from '../../electron/core/model/safetensors-writer.js';
-import { findDuplicateJsonKey } from '../../electron/core/model/safetensors-header.js';
-import { openCheckpointFolder } from '../../electron/core/model/safetensors-checkpoint.js';
-import { f32ToBf16 } from '../../electron/core/native/float-convert-twin.js';
+import { openSafetensors, writeSafetensors, SAFETENSORS_DTYPE_BYTES, type SafetensorsDtype } from '../../electron/engine/model/safetensors.js';
+import { encodeSafetensorsHeader } from '../../electron/engine/model/safetensors-writer.js';
+import { findDuplicateJsonKey } from '../../electron/engine/model/safetensors-header.js';
+import { openCheckpointFolder } from '../../electron/engine/model/safetensors-checkpoint.js';
+import { f32ToBf16 } from '../../electron/engine/native/float-convert-twin.js';
 import { makeTempDir } from '../helpers/paths.js';
 import { runPython } from '../helpers/python-oracle.js';
 

@@ -3,9 +3,9 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { planApolloClips, decodeFrameIndex, effectiveSamplingRatio } from '../../electron/core/video/apollo-clip-plan.js';
-import { apolloPlanningConfigSchema, parseConfigText } from '../../electron/core/model/apollo-config.js';
-import { DEFAULT_SAMPLING_SETTINGS, samplingSettingsFor, samplingSettingsFromConfig, type SamplingSettings } from '../../electron/core/video/sampling-settings.js';
+import { planApolloClips, decodeFrameIndex, effectiveSamplingRatio } from '../../electron/engine/video/apollo-clip-plan.js';
+import { apolloPlanningConfigSchema, parseConfigText } from '../../electron/engine/model/apollo-config.js';
+import { DEFAULT_SAMPLING_SETTINGS, samplingSettingsFor, samplingSettingsFromConfig, type SamplingSettings } from '../../electron/engine/video/sampling-settings.js';
 import { makeTempDir } from '../helpers/paths.js';
 import { runPython } from '../helpers/python-oracle.js';
 

@@ -2,10 +2,10 @@
 // must read back as the index the plan asked for, upright, in every container and codec below.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rmSync } from 'node:fs';
-import { decodeFrameIndex, planApolloClips } from '../../electron/core/video/apollo-clip-plan.js';
-import { extractClipFrames, type ClipRequest } from '../../electron/core/video/extract-clip-frames.js';
-import { probeVideo } from '../../electron/core/video/probe-video.js';
-import { DEFAULT_SAMPLING_SETTINGS } from '../../electron/core/video/sampling-settings.js';
+import { decodeFrameIndex, planApolloClips } from '../../electron/engine/video/apollo-clip-plan.js';
+import { extractClipFrames, type ClipRequest } from '../../electron/engine/video/extract-clip-frames.js';
+import { probeVideo } from '../../electron/engine/video/probe-video.js';
+import { DEFAULT_SAMPLING_SETTINGS } from '../../electron/engine/video/sampling-settings.js';
 import { makeTestVideo, readFrameNumber, type TestVideoSpec } from '../helpers/make-test-video.js';
 import { makeTempDir } from '../helpers/paths.js';
 

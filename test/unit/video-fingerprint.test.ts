@@ -3,7 +3,7 @@
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { videoFingerprint } from '../../electron/core/media/video-fingerprint.js';
+import { videoFingerprint } from '../../electron/common/fingerprint/video-fingerprint.js';
 import { makeTempDir } from '../helpers/paths.js';
 import { mulberry32 } from './vision-oracle.js';
 

@@ -4,9 +4,9 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ApolloError } from '../../electron/shared/errors.js';
-import type { PlannedVideo } from '../../electron/core/video/plan-video.js';
-import { DEFAULT_SAMPLING_SETTINGS } from '../../electron/core/video/sampling-settings.js';
-import { VideoPlanMemo } from '../../electron/core/video/video-plan-memo.js';
+import type { PlannedVideo } from '../../electron/engine/video/plan-video.js';
+import { DEFAULT_SAMPLING_SETTINGS } from '../../electron/engine/video/sampling-settings.js';
+import { VideoPlanMemo } from '../../electron/engine/video/video-plan-memo.js';
 import { makeTempDir } from '../helpers/paths.js';
 
 function countingPlanner(fail: () => ApolloError | undefined = () => undefined) {

@@ -4,10 +4,10 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { planApolloClips } from '../../electron/core/video/apollo-clip-plan.js';
-import { extractClipFrames } from '../../electron/core/video/extract-clip-frames.js';
-import { buildPacketIndex, decordRotation, isVariableFrameRate, probeVideo } from '../../electron/core/video/probe-video.js';
-import { DEFAULT_SAMPLING_SETTINGS } from '../../electron/core/video/sampling-settings.js';
+import { planApolloClips } from '../../electron/engine/video/apollo-clip-plan.js';
+import { extractClipFrames } from '../../electron/engine/video/extract-clip-frames.js';
+import { buildPacketIndex, decordRotation, isVariableFrameRate, probeVideo } from '../../electron/engine/video/probe-video.js';
+import { DEFAULT_SAMPLING_SETTINGS } from '../../electron/engine/video/sampling-settings.js';
 import { makeTestVideo, readFrameNumber } from '../helpers/make-test-video.js';
 import { makeTempDir } from '../helpers/paths.js';
 

@@ -1,11 +1,11 @@
 // The video text: num2words, timedelta and numpy rounding checked against Debian's Python
 // (num2words, datetime, numpy) on values generated in this run, plus the spec's examples.
 import { describe, expect, it } from 'vitest';
-import { planApolloClips } from '../../electron/core/video/apollo-clip-plan.js';
-import { englishCardinal } from '../../electron/core/video/english-cardinal.js';
-import { formatPythonFloat, formatTimedelta, numpyRound } from '../../electron/core/video/python-number-format.js';
-import { DEFAULT_SAMPLING_SETTINGS } from '../../electron/core/video/sampling-settings.js';
-import { buildVideoText, clipLabel, VIDEO_TOKEN } from '../../electron/core/video/video-text.js';
+import { planApolloClips } from '../../electron/engine/video/apollo-clip-plan.js';
+import { englishCardinal } from '../../electron/engine/video/english-cardinal.js';
+import { formatPythonFloat, formatTimedelta, numpyRound } from '../../electron/engine/video/python-number-format.js';
+import { DEFAULT_SAMPLING_SETTINGS } from '../../electron/engine/video/sampling-settings.js';
+import { buildVideoText, clipLabel, VIDEO_TOKEN } from '../../electron/engine/video/video-text.js';
 import { runPython } from '../helpers/python-oracle.js';
 
 const python = (code: string, input: unknown): unknown => JSON.parse(runPython(code, JSON.stringify(input)).toString());

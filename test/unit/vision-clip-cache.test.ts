@@ -3,7 +3,7 @@
 import { readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ClipEmbeddingCache, clipCacheKey, loadOrEncodeClipEmbeddings, type CachedClipEmbeddings } from '../../electron/core/vision/clip-embedding-cache.js';
+import { ClipEmbeddingCache, clipCacheKey, loadOrEncodeClipEmbeddings, type CachedClipEmbeddings } from '../../electron/engine/vision/clip-embedding-cache.js';
 import { makeTempDir } from '../helpers/paths.js';
 import { mulberry32, randomTensor } from './vision-oracle.js';
 

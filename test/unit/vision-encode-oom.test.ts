@@ -6,10 +6,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApolloError } from '../../electron/shared/errors.js';
 import type { ProgressEvent } from '../../electron/shared/progress.js';
-import { encodeVideoClips, isAllocationFailure, visionSizes, type EncodeFallback, type PreparedChunk } from '../../electron/core/vision/encode-video-clips.js';
-import { fetcherFromMap } from '../../electron/core/vision/vision-graph-parts.js';
-import type { VisionGraphPaths } from '../../electron/core/vision/vision-prepare-artifact.js';
-import { openVisionSessions, runError, type VisionRunner } from '../../electron/core/vision/vision-sessions.js';
+import { encodeVideoClips, isAllocationFailure, visionSizes, type EncodeFallback, type PreparedChunk } from '../../electron/engine/vision/encode-video-clips.js';
+import { fetcherFromMap } from '../../electron/engine/vision/vision-graph-parts.js';
+import type { VisionGraphPaths } from '../../electron/engine/vision/vision-prepare-artifact.js';
+import { openVisionSessions, runError, type VisionRunner } from '../../electron/engine/vision/vision-sessions.js';
 import { makeTempDir } from '../helpers/paths.js';
 import { writeVisionGraphs } from '../helpers/vision-graph-files.js';
 import { flatWeights, mulberry32, randomTensor, randomWeights, relativeError } from './vision-oracle.js';

@@ -2,16 +2,16 @@
 // the naive reference forwards (themselves checked against numpy in vision-reference.test.ts).
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { buildConnectorGraph, type FusionInputs } from '../../electron/core/vision/connector-graph.js';
+import { buildConnectorGraph, type FusionInputs } from '../../electron/engine/vision/connector-graph.js';
 import { connectorReference } from '../reference/connector-reference.js';
-import { buildInternVideoGraph } from '../../electron/core/vision/internvideo-graph.js';
+import { buildInternVideoGraph } from '../../electron/engine/vision/internvideo-graph.js';
 import { internVideoReference } from '../reference/internvideo-reference.js';
-import { buildSiglipGraph } from '../../electron/core/vision/siglip-graph.js';
+import { buildSiglipGraph } from '../../electron/engine/vision/siglip-graph.js';
 import { siglipReference } from '../reference/siglip-reference.js';
-import { fuseTowerFeatures } from '../../electron/core/vision/trilinear-fusion.js';
-import { fetcherFromMap } from '../../electron/core/vision/vision-graph-parts.js';
-import type { FloatDType } from '../../electron/core/onnx/float-encoding.js';
-import type { GraphBuilder } from '../../electron/core/onnx/graph-builder.js';
+import { fuseTowerFeatures } from '../../electron/engine/vision/trilinear-fusion.js';
+import { fetcherFromMap } from '../../electron/engine/vision/vision-graph-parts.js';
+import type { FloatDType } from '../../electron/engine/onnx/float-encoding.js';
+import type { GraphBuilder } from '../../electron/engine/onnx/graph-builder.js';
 import { flatWeights, mulberry32, randomTensor, randomWeights, relativeError } from './vision-oracle.js';
 import { connectorSpecs, internVideoSpecs, siglipSpecs, tinyConnector, tinyInternVideo, tinySiglip } from './vision-shapes-fixtures.js';
 

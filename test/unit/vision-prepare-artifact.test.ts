@@ -6,19 +6,19 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApolloError } from '../../electron/shared/errors.js';
 import type { ProgressEvent } from '../../electron/shared/progress.js';
-import { loadApolloCheckpointConfig } from '../../electron/core/model/apollo-config.js';
-import { openCheckpointFolder } from '../../electron/core/model/safetensors-checkpoint.js';
-import { makeTinyCheckpoint } from '../../electron/core/model/tiny-checkpoint.js';
-import { defaultPrepareArtifacts } from '../../electron/core/prepare/default-artifacts.js';
-import { prepareModel, readPreparedManifest } from '../../electron/core/prepare/prepare-model.js';
-import { visionShapesOf } from '../../electron/core/vision/vision-shapes-from-config.js';
+import { loadApolloCheckpointConfig } from '../../electron/engine/model/apollo-config.js';
+import { openCheckpointFolder } from '../../electron/engine/model/safetensors-checkpoint.js';
+import { makeTinyCheckpoint } from '../../electron/engine/model/tiny-checkpoint.js';
+import { defaultPrepareArtifacts } from '../../electron/engine/prepare/default-artifacts.js';
+import { prepareModel, readPreparedManifest } from '../../electron/engine/prepare/prepare-model.js';
+import { visionShapesOf } from '../../electron/engine/vision/vision-shapes-from-config.js';
 import {
   fetcherFromSource,
   visionDtypeFor,
   visionGraphArtifacts,
   visionGraphPaths,
   writeVisionGraph,
-} from '../../electron/core/vision/vision-prepare-artifact.js';
+} from '../../electron/engine/vision/vision-prepare-artifact.js';
 import { makeTempDir } from '../helpers/paths.js';
 
 let dir: string;

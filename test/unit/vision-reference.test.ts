@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { connectorReference, connectorWeightNames } from '../reference/connector-reference.js';
 import { internVideoReference, internVideoWeightNames } from '../reference/internvideo-reference.js';
 import { siglipReference, siglipWeightNames } from '../reference/siglip-reference.js';
-import { internVideoBlocksToRun, siglipLayersToRun } from '../../electron/core/vision/vision-shapes.js';
+import { internVideoBlocksToRun, siglipLayersToRun } from '../../electron/engine/vision/vision-shapes.js';
 import { CONNECTOR_ORACLE, flatWeights, INTERNVIDEO_ORACLE, mulberry32, numpyOracle, randomTensor, randomWeights, relativeError, SIGLIP_ORACLE, type ShapedTensor } from './vision-oracle.js';
 import { connectorSpecs, internVideoSpecs, siglipSpecs, tinyConnector, tinyInternVideo, tinySiglip } from './vision-shapes-fixtures.js';
 

@@ -1,9 +1,9 @@
 // Vision shapes from a checkpoint's configs (through the model-files reader): the real 3B numbers
 // of the spec, the select-layer readings, and refusals of layouts the graphs do not implement.
 import { describe, expect, it } from 'vitest';
-import { TINY_APOLLO_SIZES, tinyApolloConfigFiles, tinyModelShapes } from '../../electron/core/model/tiny-checkpoint.js';
-import { DEFAULT_ENCODE_BATCH_SIZE, visionShapesFromModelShapes } from '../../electron/core/vision/vision-shapes-from-config.js';
-import { internVideoBlocksToRun, siglipGridSide, siglipLayersToRun } from '../../electron/core/vision/vision-shapes.js';
+import { TINY_APOLLO_SIZES, tinyApolloConfigFiles, tinyModelShapes } from '../../electron/engine/model/tiny-checkpoint.js';
+import { DEFAULT_ENCODE_BATCH_SIZE, visionShapesFromModelShapes } from '../../electron/engine/vision/vision-shapes-from-config.js';
+import { internVideoBlocksToRun, siglipGridSide, siglipLayersToRun } from '../../electron/engine/vision/vision-shapes.js';
 
 const real3b = tinyApolloConfigFiles({
   ...TINY_APOLLO_SIZES,

@@ -1,6 +1,6 @@
 // Tiny vision shapes and full random checkpoints (every tensor under its spec-section-10 name) for
 // the vision tests; the image sizes are the real ones so grids and unused edge pixels are too.
-import type { ConnectorShape, InternVideoShape, SiglipShape, VisionShapes } from '../../electron/core/vision/vision-shapes.js';
+import type { ConnectorShape, InternVideoShape, SiglipShape, VisionShapes } from '../../electron/engine/vision/vision-shapes.js';
 import type { TensorSpec } from './vision-oracle.js';
 
 export const tinySiglip: SiglipShape = { hiddenSize: 8, numLayers: 3, numHeads: 2, intermediateSize: 12, imageSize: 384, patchSize: 14, numChannels: 3, layerNormEps: 1e-6, selectLayer: -2 };

@@ -3,7 +3,7 @@
 // clamped to 0, lo = int(src), hi = lo + (lo < in − 1), lambda = src − lo; channels-first as Apollo
 // permutes them.
 import { describe, expect, it } from 'vitest';
-import { concatChannels, fuseTowerFeatures, linearAxisTaps, trilinearResize } from '../../electron/core/vision/trilinear-fusion.js';
+import { concatChannels, fuseTowerFeatures, linearAxisTaps, trilinearResize } from '../../electron/engine/vision/trilinear-fusion.js';
 import { mulberry32, numpyOracle, randomTensor, relativeError, TRILINEAR_ORACLE } from './vision-oracle.js';
 
 describe('trilinear resize (PyTorch align_corners=False)', () => {

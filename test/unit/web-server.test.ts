@@ -2,8 +2,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiRouter } from '../../electron/core/web/api-router.js';
-import { startWebServer, type RunningWebServer } from '../../electron/core/web/web-server.js';
+import { ApiRouter } from '../../electron/host/web/api-router.js';
+import { startWebServer, type RunningWebServer } from '../../electron/host/web/web-server.js';
 import { makeTempDir } from '../helpers/paths.js';
 
 function get(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string; headers: Record<string, string | string[] | undefined> }> {

@@ -1,0 +1,69 @@
+// `apollo-chat ask VIDEO QUESTION [QUESTION ...]`: each extra question is a follow-up in the same
+// conversation (the engine keeps its KV cache, so a follow-up prefills only its own tokens).
+import { stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { ApolloError } from '../../shared/errors.js';
+import type { AskResult } from '../../shared/engine-protocol.js';
+import { EngineClient, nodeEngineLauncher } from '../../host/engine-client/engine-client.js';
+import { videoFingerprint } from '../../common/fingerprint/video-fingerprint.js';
+import { addAskOptions, askSettingsFrom, resolveModelArg, type AskCliOptions } from '../ask-options.js';
+import type { RunAction } from '../command-types.js';
+
+export async function requireVideoFile(path: string): Promise<string> {
+  const full = resolve(path);
+  try {
+    if (!(await stat(full)).isFile()) throw new ApolloError('NOT_A_FILE', `${path} is a folder, not a video file; pass a video file.`);
+  } catch (error) {
+    if (error instanceof ApolloError) throw error;
+    throw new ApolloError('FILE_NOT_FOUND', `${path} does not exist; check the path.`);
+  }
+  return full;
+}
+
+export function registerAskCommand(program: Command, run: RunAction): void {
+  addAskOptions(
+    program
+      .command('ask')
+      .description('ask questions about a video (each extra QUESTION is a follow-up in the same chat)')
+      .argument('<video>', 'video file')
+      .argument('<questions...>', 'one or more questions'),
+  ).action(async (video: string, questions: string[], opts: AskCliOptions, command: Command) => {
+    await run(command, async (ctx) => {
+      const settings = askSettingsFrom(opts);
+      const videoPath = await requireVideoFile(video);
+      const videoKey = await videoFingerprint(videoPath);
+      const modelDir = await resolveModelArg(opts.model);
+      const engine = new EngineClient(nodeEngineLauncher());
+      const history: Array<{ question: string; answer: string }> = [];
+      const turns: Array<Record<string, unknown>> = [];
+      let last: AskResult | undefined;
+      try {
+        for (const [i, question] of questions.entries()) {
+          if (!ctx.json && questions.length > 1) ctx.print(`${i === 0 ? '' : '\n'}> ${question}`);
+          const result = await engine.call(
+            'ask',
+            { videoPath, videoKey, modelDir, settings, history, question },
+            {
+              signal: ctx.signal,
+              onEvent: (event) => {
+                if (event.type === 'progress') ctx.progress(event.progress);
+                else if (!ctx.json) ctx.stdout.write(event.delta);
+              },
+            },
+          );
+          if (!ctx.json) ctx.stdout.write('\n');
+          last = result;
+          history.push({ question, answer: result.answer });
+          turns.push({ question, answer: result.answer, tokenIds: result.tokenIds, stopReason: result.stopReason, timings: result.timings, embeddingsFromCache: result.embeddingsFromCache });
+          if (result.stopReason === 'cancelled') break;
+        }
+      } finally {
+        await engine.shutdown();
+      }
+      if (ctx.json && last !== undefined) {
+        ctx.printJson({ device: last.device, deviceReason: last.deviceReason, precision: last.precision, plan: last.plan, turns });
+      }
+    });
+  });
+}

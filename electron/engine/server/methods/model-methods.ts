@@ -1,0 +1,89 @@
+// Engine methods `encode` and `ask`: encode a video (warming the clip cache), and answer one question about it with the conversation so far; `ask` streams text
+// deltas and progress, returns the answer with its token ids and timings. The loaded model
+// (runtime) stays in the engine between requests, so follow-ups reuse its KV cache.
+import { randomInt } from 'node:crypto';
+import type { EngineParams, EngineResult, RuntimeEvent } from '../../../shared/engine-protocol.js';
+import { ApolloError } from '../../../shared/errors.js';
+import type { VideoPlanMemo } from '../../video/video-plan-memo.js';
+import { ClipEmbeddingCache } from '../../vision/clip-embedding-cache.js';
+import { defaultClipCacheDir } from '../../vision/video-clip-embeddings.js';
+import { ApolloRuntime, type RuntimeKey } from '../../runtime/apollo-runtime.js';
+import { implementMethod, type MethodContext } from '../engine-rpc.js';
+
+/** The runtimes this engine process holds: one model at a time (a different key releases the old). */
+class RuntimeHolder {
+  private current: { key: string; runtime: Promise<ApolloRuntime> } | undefined;
+
+  async get(key: RuntimeKey, options: Parameters<typeof ApolloRuntime.load>[1]): Promise<ApolloRuntime> {
+    const id = JSON.stringify(key);
+    if (this.current?.key !== id) {
+      const previous = this.current?.runtime;
+      const loading = (async () => {
+        await previous?.then((r) => r.release()).catch(() => {});
+        return ApolloRuntime.load(key, options);
+      })();
+      this.current = { key: id, runtime: loading };
+      // A failed load is not kept: the next request tries again.
+      loading.catch(() => {
+        if (this.current?.runtime === loading) this.current = undefined;
+      });
+    }
+    return this.current.runtime;
+  }
+}
+
+/** `encode` (warm the clip-embedding cache when a video opens) and `ask`, sharing one model and the engine's plan memo. */
+export function createModelMethods(plans: VideoPlanMemo, clipCache = new ClipEmbeddingCache(defaultClipCacheDir())) {
+  const runtimes = new RuntimeHolder();
+  // Requests run one at a time: the model and its KV cache serve one conversation at a time.
+  let queue: Promise<unknown> = Promise.resolve();
+  const serial = <T>(work: () => Promise<T>): Promise<T> => {
+    const run = queue.then(work);
+    queue = run.catch(() => {});
+    return run;
+  };
+  const runtimeFor = (params: EngineParams<'encode'>, ctx: MethodContext<RuntimeEvent>) => {
+    if (ctx.signal.aborted) throw new ApolloError('CANCELLED');
+    const s = params.settings;
+    if (s.cacheSizeGiB !== undefined) clipCache.setMaxBytes(Math.round(s.cacheSizeGiB * 1024 ** 3));
+    return runtimes.get({ modelDir: params.modelDir, precision: s.precision, device: s.device }, { plans, clipCache, signal: ctx.signal, onProgress: (p) => ctx.emit({ type: 'progress', progress: p }) });
+  };
+  const encode = implementMethod('encode', (params, ctx) =>
+    serial(async (): Promise<EngineResult<'encode'>> => {
+      const runtime = await runtimeFor(params, ctx);
+      const { embeddings, encodeMs, video } = await runtime.encode(
+        { videoPath: params.videoPath, videoKey: params.videoKey, ...(params.settings.clipSamplingRatio === undefined ? {} : { clipSamplingRatio: params.settings.clipSamplingRatio }) },
+        (event) => ctx.emit(event),
+        ctx.signal,
+      );
+      return { clips: embeddings.entry.clips, fromCache: embeddings.fromCache, encodeMs, effectiveRatio: video.plan.effectiveRatio, device: runtime.deviceChoice.device, deviceReason: runtime.deviceChoice.reason, precision: runtime.key.precision };
+    }),
+  );
+  const ask = implementMethod('ask', (params, ctx) =>
+    serial(async () => {
+      const s = params.settings;
+      const runtime = await runtimeFor(params, ctx);
+      return runtime.ask(
+        {
+          videoPath: params.videoPath,
+          videoKey: params.videoKey,
+          history: params.history,
+          question: params.question,
+          ...(s.clipSamplingRatio === undefined ? {} : { clipSamplingRatio: s.clipSamplingRatio }),
+          generation: {
+            ...(s.greedy === undefined ? {} : { greedy: s.greedy }),
+            ...(s.temperature === undefined ? {} : { temperature: s.temperature }),
+            ...(s.topP === undefined ? {} : { topP: s.topP }),
+            ...(s.topK === undefined ? {} : { topK: s.topK }),
+            ...(s.maxNewTokens === undefined ? {} : { maxNewTokens: s.maxNewTokens }),
+            // A fresh seed per answer unless the caller asks for a reproducible one.
+            seed: s.seed ?? randomInt(2 ** 32 - 1),
+          },
+        },
+        (event) => ctx.emit(event),
+        ctx.signal,
+      );
+    }),
+  );
+  return { encode, ask };
+}

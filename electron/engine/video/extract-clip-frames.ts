@@ -1,0 +1,166 @@
+// Decodes exactly the planned frames, clip by clip, without decoding the whole file: each planned
+// index is a position in the pts-sorted packet index (decord's frame order); ffmpeg seeks to the
+// keyframe at or before the clip's first frame, decodes forward, and keeps the frames whose pts
+// are wanted. Frames come out upright (rotation as decord and players apply it), RGB, 8-bit.
+import { ApolloError } from '../../shared/errors.js';
+import type { ProgressListener } from '../../shared/progress.js';
+import { decodeFrameIndex } from './apollo-clip-plan.js';
+import { cancelled, spawnGuarded } from './child-process-run.js';
+import { resolveFfmpeg } from '../../common/platform/ffmpeg-locate.js';
+import type { VideoProbe } from './probe-video.js';
+import type { RgbFrame } from './rgb-frame.js';
+
+export interface ClipRequest {
+  index: number;
+  /** Reference frame indices (negative ones count from the end, as decord does). */
+  frameIndices: number[];
+}
+
+export interface ExtractedClip {
+  clipIndex: number;
+  frameIndices: number[];
+  /** One frame per planned index, in order; a repeated index shares its frame's buffer. */
+  frames: RgbFrame[];
+}
+
+export interface ExtractOptions {
+  signal?: AbortSignal;
+  onProgress?: ProgressListener;
+  /** Time limit per clip's ffmpeg run. */
+  clipTimeoutMs?: number;
+  /** Clips decoded at the same time, each by its own ffmpeg (default 2); at most this many + 1 clips are in memory. */
+  concurrency?: number;
+  /** Decoder threads per ffmpeg (0 = ffmpeg chooses); one each decodes short runs fastest when clips run side by side. */
+  decoderThreads?: number;
+}
+
+/** decord's filter for a rotation (threaded_decoder.cc SetCodecContext), before scaling. */
+export function rotationFilters(rotation: VideoProbe['rotation']): string[] {
+  if (rotation === 90) return ['transpose=1'];
+  if (rotation === 180) return ['transpose=1', 'transpose=1'];
+  if (rotation === 270) return ['transpose=2'];
+  return [];
+}
+
+/** Position (in pts order) of the last keyframe at or before `position`, or -1 if none. */
+export function keyframeAtOrBefore(keyframes: number[], position: number): number {
+  let lo = 0;
+  let hi = keyframes.length - 1;
+  let found = -1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (keyframes[mid]! <= position) {
+      found = mid;
+      lo = mid + 1;
+    } else hi = mid - 1;
+  }
+  return found;
+}
+
+/** `-ss` value that makes ffmpeg seek to the keyframe with this pts (relative to the file start). */
+export function seekSeconds(pts: number, probe: Pick<VideoProbe, 'packets'>): number {
+  const { timeBase, formatStartUs } = probe.packets;
+  const us = Math.ceil((pts * timeBase.num * 1e6) / timeBase.den) - formatStartUs;
+  return us / 1e6;
+}
+
+interface DecodedFrames {
+  byPts: Map<number, Uint8Array>;
+}
+
+async function decodeWanted(probe: VideoProbe, wantedPts: number[], keyPts: number | undefined, options: ExtractOptions): Promise<DecodedFrames> {
+  const { ffmpeg } = resolveFfmpeg();
+  const frameBytes = probe.width * probe.height * 3;
+  const last = wantedPts[wantedPts.length - 1]!;
+  const select = `select='${wantedPts.map((p) => `eq(pts,${p})`).join('+')}'`;
+  const filters = [`trim=end_pts=${last + 1}`, select, ...rotationFilters(probe.rotation), `scale=${probe.width}:${probe.height}`, 'format=rgb24', 'showinfo'];
+  const args = ['-hide_banner', '-nostdin', '-nostats', '-v', 'info', '-noautorotate', '-copyts', '-threads', String(options.decoderThreads ?? 1)];
+  if (keyPts !== undefined) {
+    const ss = seekSeconds(keyPts, probe);
+    if (ss > 0) args.push('-noaccurate_seek', '-ss', ss.toFixed(6));
+  }
+  args.push('-i', probe.path, '-map', `0:${probe.streamIndex}`, '-an', '-sn', '-dn', '-vf', filters.join(','), '-fps_mode', 'passthrough', '-frames:v', String(wantedPts.length), '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1');
+  const { child, done } = spawnGuarded(ffmpeg, args, { signal: options.signal, timeoutMs: options.clipTimeoutMs ?? 120_000, maxStderr: 1 << 20 });
+  const chunks: Buffer[] = [];
+  child.stdout.on('data', (d: Buffer) => chunks.push(d));
+  const { code, stderr } = await done;
+  if (code !== 0) {
+    const tail = stderr.trim().split('\n').slice(-3).join(' ');
+    if (/Decoder \(codec .*\) not found|decoder .* not found|Unsupported codec/i.test(stderr)) {
+      throw new ApolloError('UNSUPPORTED_CODEC', `This ffmpeg cannot decode the ${probe.codec} video in ${probe.path}; convert it (e.g. \`ffmpeg -i IN -c:v libx264 OUT.mp4\`) or install a full ffmpeg build.`, { details: { ffmpeg: tail } });
+    }
+    throw new ApolloError('VIDEO_DECODE_FAILED', `ffmpeg could not decode ${probe.path} (${tail.slice(0, 300)}); re-encode it or download it again.`, { details: { ffmpeg: tail } });
+  }
+  const pts = [...stderr.matchAll(/Parsed_showinfo[^\n]*?\bn:\s*\d+\s+pts:\s*(-?\d+)/g)].map((m) => Number(m[1]));
+  const data = Buffer.concat(chunks);
+  const byPts = new Map<number, Uint8Array>();
+  const count = Math.min(pts.length, Math.floor(data.length / frameBytes));
+  // each frame owns its memory, so a consumer may keep or transfer one without pinning the others
+  for (let i = 0; i < count; i++) byPts.set(pts[i]!, new Uint8Array(data.subarray(i * frameBytes, (i + 1) * frameBytes)));
+  return { byPts };
+}
+
+async function extractOne(probe: VideoProbe, clip: ClipRequest, options: ExtractOptions): Promise<ExtractedClip> {
+  const { pts, keyframes } = probe.packets;
+  const positions = clip.frameIndices.map((i) => decodeFrameIndex(i, probe.frameCount));
+  for (const p of positions) {
+    if (!(p >= 0 && p < probe.frameCount)) throw new ApolloError('INVALID_ARGUMENT', `Frame index ${p} is outside the video (0…${probe.frameCount - 1}).`);
+  }
+  const wanted = [...new Set(positions.map((p) => pts[p]!))].sort((a, b) => a - b);
+  const first = Math.min(...positions);
+  const k = keyframeAtOrBefore(keyframes, first);
+  // Seek to the clip's keyframe; if a frame is still missing (a container whose seek lands late),
+  // start one and two keyframes earlier, then from the beginning.
+  const attempts = [k, k - 1, k - 2, -1].filter((v, i, a) => (v >= 0 || v === -1) && a.indexOf(v) === i);
+  let missing: number[] = wanted;
+  for (const attempt of attempts) {
+    const keyPts = attempt >= 0 ? pts[keyframes[attempt]!] : undefined;
+    const { byPts } = await decodeWanted(probe, wanted, keyPts, options);
+    missing = wanted.filter((p) => !byPts.has(p));
+    if (missing.length === 0) {
+      const frames = positions.map((p) => ({ width: probe.width, height: probe.height, data: byPts.get(pts[p]!)! }));
+      return { clipIndex: clip.index, frameIndices: clip.frameIndices, frames };
+    }
+  }
+  const tb = probe.packets.timeBase;
+  const at = (missing[0]! * tb.num) / tb.den - probe.packets.formatStartUs / 1e6;
+  throw new ApolloError('VIDEO_DECODE_FAILED', `The frame at ${at.toFixed(3)} s of ${probe.path} could not be decoded (the file may be damaged there); re-encode it or download it again.`, { details: { clip: clip.index, missingPts: missing } });
+}
+
+/**
+ * Streams the clips' frames in order. At most `concurrency` clips are being decoded ahead while the
+ * consumer holds the current one. Progress: stage 'extract', counted in clips. Aborting the signal
+ * kills the running ffmpeg processes and rejects with CANCELLED.
+ */
+export async function* extractClipFrames(probe: VideoProbe, clips: readonly ClipRequest[], options: ExtractOptions = {}): AsyncGenerator<ExtractedClip> {
+  if (!probe.hasVideo) throw new ApolloError('NO_VIDEO_STREAM', `${probe.path} has no video stream; choose a file that contains video.`);
+  const concurrency = Math.max(1, options.concurrency ?? 2);
+  options.onProgress?.({ stage: 'extract', done: 0, total: clips.length, unit: 'clips' });
+  // Decode ahead by up to `concurrency` clips; an abandoned or failed run aborts the rest.
+  const inner = new AbortController();
+  const onAbort = () => inner.abort(options.signal?.reason);
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  const pending: Promise<ExtractedClip>[] = [];
+  let next = 0;
+  const launch = () => {
+    while (pending.length < concurrency && next < clips.length) {
+      const p = extractOne(probe, clips[next++]!, { ...options, signal: inner.signal });
+      p.catch(() => {}); // observed when awaited below
+      pending.push(p);
+    }
+  };
+  try {
+    for (let i = 0; i < clips.length; i++) {
+      if (options.signal?.aborted) throw cancelled(options.signal);
+      launch();
+      const clip = await pending.shift()!;
+      options.onProgress?.({ stage: 'extract', done: i + 1, total: clips.length, unit: 'clips' });
+      launch();
+      yield clip;
+    }
+  } finally {
+    options.signal?.removeEventListener('abort', onAbort);
+    if (next < clips.length || pending.length > 0) inner.abort(new ApolloError('CANCELLED'));
+    await Promise.allSettled(pending);
+  }
+}

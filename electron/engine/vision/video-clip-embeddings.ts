@@ -1,0 +1,143 @@
+// From a planned video to its clip embeddings, through the cache: (cache hit: done, no session) →
+// sessions over the prepared folder's vision graphs → chunked encoding → cache entry. The probe and plan
+// come from video/plan-video.ts (through the engine's memo), the key from the content fingerprint.
+import { join } from 'node:path';
+import type { ProgressListener } from '../../shared/progress.js';
+import { loadApolloCheckpointConfig, type ApolloCheckpointConfig } from '../model/apollo-config.js';
+import type { FloatDType } from '../onnx/float-encoding.js';
+import type { PreparedManifest } from '../prepare/prepare-manifest.js';
+import { apolloCacheDir } from '../../common/platform/prepare-cache-dir.js';
+import { fingerprintSource } from '../prepare/source-fingerprint.js';
+import type { PlannedVideo } from '../video/plan-video.js';
+import type { SamplingSettings } from '../video/sampling-settings.js';
+import { preprocessorConfigOf } from '../video/preprocessor-config.js';
+import { clipCacheKey, type CachedClipEmbeddings, type ClipEmbeddingCache } from './clip-embedding-cache.js';
+import { encodeVideoClips, type EncodedChunk, type EncodeFallback } from './encode-video-clips.js';
+import { visionGraphPaths } from './vision-prepare-artifact.js';
+import { openVisionSessions, type VisionRunner, type VisionSessionOptions } from './vision-sessions.js';
+import { visionShapesOf } from './vision-shapes-from-config.js';
+import type { VisionShapes } from './vision-shapes.js';
+import { towerClipRequests, videoChunkPreparer } from './video-chunk-preparer.js';
+
+export interface VisionModel {
+  dir: string;
+  config: ApolloCheckpointConfig;
+  shapes: VisionShapes;
+  /** Content identity of the checkpoint (configs, tokenizer, tensor headers). */
+  modelId: string;
+}
+
+export async function loadVisionModel(dir: string): Promise<VisionModel> {
+  const config = await loadApolloCheckpointConfig(dir);
+  return { dir, config, shapes: visionShapesOf(config), modelId: (await fingerprintSource(dir)).digest };
+}
+
+export function defaultClipCacheDir(cacheDir = apolloCacheDir()): string {
+  return join(cacheDir, 'clip-embeddings');
+}
+
+/** A prepared folder (prepare/prepare-model.ts) holding the vision graphs. */
+export interface PreparedVisionFolder {
+  preparedDir: string;
+  manifest: PreparedManifest;
+}
+
+/** Opens sessions over the prepared folder's vision graphs at `dtype`. */
+export function openVisionRunner(model: VisionModel, prepared: PreparedVisionFolder, dtype: FloatDType, options: VisionSessionOptions = {}): Promise<VisionRunner> {
+  return openVisionSessions(visionGraphPaths(prepared, dtype), model.shapes, options);
+}
+
+/** The plan as stored with embeddings: frame indices and timestamps per tower clip. */
+export function planMetadata(input: PlannedVideo): Record<string, unknown> {
+  const { plan, settings } = input;
+  return {
+    frameCount: plan.frameCount,
+    fps: plan.fps,
+    duration: plan.duration,
+    effectiveRatio: plan.effectiveRatio,
+    branch: plan.branch,
+    groupCount: plan.groupCount,
+    framesPerClip: settings.framesPerClip,
+    clips: plan.clips.map((c) => ({ index: c.index, frameIndices: c.frameIndices, start: c.start, end: c.end })),
+  };
+}
+
+export interface EncodeVideoOptions {
+  dtype: FloatDType;
+  /** The prepared folder whose vision graphs run (unused when `runner` is given or on a cache hit). */
+  prepared: PreparedVisionFolder;
+  session?: VisionSessionOptions;
+  signal?: AbortSignal;
+  onProgress?: ProgressListener;
+  onChunk?: (chunk: EncodedChunk) => void | Promise<void>;
+  /** Reuse an open runner (sessions) instead of opening one. */
+  runner?: VisionRunner;
+}
+
+/** True when the sessions run on the CPU provider only (no device memory to run out of). */
+function cpuOnly(session: VisionSessionOptions | undefined): boolean {
+  const providers = session?.executionProviders ?? ['cpu'];
+  return providers.every((p) => (typeof p === 'string' ? p : p.name) === 'cpu');
+}
+
+/**
+ * Encodes every tower clip of the plan; returns the (clips, latents, hidden) embeddings, the runner
+ * (released if opened here; its run counts stay readable) and any out-of-memory fallback taken.
+ */
+export async function encodeVideo(model: VisionModel, input: PlannedVideo, options: EncodeVideoOptions): Promise<CachedClipEmbeddings & { runner: VisionRunner; fallbacks: EncodeFallback[] }> {
+  const F = model.shapes.fusion.frames;
+  if (input.settings.framesPerClip !== F) throw new RangeError(`the plan samples ${input.settings.framesPerClip} frames per clip, the towers take ${F}`);
+  const owned = options.runner === undefined;
+  const runner = options.runner ?? (await openVisionRunner(model, options.prepared, options.dtype, options.session));
+  const clips = towerClipRequests(input.plan, F);
+  const preprocessing = preprocessorConfigOf(model.config);
+  let embeddings: Float32Array;
+  const fallbacks: EncodeFallback[] = [];
+  // A GPU that runs out of memory even one clip at a time hands over to float32 graphs on the CPU.
+  const cpuFallback = () => openVisionRunner(model, options.prepared, 'float32', { executionProviders: ['cpu'], ...(options.session?.intraOpNumThreads === undefined ? {} : { intraOpNumThreads: options.session.intraOpNumThreads }) });
+  try {
+    embeddings = await encodeVideoClips(runner, model.shapes, videoChunkPreparer(input.probe, clips, preprocessing, F), {
+    clipCount: clips.length,
+    chunkSize: model.shapes.encodeBatchSize,
+    ...(options.signal === undefined ? {} : { signal: options.signal }),
+    ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
+    ...(options.onChunk === undefined ? {} : { onChunk: options.onChunk }),
+    ...(cpuOnly(options.session) ? {} : { cpuFallback }),
+    onFallback: (f) => fallbacks.push(f),
+    });
+  } finally {
+    if (owned) await runner.release();
+  }
+  return { clips: clips.length, numLatents: model.shapes.connector.numLatents, hiddenSize: model.shapes.connector.textHiddenSize, embeddings, metadata: { plan: planMetadata(input) }, runner, fallbacks };
+}
+
+export interface VideoEmbeddingsResult {
+  entry: CachedClipEmbeddings;
+  fromCache: boolean;
+  key: string;
+  /** The runner that encoded (undefined on a cache hit: no graph built, no session opened). */
+  runner?: VisionRunner;
+  /** Out-of-memory fallbacks taken while encoding (smaller tower batches, the CPU); empty normally. */
+  fallbacks: EncodeFallback[];
+}
+
+/** The video to embed: its content fingerprint, the sampling settings, and its plan (made on a cache miss only). */
+export interface VideoToEmbed {
+  key: string;
+  settings: SamplingSettings;
+  planned: () => Promise<PlannedVideo>;
+}
+
+/**
+ * The clip embeddings of a video: from the cache when this content (the fingerprint), model,
+ * sampling and precision were encoded before (no probe, tower or connector run), else planned,
+ * encoded and stored.
+ */
+export async function videoClipEmbeddings(video: VideoToEmbed, model: VisionModel, cache: ClipEmbeddingCache, options: EncodeVideoOptions): Promise<VideoEmbeddingsResult> {
+  const key = clipCacheKey({ videoFingerprint: video.key, modelId: model.modelId, sampling: video.settings, precision: options.dtype });
+  const found = await cache.lookup(key);
+  if ('hit' in found) return { entry: found.hit, fromCache: true, key, fallbacks: [] };
+  const { runner, fallbacks, ...entry } = await encodeVideo(model, await video.planned(), options);
+  await cache.put(key, entry);
+  return { entry, fromCache: false, key, runner, fallbacks };
+}

@@ -1,0 +1,342 @@
+// The app's host-side logic, shared by Electron main (over IPC) and web mode (over HTTP + SSE):
+// opened videos, their analysis and chats, settings, and events to the UI. Model and video work
+// happens in the engine process, reached through EngineClient; the chat history lives here, so
+// an engine crash never loses it.
+import { randomUUID } from 'node:crypto';
+import type { AppEvent, AppSettings, ChatHistory, ChatTurn, DeviceStatus, VideoAnalysis, VideoRef } from '../../shared/app-api.js';
+import type { DeviceReport, RuntimeEvent } from '../../shared/engine-protocol.js';
+import { ApolloError, serializeError, toApolloError } from '../../shared/errors.js';
+import { LIMITS } from '../../shared/limits.js';
+import type { EngineClient } from '../engine-client/engine-client.js';
+import type { MediaLibrary } from '../media/media-server.js';
+import { ChatHistoryStore } from './chat-history-store.js';
+import { ThumbnailCache } from './clip-thumbnails.js';
+import { chatToMarkdown } from './markdown-export.js';
+import { ModelManager } from './model-manager.js';
+import { SettingsStore } from './settings-store.js';
+import { VideoLibrary } from './video-library.js';
+
+export interface AppServiceOptions {
+  dataDir: string;
+  engine: EngineClient;
+  mediaUrlFor: (videoId: string) => string;
+  /** The model folder to answer with (an original checkpoint or a prepared one), if one is installed. */
+  modelDir?: string;
+}
+
+type Listener = (event: AppEvent) => void;
+
+export class AppService {
+  readonly videos: VideoLibrary;
+  private readonly chats: ChatHistoryStore;
+  readonly settings: SettingsStore;
+  readonly models: ModelManager;
+  private readonly thumbnails = new ThumbnailCache();
+  private readonly listeners = new Set<Listener>();
+  private readonly analyses = new Map<string, VideoAnalysis>();
+  private readonly histories = new Map<string, ChatHistory>();
+  private readonly active = new Map<string, AbortController>();
+  private readonly videoWork = new Map<string, AbortController>();
+  private modelDir: string | undefined;
+  /** The device the last answer ran on (for the badge), once known. */
+  device: DeviceStatus | undefined;
+
+  constructor(private readonly options: AppServiceOptions) {
+    this.videos = new VideoLibrary(options.dataDir, options.mediaUrlFor);
+    this.chats = new ChatHistoryStore(options.dataDir);
+    this.settings = new SettingsStore(options.dataDir);
+    this.modelDir = options.modelDir;
+    this.models = new ModelManager(options.engine, {
+      download: (download) => this.emit({ type: 'model-download', download }),
+      progress: (spec, progress) => this.emit({ type: 'progress', scope: 'model', id: spec, progress }),
+      changed: () => void this.onModelsChanged(),
+    });
+  }
+
+  async init(): Promise<void> {
+    await this.settings.load();
+    if (this.options.modelDir === undefined) await this.useInstalledModel();
+  }
+
+  /** Without an explicit --model: the model chosen in settings, else an installed one (the default pick first). */
+  private async useInstalledModel(): Promise<void> {
+    const chosen = this.settings.get().model;
+    if (chosen !== undefined) {
+      try {
+        this.modelDir = await this.models.resolve(chosen);
+        this.selectedModel = chosen;
+        return;
+      } catch {
+        // removed or moved: fall through to whatever is installed
+      }
+    }
+    const overview = await this.models.overview(undefined).catch(() => undefined);
+    const installed = overview?.installed ?? [];
+    const pick = installed.find((m) => m.spec === overview?.defaultPick.name) ?? installed[0];
+    if (pick === undefined) return;
+    this.modelDir = await this.models.resolve(pick.spec).catch(() => undefined);
+    if (this.modelDir !== undefined) this.selectedModel = pick.spec;
+  }
+
+  private async onModelsChanged(): Promise<void> {
+    if (this.options.modelDir === undefined && this.modelDir === undefined) await this.useInstalledModel();
+    this.emit({ type: 'models-changed' });
+  }
+
+  private selectedModel: string | undefined;
+
+  modelsOverview() {
+    return this.models.overview(this.options.modelDir !== undefined ? 'local folder' : this.selectedModel);
+  }
+
+  /** Answers with an installed model from now on (remembered in the settings). */
+  async selectModel(spec: string): Promise<void> {
+    this.modelDir = await this.models.resolve(spec);
+    this.selectedModel = spec;
+    await this.settings.update({ model: spec });
+    this.emit({ type: 'models-changed' });
+  }
+
+  async removeModel(spec: string): Promise<void> {
+    await this.models.remove(spec);
+    if (this.selectedModel === spec) {
+      this.selectedModel = undefined;
+      this.modelDir = this.options.modelDir;
+    }
+  }
+
+  subscribe(listener: Listener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private emit(event: AppEvent): void {
+    for (const l of this.listeners) l(event);
+  }
+
+  get hasModel(): boolean {
+    return this.modelDir !== undefined;
+  }
+
+  async openVideo(path: string, displayName?: string): Promise<VideoRef> {
+    const video = await this.videos.open(path, displayName);
+    return video.ref;
+  }
+
+  /** Probes and plans the video in the engine (progress as events); cached per video and ratio. */
+  async analyzeVideo(videoId: string): Promise<VideoAnalysis> {
+    const video = this.videos.get(videoId);
+    const ratio = this.settings.get().clipSamplingRatio;
+    const cached = this.analyses.get(videoId);
+    if (cached !== undefined && cached.clipSamplingRatio === ratio) return cached;
+    this.videoWork.get(videoId)?.abort();
+    const controller = new AbortController();
+    this.videoWork.set(videoId, controller);
+    try {
+      const result = await this.options.engine.call(
+        'analyze-video',
+        { path: video.path, videoKey: video.key, clipSamplingRatio: ratio, ...(this.modelDir ? { modelDir: this.modelDir } : {}) },
+        { signal: controller.signal, onEvent: (progress) => this.emit({ type: 'progress', scope: 'video', id: videoId, progress }) },
+      );
+      const analysis: VideoAnalysis = { video: video.ref, ...result };
+      this.analyses.set(videoId, analysis);
+      this.emit({ type: 'analysis', analysis });
+      // Encoding starts as soon as the video is open, so the first question finds it done.
+      void this.encodeInBackground(videoId);
+      return analysis;
+    } catch (error) {
+      throw withDisplayName(error, video.path, video.ref.name);
+    } finally {
+      if (this.videoWork.get(videoId) === controller) this.videoWork.delete(videoId);
+    }
+  }
+
+  private async encodeInBackground(videoId: string): Promise<void> {
+    if (this.modelDir === undefined) return;
+    const video = this.videos.get(videoId);
+    const controller = new AbortController();
+    this.videoWork.set(videoId, controller);
+    const settings = this.settings.get();
+    try {
+      const result = await this.options.engine.call(
+        'encode',
+        { videoPath: video.path, videoKey: video.key, modelDir: this.modelDir, settings: { device: settings.device, precision: settings.precision, clipSamplingRatio: settings.clipSamplingRatio, cacheSizeGiB: settings.cacheSizeGiB } },
+        { signal: controller.signal, onEvent: (e) => this.onAskEvent(videoId, undefined, e) },
+      );
+      this.setDevice(result);
+    } catch (error) {
+      const e = toApolloError(error);
+      if (e.code !== 'CANCELLED') this.emit({ type: 'notice', level: 'error', message: `The video could not be encoded: ${withDisplayName(e, video.path, video.ref.name).message}` });
+    } finally {
+      if (this.videoWork.get(videoId) === controller) this.videoWork.delete(videoId);
+    }
+  }
+
+  private setDevice(result: DeviceReport): void {
+    const fellBack = result.deviceReason.startsWith('fallback');
+    this.device = { device: result.device, precision: result.precision, ...(fellBack ? { fallbackReason: result.deviceReason } : {}) };
+    this.emit({ type: 'device', status: this.device });
+  }
+
+  cancelVideoWork(videoId: string): void {
+    this.videoWork.get(videoId)?.abort();
+  }
+
+  /** What the media server (both hosts) serves: opened videos and their clip thumbnails. */
+  get media(): MediaLibrary {
+    return { pathOf: (videoId) => this.videos.pathOf(videoId), thumbnail: (videoId, clipIndex) => this.thumbnail(videoId, clipIndex) };
+  }
+
+  async thumbnail(videoId: string, clipIndex: number): Promise<Buffer> {
+    const video = this.videos.get(videoId);
+    const analysis = this.analyses.get(videoId) ?? (await this.analyzeVideo(videoId));
+    const clip = analysis.clips[clipIndex];
+    if (clip === undefined) throw new ApolloError('INVALID_ARGUMENT', `This video has no clip ${clipIndex}.`, { details: { status: 404 } });
+    return this.thumbnails.get(video.key, video.path, clipIndex, (clip.start + clip.end) / 2);
+  }
+
+  async chat(videoId: string): Promise<ChatHistory> {
+    const video = this.videos.get(videoId);
+    let history = this.histories.get(video.key);
+    if (history === undefined) {
+      history = await this.chats.load(video.key, videoId, video.ref.name);
+      this.histories.set(video.key, history);
+    }
+    return { ...history, videoId };
+  }
+
+  private async persist(videoKey: string): Promise<void> {
+    const history = this.histories.get(videoKey);
+    if (history !== undefined) await this.chats.save(videoKey, history);
+  }
+
+  /**
+   * Validates and records a question, then starts answering it. Resolves as soon as the turn
+   * exists (bad input and a busy chat are thrown here); `finished` settles with the final turn.
+   */
+  async startTurn(videoId: string, question: string): Promise<{ turn: ChatTurn; finished: Promise<ChatTurn> }> {
+    const trimmed = question.trim();
+    if (trimmed === '') throw new ApolloError('INVALID_ARGUMENT', 'Type a question first.');
+    if (trimmed.length > LIMITS.questionChars) throw new ApolloError('INVALID_ARGUMENT', `That question is too long; keep it under ${LIMITS.questionChars} characters.`);
+    const video = this.videos.get(videoId);
+    if (this.active.has(video.key)) throw new ApolloError('INVALID_ARGUMENT', 'An answer is still being written; stop it or wait for it to finish.', { details: { status: 409 } });
+    const history = await this.chat(videoId);
+    const stored = this.histories.get(video.key)!;
+    const turn: ChatTurn = { id: randomUUID(), question: trimmed, answer: '', status: 'pending', createdAt: new Date().toISOString() };
+    stored.turns.push(turn);
+    const controller = new AbortController();
+    this.active.set(video.key, controller);
+    await this.persist(video.key);
+    this.emit({ type: 'turn', videoId, turn: { ...turn } });
+    const previous = history.turns.filter((t) => t.status === 'done').map((t) => ({ question: t.question, answer: t.answer }));
+    const finished = this.answer(videoId, video.key, video.path, turn, previous, controller);
+    return { turn: { ...turn }, finished };
+  }
+
+  private async answer(videoId: string, videoKey: string, videoPath: string, turn: ChatTurn, previous: Array<{ question: string; answer: string }>, controller: AbortController): Promise<ChatTurn> {
+    const stored = this.histories.get(videoKey)!;
+    const settings = this.settings.get();
+    try {
+      if (this.modelDir === undefined) throw new ApolloError('MODEL_NOT_INSTALLED', 'No model is installed yet; download one in the model manager (or run `apollo-chat pull`) and ask again.');
+      const result = await this.options.engine.call(
+        'ask',
+        { videoPath, videoKey, modelDir: this.modelDir, settings: askSettings(settings), history: previous, question: turn.question },
+        { signal: controller.signal, onEvent: (e) => this.onAskEvent(videoId, turn, e) },
+      );
+      turn.answer = result.answer;
+      turn.status = result.stopReason === 'cancelled' ? 'stopped' : 'done';
+      if (result.timings !== undefined) turn.timings = result.timings;
+      this.setDevice(result);
+      if (result.droppedTurns !== undefined && result.droppedTurns > 0) {
+        stored.droppedTurns = result.droppedTurns;
+        this.emit({ type: 'notice', level: 'info', message: `The oldest ${result.droppedTurns} question(s) were left out of the model's context to make room.` });
+      }
+    } catch (error) {
+      const e = toApolloError(error);
+      if (e.code === 'CANCELLED') turn.status = 'stopped';
+      else {
+        turn.status = 'error';
+        turn.error = serializeError(e);
+        if (e.code === 'ENGINE_CRASHED' || e.code === 'ENGINE_OUT_OF_MEMORY') this.emit({ type: 'notice', level: 'error', message: e.message });
+      }
+    } finally {
+      this.active.delete(videoKey);
+    }
+    await this.persist(videoKey);
+    this.emit({ type: 'turn', videoId, turn: { ...turn } });
+    return { ...turn };
+  }
+
+  private onAskEvent(videoId: string, turn: ChatTurn | undefined, e: RuntimeEvent): void {
+    if (e.type === 'delta' && turn !== undefined) {
+      if (turn.status !== 'streaming') {
+        turn.status = 'streaming';
+        this.emit({ type: 'turn', videoId, turn: { ...turn } });
+      }
+      turn.answer += e.delta;
+      this.emit({ type: 'turn-delta', videoId, turnId: turn.id, delta: e.delta });
+    } else if (e.type === 'progress') {
+      this.emit({ type: 'progress', scope: 'video', id: videoId, progress: e.progress });
+    }
+  }
+
+  stop(videoId: string): boolean {
+    const video = this.videos.get(videoId);
+    const controller = this.active.get(video.key);
+    controller?.abort();
+    return controller !== undefined;
+  }
+
+  /** Asks the last question again (its answer is replaced). */
+  async regenerate(videoId: string): Promise<{ turn: ChatTurn; finished: Promise<ChatTurn> }> {
+    const video = this.videos.get(videoId);
+    await this.chat(videoId);
+    const stored = this.histories.get(video.key)!;
+    const last = stored.turns.at(-1);
+    if (last === undefined) throw new ApolloError('INVALID_ARGUMENT', 'There is no answer to regenerate yet.');
+    if (this.active.has(video.key)) throw new ApolloError('INVALID_ARGUMENT', 'An answer is still being written; stop it first.', { details: { status: 409 } });
+    stored.turns.pop();
+    return this.startTurn(videoId, last.question);
+  }
+
+  /** Replaces an earlier question: the turns from it on are dropped and it is asked anew. */
+  async editQuestion(videoId: string, turnId: string, question: string): Promise<{ turn: ChatTurn; finished: Promise<ChatTurn> }> {
+    const video = this.videos.get(videoId);
+    await this.chat(videoId);
+    const stored = this.histories.get(video.key)!;
+    const index = stored.turns.findIndex((t) => t.id === turnId);
+    if (index < 0) throw new ApolloError('INVALID_ARGUMENT', 'That question is no longer in this chat.', { details: { status: 404 } });
+    if (this.active.has(video.key)) throw new ApolloError('INVALID_ARGUMENT', 'An answer is still being written; stop it first.', { details: { status: 409 } });
+    stored.turns.splice(index);
+    return this.startTurn(videoId, question);
+  }
+
+  async clearChat(videoId: string): Promise<void> {
+    const video = this.videos.get(videoId);
+    await this.chat(videoId);
+    this.histories.get(video.key)!.turns = [];
+    await this.persist(video.key);
+  }
+
+  async exportMarkdown(videoId: string): Promise<string> {
+    return chatToMarkdown(await this.chat(videoId), this.analyses.get(videoId)?.clips, new Date());
+  }
+
+  async updateSettings(patch: unknown): Promise<AppSettings> {
+    const before = this.settings.get();
+    const after = await this.settings.update(patch);
+    if (after.clipSamplingRatio !== before.clipSamplingRatio) this.analyses.clear();
+    return after;
+  }
+}
+
+/** Errors name the file as the user knows it, never by a host path (uploads live in our data folder). */
+function withDisplayName(error: unknown, path: string, name: string): ApolloError {
+  const e = toApolloError(error);
+  if (!e.message.includes(path)) return e;
+  return new ApolloError(e.code, e.message.split(path).join(name), { cause: e, ...(e.details ? { details: e.details } : {}) });
+}
+
+function askSettings(s: AppSettings) {
+  return { device: s.device, precision: s.precision, temperature: s.temperature, topP: s.topP, maxNewTokens: s.maxNewTokens, clipSamplingRatio: s.clipSamplingRatio, cacheSizeGiB: s.cacheSizeGiB };
+}

@@ -294,7 +294,7 @@ void Attend(const Problem& p, float* out, size_t threads) {
     }
   };
   // A thread costs tens of microseconds to start: only long caches are worth more than one.
-  const size_t helpers = std::min(std::min(threads, items), std::max<size_t>(1, p.length * p.kv_heads / 4096)) - 1;
+  const size_t helpers = std::min(std::min(threads, items), std::max<size_t>(1, p.length * p.kv_heads / 2048)) - 1;
   std::vector<std::thread> pool;
   pool.reserve(helpers);
   for (size_t t = 0; t < helpers; ++t) pool.emplace_back(work);

@@ -30,7 +30,6 @@ interface VideoCase {
   /** Also compare `apollo-chat embed`'s tensors (it always samples at the default ratio). */
   embed: boolean;
   /** This fixture's answers change without generation_config's repetition penalty (the test can fail). */
-  penaltyMatters?: boolean;
   questions: [string, string];
 }
 
@@ -39,7 +38,7 @@ const cases: VideoCase[] = [
   // 7 frames and B-frames (the app seeks per clip)
   { name: 'landscape-30fps-3s.mp4', source: 'testsrc2=s=320x180:r=30', frames: 90, encode: ['-g', '7', '-bf', '3'], ratio: DEFAULT_RATIO, embed: true, questions: ['What is shown in this video?', 'Describe the colours.'] },
   // 1 s at 24 fps: one clip padded with the last frame ([0, 12, 23, 23]); stored landscape, shown portrait
-  { name: 'rotated-24fps-1s.mp4', source: 'testsrc=s=250x142:r=24', frames: 24, rotate90: true, ratio: DEFAULT_RATIO, embed: true, penaltyMatters: true, questions: ['Which way is up?', 'Is anything moving? Answer in e\u0301e\u0301n woord — ok?'] },
+  { name: 'rotated-24fps-1s.mp4', source: 'testsrc=s=250x142:r=24', frames: 24, rotate90: true, ratio: DEFAULT_RATIO, embed: true, questions: ['Which way is up?', 'Is anything moving? Answer in e\u0301e\u0301n woord — ok?'] },
   // 20 s at 12.5 fps with a low ratio: ρ = 0.32, four clips centred in 62-frame partitions, and a
   // prompt past one 512-position prefill chunk
   { name: 'centred-12.5fps-20s.mp4', source: 'mandelbrot=s=176x144:r=25/2', frames: 250, ratio: 0.025, embed: false, questions: ['Summarise the video.', 'What happens at the end?'] },
@@ -71,6 +70,8 @@ let dir: string;
 let modelDir: string;
 let env: NodeJS.ProcessEnv;
 let reference: ReferenceApollo;
+/** Cases whose greedy answers differ without the repetition penalty. */
+const penaltySensitive: string[] = [];
 /** Videos already encoded by the reference, for the stop-token case. */
 const encoded = new Map<string, { path: string; ref: ReferenceVideo }>();
 
@@ -146,7 +147,8 @@ beforeAll(async () => {
   dir = makeTempDir('ask-parity');
   modelDir = join(dir, 'tiny');
   env = { APOLLO_CACHE_DIR: join(dir, 'cache') };
-  parseCli(await runCli(['make-tiny-model', modelDir, '--seed', '20261125']), 'make-tiny-model');
+  // seed 2: varied greedy answers that the repetition penalty changes (checked below)
+  parseCli(await runCli(['make-tiny-model', modelDir, '--seed', '2']), 'make-tiny-model');
   reference = await ReferenceApollo.load(modelDir);
 });
 
@@ -174,10 +176,9 @@ describe('apollo-chat ask equals the independent whole-path reference (tiny chec
       expect(out.plan.clips).toBe(ref.sampling.clips);
       expect(out.plan.effectiveRatio).toBeCloseTo(ref.sampling.ratio, 12);
       expect(out.turns.map((t) => t.question)).toEqual(c.questions);
-      if (c.penaltyMatters === true) {
-        const unpenalised = reference.ask(ref, c.questions, MAX_NEW_TOKENS, 1).map((t) => t.tokenIds);
-        expect(unpenalised, 'greedy without the repetition penalty answers differently here').not.toEqual(turns.map((t) => t.tokenIds));
-      }
+      // whether this fixture can tell a missing repetition penalty (checked over all cases below)
+      const unpenalised = reference.ask(ref, c.questions, MAX_NEW_TOKENS, 1).map((t) => t.tokenIds);
+      if (JSON.stringify(unpenalised) !== JSON.stringify(turns.map((t) => t.tokenIds))) penaltySensitive.push(c.name);
       expectSameTurns(out, turns);
 
       if (c.embed) {
@@ -203,6 +204,12 @@ describe('apollo-chat ask equals the independent whole-path reference (tiny chec
       }
     }, 240_000);
   }
+
+  // The fixtures can fail: without the repetition penalty the reference answers at least one of
+  // them differently, so an app that dropped or misapplied it would not match.
+  it('the repetition penalty changes at least one fixture\'s greedy answer', () => {
+    expect(penaltySensitive.length, 'no fixture is sensitive to the repetition penalty').toBeGreaterThan(0);
+  });
 
   // Re-opening a video in a new process: the video prefix's KV cache comes from disk (saved by the
   // first run above), so a new first question prefills only the text after the last clip row, and

@@ -141,6 +141,16 @@ APOLLO_AVX2 inline __m256 Load8(const Problem& p, const void* base, size_t offse
   return _mm256_loadu_ps(static_cast<const float*>(base) + offset);
 }
 
+// Cache lines this many bytes ahead of the row being read are requested early: one decode step
+// streams every layer's cache from memory, and the hardware prefetcher alone left it at ~7 GB/s.
+constexpr size_t kPrefetchBytes = 2048;
+
+APOLLO_AVX2 inline void PrefetchRow(const Problem& p, const void* base, size_t offset) {
+  const char* at = static_cast<const char*>(base) + offset * (p.f16 ? 2 : 4) + kPrefetchBytes;
+  const size_t bytes = p.d * (p.f16 ? 2 : 4);
+  for (size_t b = 0; b < bytes; b += 64) _mm_prefetch(at + b, _MM_HINT_T0);
+}
+
 APOLLO_AVX2 inline float Sum8(__m256 v) {
   __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
   s = _mm_add_ps(s, _mm_movehl_ps(s, s));
@@ -163,6 +173,8 @@ APOLLO_AVX2 void ItemAvx2(const Problem& p, size_t kv, size_t begin, size_t end,
   size_t r = 0;
   for (; r + 2 <= n; r += 2) {
     const size_t row0 = (begin + r) * d, row1 = row0 + d;
+    PrefetchRow(p, p.keys[kv], row0);
+    PrefetchRow(p, p.keys[kv], row1);
     __m256 a0[G == 0 ? kMaxGroup : G], a1[G == 0 ? kMaxGroup : G];
     for (size_t h = 0; h < g; ++h) a0[h] = a1[h] = _mm256_setzero_ps();
     for (size_t l = 0; l < lanes; ++l) {
@@ -223,6 +235,7 @@ APOLLO_AVX2 void ItemAvx2(const Problem& p, size_t kv, size_t begin, size_t end,
       }
       for (size_t t = t0; t < t1; ++t) {
         const size_t row = (begin + t) * d + l * 8;
+        if (l == 0) PrefetchRow(p, p.values[kv], (begin + t) * d + kTile * d - kPrefetchBytes / (p.f16 ? 2 : 4));
         const __m256 v0 = Load8(p, p.values[kv], row);
         const __m256 v1 = pair ? Load8(p, p.values[kv], row + 8) : _mm256_setzero_ps();
         for (size_t h = 0; h < g; ++h) {

@@ -61,7 +61,7 @@ void RegisterConvert(Napi::Env env, Napi::Object exports) {
 namespace {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   // Bump with any change to an exported function's contract (the loader checks it).
-  exports.Set("abiVersion", Napi::Number::New(env, 2));
+  exports.Set("abiVersion", Napi::Number::New(env, 3));
   apollo::RegisterConvert(env, exports);
   apollo::RegisterQuantize(env, exports);
   apollo::RegisterMemoryBandwidth(env, exports);

@@ -7,19 +7,30 @@
 // Work is split into (kv head, row range) items over a few threads, flash-decoding style: each
 // item keeps its own max, sum and unnormalised output per query head, merged at the end; within an
 // item the keys are read once (all of the group's queries per key row) and the values once.
-// On x86-64 an AVX2/FMA/F16C path is chosen at run time; elsewhere a portable scalar path.
+// On x86-64 an AVX-512 path (16 lanes: half the FMA and load instructions of AVX2 per cached row,
+// which is what bounds this loop on 2 cores — measured below memory bandwidth) or an AVX2/FMA/F16C
+// path is chosen at run time; elsewhere a portable scalar path. The caller may name a kernel
+// (tests compare all of them against one reference).
 #include <napi.h>
 
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <limits>
+#include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+// GCC 12's AVX-512 headers start some intrinsics from _mm512_undefined_*(), which it then reports.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#endif
 #include <immintrin.h>
 #define APOLLO_ATTENTION_X86 1
 #endif
@@ -271,9 +282,251 @@ bool HasAvx2() {
   static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
   return has;
 }
+
+#define APOLLO_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx2,fma,f16c")))
+
+APOLLO_AVX512 inline __m512 Exp512(__m512 x) {
+  const __m512 lo = _mm512_set1_ps(-87.33654f);
+  const __mmask16 underflow = _mm512_cmp_ps_mask(x, lo, _CMP_LT_OQ);
+  x = _mm512_max_ps(x, lo);
+  const __m512 log2e = _mm512_set1_ps(1.44269504088896341f);
+  __m512 fx = _mm512_roundscale_ps(_mm512_mul_ps(x, log2e), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  x = _mm512_fnmadd_ps(fx, _mm512_set1_ps(0.693359375f), x);
+  x = _mm512_fnmadd_ps(fx, _mm512_set1_ps(-2.12194440e-4f), x);
+  __m512 y = _mm512_set1_ps(1.9875691500E-4f);
+  y = _mm512_fmadd_ps(y, x, _mm512_set1_ps(1.3981999507E-3f));
+  y = _mm512_fmadd_ps(y, x, _mm512_set1_ps(8.3334519073E-3f));
+  y = _mm512_fmadd_ps(y, x, _mm512_set1_ps(4.1665795894E-2f));
+  y = _mm512_fmadd_ps(y, x, _mm512_set1_ps(1.6666665459E-1f));
+  y = _mm512_fmadd_ps(y, x, _mm512_set1_ps(5.0000001201E-1f));
+  const __m512 x2 = _mm512_mul_ps(x, x);
+  y = _mm512_fmadd_ps(y, x2, _mm512_add_ps(x, _mm512_set1_ps(1.0f)));
+  const __m512i e = _mm512_slli_epi32(_mm512_add_epi32(_mm512_cvtps_epi32(fx), _mm512_set1_epi32(127)), 23);
+  y = _mm512_mul_ps(y, _mm512_castsi512_ps(e));
+  return _mm512_maskz_mov_ps(static_cast<__mmask16>(~underflow), y);
+}
+
+APOLLO_AVX512 inline __m512 Load16(const Problem& p, const void* base, size_t offset) {
+  if (p.f16) return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(static_cast<const uint16_t*>(base) + offset)));
+  return _mm512_loadu_ps(static_cast<const float*>(base) + offset);
+}
+
+APOLLO_AVX512 inline void PrefetchRow512(const Problem& p, const void* base, size_t offset) {
+  const char* at = static_cast<const char*>(base) + offset * (p.f16 ? 2 : 4) + kPrefetchBytes;
+  const size_t bytes = p.d * (p.f16 ? 2 : 4);
+  for (size_t b = 0; b < bytes; b += 64) _mm_prefetch(at + b, _MM_HINT_T0);
+}
+
+// Sums of a and b, as (sum a, sum b): one reduction tree for two rows' dot products.
+APOLLO_AVX512 inline void Sum16Pair(__m512 a, __m512 b, float* sa, float* sb) {
+  // Halve both to 256 bits, then interleave so one 256-bit tree reduces both.
+  const __m256 a8 = _mm256_add_ps(_mm512_castps512_ps256(a), _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(a), 1)));
+  const __m256 b8 = _mm256_add_ps(_mm512_castps512_ps256(b), _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(b), 1)));
+  const __m256 h = _mm256_hadd_ps(a8, b8);  // a01 a23 b01 b23 | a45 a67 b45 b67
+  const __m128 s = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));  // a(0,1) a(2,3) b(0,1) b(2,3) partials
+  const __m128 t = _mm_hadd_ps(s, s);  // a b a b
+  *sa = _mm_cvtss_f32(t);
+  *sb = _mm_cvtss_f32(_mm_shuffle_ps(t, t, 1));
+}
+
+// The AVX-512 twin of ItemAvx2 (same three passes), for d % 16 == 0.
+template <size_t G>
+APOLLO_AVX512 void ItemAvx512(const Problem& p, size_t kv, size_t begin, size_t end, Partial& out, std::vector<float>& scores) {
+  const size_t g = G == 0 ? p.group : G, d = p.d, n = end - begin, lanes = d / 16;
+  scores.resize(g * n);
+  const float* q = p.q + kv * g * d;
+  size_t r = 0;
+  for (; r + 2 <= n; r += 2) {
+    const size_t row0 = (begin + r) * d, row1 = row0 + d;
+    PrefetchRow512(p, p.keys[kv], row0);
+    PrefetchRow512(p, p.keys[kv], row1);
+    __m512 a0[G == 0 ? kMaxGroup : G], a1[G == 0 ? kMaxGroup : G];
+    for (size_t h = 0; h < g; ++h) a0[h] = a1[h] = _mm512_setzero_ps();
+    for (size_t l = 0; l < lanes; ++l) {
+      const __m512 k0 = Load16(p, p.keys[kv], row0 + l * 16);
+      const __m512 k1 = Load16(p, p.keys[kv], row1 + l * 16);
+      for (size_t h = 0; h < g; ++h) {
+        const __m512 qv = _mm512_loadu_ps(q + h * d + l * 16);
+        a0[h] = _mm512_fmadd_ps(qv, k0, a0[h]);
+        a1[h] = _mm512_fmadd_ps(qv, k1, a1[h]);
+      }
+    }
+    for (size_t h = 0; h < g; ++h) {
+      float s0, s1;
+      Sum16Pair(a0[h], a1[h], &s0, &s1);
+      scores[h * n + r] = s0 * p.scale;
+      scores[h * n + r + 1] = s1 * p.scale;
+    }
+  }
+  for (; r < n; ++r) {
+    const size_t row = (begin + r) * d;
+    __m512 acc[G == 0 ? kMaxGroup : G];
+    for (size_t h = 0; h < g; ++h) acc[h] = _mm512_setzero_ps();
+    for (size_t l = 0; l < lanes; ++l) {
+      const __m512 k = Load16(p, p.keys[kv], row + l * 16);
+      for (size_t h = 0; h < g; ++h) acc[h] = _mm512_fmadd_ps(_mm512_loadu_ps(q + h * d + l * 16), k, acc[h]);
+    }
+    for (size_t h = 0; h < g; ++h) scores[h * n + r] = _mm512_reduce_add_ps(acc[h]) * p.scale;
+  }
+  out.max.assign(g, 0.0f);
+  out.sum.assign(g, 0.0f);
+  out.acc.assign(g * d, 0.0f);
+  for (size_t h = 0; h < g; ++h) {
+    float* s = &scores[h * n];
+    __m512 mv = _mm512_set1_ps(-std::numeric_limits<float>::infinity());
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) mv = _mm512_max_ps(mv, _mm512_loadu_ps(s + i));
+    float m = _mm512_reduce_max_ps(mv);
+    for (; i < n; ++i) m = std::max(m, s[i]);
+    mv = _mm512_set1_ps(m);
+    __m512 sumv = _mm512_setzero_ps();
+    i = 0;
+    for (; i + 16 <= n; i += 16) {
+      const __m512 e = Exp512(_mm512_sub_ps(_mm512_loadu_ps(s + i), mv));
+      _mm512_storeu_ps(s + i, e);
+      sumv = _mm512_add_ps(sumv, e);
+    }
+    float sum = _mm512_reduce_add_ps(sumv);
+    for (; i < n; ++i) sum += (s[i] = std::exp(s[i] - m));
+    out.max[h] = m;
+    out.sum[h] = sum;
+  }
+  for (size_t t0 = 0; t0 < n; t0 += kTile) {
+    const size_t t1 = std::min(n, t0 + kTile);
+    for (size_t l = 0; l < lanes; l += 2) {
+      const bool pair = l + 1 < lanes;
+      __m512 c0[G == 0 ? kMaxGroup : G], c1[G == 0 ? kMaxGroup : G];
+      for (size_t h = 0; h < g; ++h) {
+        c0[h] = _mm512_loadu_ps(&out.acc[h * d + l * 16]);
+        c1[h] = pair ? _mm512_loadu_ps(&out.acc[h * d + l * 16 + 16]) : _mm512_setzero_ps();
+      }
+      for (size_t t = t0; t < t1; ++t) {
+        const size_t row = (begin + t) * d + l * 16;
+        if (l == 0) PrefetchRow512(p, p.values[kv], (begin + t) * d + kTile * d - kPrefetchBytes / (p.f16 ? 2 : 4));
+        const __m512 v0 = Load16(p, p.values[kv], row);
+        const __m512 v1 = pair ? Load16(p, p.values[kv], row + 16) : _mm512_setzero_ps();
+        for (size_t h = 0; h < g; ++h) {
+          const __m512 w = _mm512_set1_ps(scores[h * n + t]);
+          c0[h] = _mm512_fmadd_ps(w, v0, c0[h]);
+          c1[h] = _mm512_fmadd_ps(w, v1, c1[h]);
+        }
+      }
+      for (size_t h = 0; h < g; ++h) {
+        _mm512_storeu_ps(&out.acc[h * d + l * 16], c0[h]);
+        if (pair) _mm512_storeu_ps(&out.acc[h * d + l * 16 + 16], c1[h]);
+      }
+    }
+  }
+}
+
+ItemFn Avx512ItemFor(size_t group) {
+  switch (group) {
+    case 1: return ItemAvx512<1>;
+    case 2: return ItemAvx512<2>;
+    case 4: return ItemAvx512<4>;
+    case 6: return ItemAvx512<6>;
+    case 7: return ItemAvx512<7>;
+    case 8: return ItemAvx512<8>;
+    default: return ItemAvx512<0>;
+  }
+}
+
+bool HasAvx512() {
+  static const bool has = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") && HasAvx2();
+  return has;
+}
 #endif
 
-void Attend(const Problem& p, float* out, size_t threads) {
+// Threads kept for the attention of every layer of every token: starting and joining a thread
+// per call cost 90–180 µs here (measured in this VM), ~3–5 ms per 28-layer token. Idle threads
+// sleep on a condition variable (onnxruntime's own pools run between layers, so nothing spins).
+// The pool is never destroyed: its threads end with the process.
+class WorkerPool {
+ public:
+  static WorkerPool& Shared() {
+    static WorkerPool* pool = new WorkerPool();
+    return *pool;
+  }
+
+  // Runs fn(ctx) on `helpers` pool threads and on the caller; returns when every run has returned.
+  void Run(size_t helpers, void (*fn)(void*), void* ctx) {
+    if (helpers == 0) {
+      fn(ctx);
+      return;
+    }
+    std::lock_guard<std::mutex> serial(run_mu_);  // one job at a time (several JS threads may call)
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      while (threads_.size() < helpers) threads_.emplace_back([this] { Loop(); });
+      fn_ = fn;
+      ctx_ = ctx;
+      wanted_ = helpers;
+      claimed_ = 0;
+      finished_ = 0;
+      ++generation_;
+    }
+    start_.notify_all();
+    fn(ctx);
+    std::unique_lock<std::mutex> lock(mu_);
+    done_.wait(lock, [this] { return finished_ == wanted_; });
+    fn_ = nullptr;
+  }
+
+ private:
+  void Loop() {
+    uint64_t seen = 0;
+    std::unique_lock<std::mutex> lock(mu_);
+    for (;;) {
+      start_.wait(lock, [&] { return generation_ != seen && claimed_ < wanted_; });
+      seen = generation_;
+      ++claimed_;
+      void (*fn)(void*) = fn_;
+      void* ctx = ctx_;
+      lock.unlock();
+      fn(ctx);
+      lock.lock();
+      if (++finished_ == wanted_) done_.notify_one();
+    }
+  }
+
+  std::mutex run_mu_, mu_;
+  std::condition_variable start_, done_;
+  std::vector<std::thread> threads_;
+  void (*fn_)(void*) = nullptr;
+  void* ctx_ = nullptr;
+  uint64_t generation_ = 0;
+  size_t wanted_ = 0, claimed_ = 0, finished_ = 0;
+};
+
+enum class Kernel { kAuto, kAvx512, kAvx2, kScalar };
+
+// The kernels this CPU and build can run, fastest first.
+std::vector<Kernel> AvailableKernels(size_t d, size_t g) {
+  std::vector<Kernel> kernels;
+#ifdef APOLLO_ATTENTION_X86
+  if (HasAvx512() && d % 16 == 0 && g <= kMaxGroup) kernels.push_back(Kernel::kAvx512);
+  if (HasAvx2() && d % 8 == 0 && g <= kMaxGroup) kernels.push_back(Kernel::kAvx2);
+#endif
+  kernels.push_back(Kernel::kScalar);
+  return kernels;
+}
+
+const char* KernelName(Kernel k) {
+  switch (k) {
+    case Kernel::kAvx512: return "avx512";
+    case Kernel::kAvx2: return "avx2";
+    case Kernel::kScalar: return "scalar";
+    default: return "auto";
+  }
+}
+
+Kernel KernelNamed(const std::string& name) {
+  for (Kernel k : {Kernel::kAvx512, Kernel::kAvx2, Kernel::kScalar})
+    if (name == KernelName(k)) return k;
+  return Kernel::kAuto;
+}
+
+void Attend(const Problem& p, float* out, size_t threads, Kernel kernel) {
   const size_t d = p.d, g = p.group;
   // Items of at least 512 rows, enough of them to keep every thread busy.
   const size_t per_head = std::max<size_t>(1, std::min((p.length + 511) / 512, (threads + p.kv_heads - 1) / p.kv_heads));
@@ -282,7 +535,10 @@ void Attend(const Problem& p, float* out, size_t threads) {
   std::vector<Partial> partials(items);
   std::atomic<size_t> next{0};
 #ifdef APOLLO_ATTENTION_X86
-  const ItemFn fast = HasAvx2() && d % 8 == 0 && g <= kMaxGroup ? Avx2ItemFor(g) : nullptr;
+  if (kernel == Kernel::kAuto) kernel = AvailableKernels(d, g).front();
+  const ItemFn fast = kernel == Kernel::kAvx512 ? Avx512ItemFor(g) : kernel == Kernel::kAvx2 ? Avx2ItemFor(g) : nullptr;
+#else
+  (void)kernel;
 #endif
   auto work = [&]() {
     std::vector<float> scores;
@@ -306,13 +562,9 @@ void Attend(const Problem& p, float* out, size_t threads) {
       ItemScalar(p, kv, begin, end, part, scores);
     }
   };
-  // A thread costs tens of microseconds to start: only long caches are worth more than one.
+  // Waking a pool thread costs microseconds: only long caches are worth more than one.
   const size_t helpers = std::min(std::min(threads, items), std::max<size_t>(1, p.length * p.kv_heads / 2048)) - 1;
-  std::vector<std::thread> pool;
-  pool.reserve(helpers);
-  for (size_t t = 0; t < helpers; ++t) pool.emplace_back(work);
-  work();
-  for (auto& t : pool) t.join();
+  WorkerPool::Shared().Run(helpers, [](void* w) { (*static_cast<decltype(work)*>(w))(); }, &work);
   // Merge each kv head's items: rescale to the common max, then normalise.
   for (size_t kv = 0; kv < p.kv_heads; ++kv) {
     for (size_t h = 0; h < g; ++h) {
@@ -337,11 +589,12 @@ void Attend(const Problem& p, float* out, size_t threads) {
 
 // attendDecode(q: Float32Array [heads·d], keys: (Float32Array | Uint16Array)[kvHeads],
 //              values: same, length: number, out: Float32Array [heads·d], heads: number,
-//              threads: number): void
+//              threads: number, kernel?: 'avx512' | 'avx2' | 'scalar'): void
 Napi::Value JsAttendDecode(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() != 7 || !info[1].IsArray() || !info[2].IsArray() || !info[3].IsNumber() || !info[5].IsNumber() || !info[6].IsNumber()) {
-    Napi::TypeError::New(env, "attendDecode(q, keys[], values[], length, out, heads, threads)").ThrowAsJavaScriptException();
+  if (info.Length() < 7 || info.Length() > 8 || !info[1].IsArray() || !info[2].IsArray() || !info[3].IsNumber() || !info[5].IsNumber() || !info[6].IsNumber() ||
+      (info.Length() == 8 && !info[7].IsString() && !info[7].IsUndefined())) {
+    Napi::TypeError::New(env, "attendDecode(q, keys[], values[], length, out, heads, threads, kernel?)").ThrowAsJavaScriptException();
     return env.Undefined();
   }
   Problem p;
@@ -384,14 +637,39 @@ Napi::Value JsAttendDecode(const Napi::CallbackInfo& info) {
     const void* data = static_cast<const uint8_t*>(arr.ArrayBuffer().Data()) + arr.ByteOffset();
     (j < p.kv_heads ? p.keys : p.values).push_back(data);
   }
-  Attend(p, out, threads);
+  Kernel kernel = Kernel::kAuto;
+  if (info.Length() == 8 && info[7].IsString()) {
+    const std::string name = info[7].As<Napi::String>().Utf8Value();
+    kernel = KernelNamed(name);
+    const auto available = AvailableKernels(p.d, p.group);
+    if (kernel == Kernel::kAuto || std::find(available.begin(), available.end(), kernel) == available.end()) {
+      Napi::RangeError::New(env, "attendDecode: kernel '" + name + "' is not available for this CPU and head size").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+  }
+  Attend(p, out, threads, kernel);
   return env.Undefined();
+}
+
+// attentionKernels(headDim: number, group: number): string[] — the kernels this CPU runs for that
+// shape, the one chosen by default first.
+Napi::Value JsAttentionKernels(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() != 2 || !info[0].IsNumber() || !info[1].IsNumber()) {
+    Napi::TypeError::New(env, "attentionKernels(headDim, group)").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  const auto kernels = AvailableKernels(info[0].As<Napi::Number>().Uint32Value(), info[1].As<Napi::Number>().Uint32Value());
+  Napi::Array names = Napi::Array::New(env, kernels.size());
+  for (uint32_t i = 0; i < kernels.size(); ++i) names.Set(i, Napi::String::New(env, KernelName(kernels[i])));
+  return names;
 }
 
 }  // namespace
 
 void RegisterAttention(Napi::Env env, Napi::Object exports) {
   exports.Set("attendDecode", Napi::Function::New(env, JsAttendDecode));
+  exports.Set("attentionKernels", Napi::Function::New(env, JsAttentionKernels));
 }
 
 }  // namespace apollo

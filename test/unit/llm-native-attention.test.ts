@@ -1,6 +1,7 @@
 // The native decode attention (native/src/attention.cc) against a float64 loop written here from
 // the definition: one new position attending over a cache read in place, GQA head sharing,
-// float32 and float16 caches, the vector and scalar paths, one and several threads.
+// float32 and float16 caches, every kernel this CPU runs (AVX-512, AVX2, scalar), one and several
+// threads (the addon's kept pool threads).
 import { describe, expect, it } from 'vitest';
 import { f32ToF16Twin, f16BitsToNumber } from '../../electron/engine/native/float-convert-twin.js';
 import { loadNativeAddon } from '../../electron/engine/native/native-addon.js';
@@ -57,14 +58,38 @@ describe('native decode attention', () => {
           values = widen(cache[1]!);
         }
         const ref = reference(q, keys, values, c.length, c.heads, c.d);
-        for (const threads of [1, 2, 3]) {
-          const out = new Float32Array(c.heads * c.d);
-          addon.attendDecode(q, cache[0]!, cache[1]!, c.length, out, c.heads, threads);
-          let err = 0;
-          for (let i = 0; i < out.length; i++) err = Math.max(err, Math.abs(out[i]! - ref[i]!));
-          expect(err).toBeLessThan(2e-6);
-        }
+        const kernels = addon.attentionKernels(c.d, c.heads / c.kvHeads);
+        expect(kernels).toContain('scalar');
+        for (const kernel of [undefined, ...kernels])
+          for (const threads of [1, 2, 3]) {
+            const out = new Float32Array(c.heads * c.d);
+            addon.attendDecode(q, cache[0]!, cache[1]!, c.length, out, c.heads, threads, kernel);
+            let err = 0;
+            for (let i = 0; i < out.length; i++) err = Math.max(err, Math.abs(out[i]! - ref[i]!));
+            expect(err, `${kernel ?? 'default'} kernel, ${threads} threads`).toBeLessThan(2e-6);
+          }
       });
+
+  it('gives the same bits on every call from the kept threads, and refuses a kernel this CPU or head size cannot run', () => {
+    const random = mulberry32(7);
+    const length = 6000;
+    const q = Float32Array.from({ length: 16 * 64 }, () => random() * 2 - 1);
+    const cache = [0, 1].map(() => Array.from({ length: 2 }, () => Float32Array.from({ length: length * 64 }, () => random() * 2 - 1)));
+    // The split into items depends on the thread count, so bits are compared per thread count.
+    const first = [1, 2, 3].map((threads) => {
+      const out = new Float32Array(16 * 64);
+      addon.attendDecode(q, cache[0]!, cache[1]!, length, out, 16, threads);
+      return Buffer.from(out.buffer);
+    });
+    for (let call = 0; call < 60; call++) {
+      const out = new Float32Array(16 * 64);
+      addon.attendDecode(q, cache[0]!, cache[1]!, length, out, 16, 1 + (call % 3));
+      expect(Buffer.from(out.buffer).equals(first[call % 3]!), `call ${call}`).toBe(true);
+    }
+    // Head size 12 is not a multiple of 8: only the scalar kernel runs it.
+    expect(addon.attentionKernels(12, 3)).toEqual(['scalar']);
+    expect(() => addon.attendDecode(new Float32Array(6 * 12), [new Float32Array(24), new Float32Array(24)], [new Float32Array(24), new Float32Array(24)], 2, new Float32Array(6 * 12), 6, 1, 'avx2')).toThrow(/not available/);
+  });
 
   it('refuses inconsistent arguments with an error instead of reading out of bounds', () => {
     const q = new Float32Array(12 * 8);

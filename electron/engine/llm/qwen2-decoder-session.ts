@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { ApolloError } from '../../shared/errors.js';
 import type { ProgressListener } from '../../shared/progress.js';
-import { loadNativeAddon, type NativeAddon } from '../native/native-addon.js';
+import { loadNativeAddon, type AttentionKernel, type NativeAddon } from '../native/native-addon.js';
 import { floatConverter } from '../native/float-convert.js';
 import { emitCachedAttention } from '../onnx/emit-attention.js';
 import { encodeFloats, type FloatDType } from '../onnx/float-encoding.js';
@@ -40,6 +40,8 @@ export interface DecoderSessionOptions {
   kvDtype?: KvDtype;
   /** How one new position attends: 'native' (default where the addon loads) or 'graph'. */
   decodeAttention?: 'native' | 'graph';
+  /** The native kernel (default: the fastest this CPU runs); benchmarks compare them. */
+  attentionKernel?: AttentionKernel;
 }
 
 export interface ForwardOptions {
@@ -62,6 +64,7 @@ export class Qwen2DecoderSession {
   private readonly logits: ort.Tensor;
   private readonly attentionOut: Float32Array;
   private readonly half: number;
+  private readonly toHalf = floatConverter();
 
   private constructor(
     readonly artifacts: DecoderArtifacts,
@@ -74,6 +77,7 @@ export class Qwen2DecoderSession {
     private readonly threads: number,
     capacity: number,
     private readonly prefillChunk: number,
+    private readonly attentionKernel: AttentionKernel | undefined,
   ) {
     const { vocabSize, numHeads, headDim } = artifacts.config;
     this.half = headDim / 2;
@@ -113,7 +117,7 @@ export class Qwen2DecoderSession {
     const addon = loadNativeAddon();
     const native = options.decodeAttention !== 'graph' && addon.loaded ? addon.addon : undefined;
     const capacity = Math.min(graph.maxPositions, Math.max(1, options.capacity ?? 256));
-    return new Qwen2DecoderSession(artifacts, segments, attentionGraph, table, rotary, native, kvDtype, options.threads, capacity, Math.max(1, options.prefillChunk ?? 512));
+    return new Qwen2DecoderSession(artifacts, segments, attentionGraph, table, rotary, native, kvDtype, options.threads, capacity, Math.max(1, options.prefillChunk ?? 512), options.attentionKernel);
   }
 
   /** Tokens held in the cache. */
@@ -247,7 +251,7 @@ export class Qwen2DecoderSession {
           head = rows;
         }
         if (dst instanceof Float32Array) dst.set(head, past * headDim);
-        else floatConverter().f32ToF16(head, dst.subarray(past * headDim, (past + seq) * headDim));
+        else this.toHalf.f32ToF16(head, dst.subarray(past * headDim, (past + seq) * headDim));
       }
     }
   }
@@ -256,7 +260,7 @@ export class Qwen2DecoderSession {
   private async attend(layer: number, q: Float32Array, total: number, seq: number): Promise<ort.Tensor> {
     const { numHeads, numKvHeads, headDim } = this.artifacts.config;
     if (seq === 1 && this.native !== undefined) {
-      this.native.attendDecode(q, this.keys[layer]!, this.values[layer]!, total, this.attentionOut, numHeads, this.threads);
+      this.native.attendDecode(q, this.keys[layer]!, this.values[layer]!, total, this.attentionOut, numHeads, this.threads, this.attentionKernel);
       return new ort.Tensor('float32', this.attentionOut, [1, 1, numHeads * headDim]);
     }
     const feeds: Record<string, ort.Tensor> = { query: new ort.Tensor('float32', q, [1, seq, numHeads * headDim]) };

@@ -14,12 +14,16 @@ export interface NativeAddon {
    * place (one [capacity, headDim] buffer per kv head; float32, or float16 bits as Uint16Array):
    * writes softmax(q·kᵀ/√d)·v per query head into `out` ([heads·headDim]).
    */
-  attendDecode(q: Float32Array, keys: readonly (Float32Array | Uint16Array)[], values: readonly (Float32Array | Uint16Array)[], length: number, out: Float32Array, heads: number, threads: number): void;
+  attendDecode(q: Float32Array, keys: readonly (Float32Array | Uint16Array)[], values: readonly (Float32Array | Uint16Array)[], length: number, out: Float32Array, heads: number, threads: number, kernel?: AttentionKernel): void;
+  /** The attention kernels this CPU runs for a head size and GQA group, the default first. */
+  attentionKernels(headDim: number, group: number): AttentionKernel[];
 }
+
+export type AttentionKernel = 'avx512' | 'avx2' | 'scalar';
 
 export type AddonStatus = { loaded: true; addon: NativeAddon; path: string } | { loaded: false; reason: string };
 
-const EXPECTED_ABI = 2; // 2: attendDecode
+const EXPECTED_ABI = 3; // 2: attendDecode; 3: its AVX-512 kernel, attentionKernels
 let status: AddonStatus | undefined;
 
 function candidatePaths(): string[] {

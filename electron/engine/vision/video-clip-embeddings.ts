@@ -93,10 +93,11 @@ export async function encodeVideo(model: VisionModel, input: PlannedVideo, optio
   const preprocessing = preprocessorConfigOf(model.config);
   let embeddings: Float32Array;
   const fallbacks: EncodeFallback[] = [];
+  const damagedTimes: number[] = [];
   // A GPU that runs out of memory even one clip at a time hands over to float32 graphs on the CPU.
   const cpuFallback = () => openVisionRunner(model, options.prepared, 'float32', { executionProviders: ['cpu'], ...(options.session?.intraOpNumThreads === undefined ? {} : { intraOpNumThreads: options.session.intraOpNumThreads }) });
   try {
-    embeddings = await encodeVideoClips(runner, model.shapes, videoChunkPreparer(input.probe, clips, preprocessing, F), {
+    embeddings = await encodeVideoClips(runner, model.shapes, videoChunkPreparer(input.probe, clips, preprocessing, F, (times) => damagedTimes.push(...times)), {
     clipCount: clips.length,
     chunkSize: model.shapes.encodeBatchSize,
     ...(options.signal === undefined ? {} : { signal: options.signal }),
@@ -108,7 +109,13 @@ export async function encodeVideo(model: VisionModel, input: PlannedVideo, optio
   } finally {
     if (owned) await runner.release();
   }
-  return { clips: clips.length, numLatents: model.shapes.connector.numLatents, hiddenSize: model.shapes.connector.textHiddenSize, embeddings, metadata: { plan: planMetadata(input) }, runner, fallbacks };
+  return { clips: clips.length, numLatents: model.shapes.connector.numLatents, hiddenSize: model.shapes.connector.textHiddenSize, embeddings, metadata: { plan: planMetadata(input), damagedTimes: [...new Set(damagedTimes)].sort((a, b) => a - b) }, runner, fallbacks };
+}
+
+/** The damaged frame times an entry was encoded with (stored in its metadata, so a cache hit still warns). */
+export function damagedTimesOf(entry: CachedClipEmbeddings): number[] {
+  const times = entry.metadata.damagedTimes;
+  return Array.isArray(times) ? times.filter((t): t is number => typeof t === 'number') : [];
 }
 
 export interface VideoEmbeddingsResult {

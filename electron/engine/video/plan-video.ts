@@ -47,8 +47,19 @@ export function planReport({ probe, settings, plan, videoText, warnings }: Plann
   };
 }
 
-/** Warnings that the probe alone gives. */
+const RATE_SOURCE_TEXT = {
+  r_frame_rate: "the stream's own frame rate, which its timestamps confirm",
+  'packet-timestamps': "its frames' timestamps",
+  'container-duration': "the container's duration",
+} as const;
+
+/** Warnings that the probe alone gives: a frame rate the file does not declare (the reference would divide by zero there). */
 export function probeWarnings(probe: VideoProbe): VideoWarning[] {
-  void probe;
-  return [];
+  if (probe.frameRateSource === 'avg_frame_rate') return [];
+  return [
+    {
+      code: 'FRAME_RATE_DERIVED',
+      message: `The video declares no average frame rate; ${Number(probe.fps.toFixed(3))} fps was taken from ${RATE_SOURCE_TEXT[probe.frameRateSource]}, so clip times follow that rate.`,
+    },
+  ];
 }

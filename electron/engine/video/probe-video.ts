@@ -12,7 +12,7 @@ import { z } from 'zod';
 import { ApolloError } from '../../shared/errors.js';
 import type { ProgressListener } from '../../shared/progress.js';
 import { runChildProcess } from './child-process-run.js';
-import { resolveFfmpeg } from '../../common/platform/ffmpeg-locate.js';
+import { resolveFfprobe } from '../../common/platform/ffmpeg-locate.js';
 
 /** The reference rejects files under 1 KiB (mm_utils.get_video_details). */
 export const MIN_VIDEO_BYTES = 1024;
@@ -222,7 +222,7 @@ export async function probeVideo(path: string, options: ProbeOptions = {}): Prom
   const { signal, onProgress } = options;
   onProgress?.({ stage: 'probe', done: 0, total: 2, unit: 'steps', detail: path });
   const { size: sizeBytes, isoMedia } = await checkVideoFile(path);
-  const { ffprobe } = resolveFfmpeg();
+  const ffprobe = resolveFfprobe();
   const timeoutMs = options.timeoutMs ?? 30_000;
   const header = await runChildProcess(ffprobe, ['-v', 'error', '-hide_banner', '-print_format', 'json', '-show_format', '-show_streams', '--', path], { signal, timeoutMs });
   if (header.code !== 0) throw headerFailure(path, header.stderr, isoMedia);

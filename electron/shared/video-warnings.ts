@@ -4,11 +4,12 @@
 
 export interface VideoWarning {
   /** FRAMES_DAMAGED: planned frames that even a decode from the beginning gives with decoder errors.
+   *  FRAMES_MISSING: planned frames the container lists but the decoder never gives; the frame shown at that time stands in.
    *  FRAME_RATE_DERIVED: the container declares no average frame rate; it was derived (see `message`). */
-  code: 'FRAMES_DAMAGED' | 'FRAME_RATE_DERIVED';
+  code: 'FRAMES_DAMAGED' | 'FRAMES_MISSING' | 'FRAME_RATE_DERIVED';
   /** A sentence for the user. */
   message: string;
-  /** FRAMES_DAMAGED: the damaged frames' times in seconds from the start, ascending. */
+  /** FRAMES_DAMAGED / FRAMES_MISSING: the frames' times in seconds from the start, ascending. */
   times?: number[];
 }
 
@@ -35,4 +36,24 @@ export function damagedFramesWarning(times: readonly number[]): VideoWarning[] {
       times: sorted,
     },
   ];
+}
+
+/** The warning for planned frames the decoder never gives (none when `times` is empty). */
+export function missingFramesWarning(times: readonly number[]): VideoWarning[] {
+  if (times.length === 0) return [];
+  const sorted = [...new Set(times)].sort((a, b) => a - b);
+  const shown = sorted.slice(0, 8).map(formatVideoTime).join(', ');
+  const more = sorted.length > 8 ? ` and ${sorted.length - 8} more` : '';
+  return [
+    {
+      code: 'FRAMES_MISSING',
+      message: `${sorted.length} of the frames Apollo looks at (at ${shown}${more}) are listed in the video file but its decoder does not give them, so the picture shown at those times was used instead; re-encode the video if answers about those moments look wrong.`,
+      times: sorted,
+    },
+  ];
+}
+
+/** Both frame warnings from an extraction's damaged and missing times. */
+export function frameWarnings(damagedTimes: readonly number[], missingTimes: readonly number[]): VideoWarning[] {
+  return [...damagedFramesWarning(damagedTimes), ...missingFramesWarning(missingTimes)];
 }

@@ -23,3 +23,17 @@ export function wholeDecodeMd5ByPts(probe: VideoProbe): Map<number, string> {
 }
 
 export const md5 = (data: Uint8Array): string => createHash('md5').update(data).digest('hex');
+
+/** The MD5 of the frame a player shows at `pts`: the decoded frame with that pts, else the last one before it, else the first after. */
+export function shownFrameMd5(whole: Map<number, string>, pts: number): string | undefined {
+  const exact = whole.get(pts);
+  if (exact !== undefined) return exact;
+  let before: number | undefined;
+  let after: number | undefined;
+  for (const p of whole.keys()) {
+    if (p <= pts && (before === undefined || p > before)) before = p;
+    if (p > pts && (after === undefined || p < after)) after = p;
+  }
+  const at = before ?? after;
+  return at === undefined ? undefined : whole.get(at);
+}

@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import type { AskResult, RuntimeEvent } from '../../shared/engine-protocol.js';
 import type { ProgressEvent } from '../../shared/progress.js';
-import { damagedFramesWarning, type VideoWarning } from '../../shared/video-warnings.js';
+import { frameWarnings, type VideoWarning } from '../../shared/video-warnings.js';
 import { generateAnswer } from '../chat/answer-generation.js';
 import { MEDIA_TOKEN_ID } from '../chat/chat-prompt.js';
 import { commonPrefixLength, planConversationTurn, type ChatTurn } from '../chat/conversation-plan.js';
@@ -24,7 +24,7 @@ import type { PlannedVideo } from '../video/plan-video.js';
 import { samplingSettingsFromConfig } from '../video/sampling-settings.js';
 import { VideoPlanMemo } from '../video/video-plan-memo.js';
 import { ClipEmbeddingCache } from '../vision/clip-embedding-cache.js';
-import { damagedTimesOf, defaultClipCacheDir, loadVisionModel, videoClipEmbeddings, type VisionModel } from '../vision/video-clip-embeddings.js';
+import { defaultClipCacheDir, frameIssuesOf, loadVisionModel, videoClipEmbeddings, type VisionModel } from '../vision/video-clip-embeddings.js';
 import { visionDtypeFor } from '../vision/vision-prepare-artifact.js';
 
 export interface RuntimeKey {
@@ -101,7 +101,10 @@ export class ApolloRuntime {
     // The conversation's video stays in memory: a follow-up does not re-read and re-check its entry.
     const id = `${request.videoKey}:${request.clipSamplingRatio ?? 'default'}`;
     // What the user is told about the video: the plan's warnings and frames decoded with errors (kept in the cache entry).
-    const warningsOf = (entry: Parameters<typeof damagedTimesOf>[0]): VideoWarning[] => [...video.warnings, ...damagedFramesWarning(damagedTimesOf(entry))];
+    const warningsOf = (entry: Parameters<typeof frameIssuesOf>[0]): VideoWarning[] => {
+      const { damagedTimes, missingTimes } = frameIssuesOf(entry);
+      return [...video.warnings, ...frameWarnings(damagedTimes, missingTimes)];
+    };
     if (this.lastEmbeddings?.id === id) return { video, embeddings: { ...this.lastEmbeddings.result, fromCache: true }, encodeMs: performance.now() - started, videoWarnings: warningsOf(this.lastEmbeddings.result.entry) };
     const embeddings = await videoClipEmbeddings({ key: request.videoKey, settings: video.settings, planned: () => Promise.resolve(video) }, this.vision, this.clipCache, {
       dtype: this.visionDtype,

@@ -3,8 +3,7 @@
 // finally from the beginning, so the frames equal a whole-file decode, and damage that even a decode
 // from the beginning shows is kept and named by time instead of passed on silently.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFileSync } from 'node:child_process';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeFrameIndex } from '../../electron/engine/video/apollo-clip-plan.js';
 import { extractClipFrames, readDecodeLog, type ClipRequest, type ExtractedClip } from '../../electron/engine/video/extract-clip-frames.js';
@@ -13,6 +12,7 @@ import { makeTestVideo, readFrameNumber } from '../helpers/make-test-video.js';
 import { makeTempDir } from '../helpers/paths.js';
 import { runCli } from '../helpers/run-cli.js';
 import { md5, wholeDecodeMd5ByPts } from '../helpers/whole-decode.js';
+import { damagePacket, dropSyncSampleTable } from '../helpers/damage-video.js';
 
 let dir: string;
 beforeAll(() => {
@@ -34,26 +34,6 @@ function expectWholeDecodeFrames(probe: VideoProbe, clips: ExtractedClip[]): voi
       expect(md5(clip.frames[j]!.data), `clip ${clip.clipIndex} frame ${index}`).toBe(whole.get(pts));
     });
   }
-}
-
-/** Renames an MP4's stss box to `free`: without a sync-sample table every frame counts as a keyframe. */
-function dropSyncSampleTable(path: string): void {
-  const buf = readFileSync(path);
-  const at = buf.indexOf('stss');
-  if (at < 0) throw new Error('no stss box');
-  buf.write('free', at, 'latin1');
-  writeFileSync(path, buf);
-}
-
-/** Flips bits in the middle of the video packet at position `index` (pts order) of the file. */
-function damagePacket(path: string, probe: VideoProbe, index: number): void {
-  const listing = JSON.parse(execFileSync('ffprobe', ['-v', 'error', '-select_streams', String(probe.streamIndex), '-show_entries', 'packet=pts,pos,size', '-of', 'json', path], { encoding: 'utf8' })) as { packets: { pts: number; pos: string; size: string }[] };
-  const packet = listing.packets.find((p) => p.pts === probe.packets.pts[index]);
-  if (packet === undefined) throw new Error(`no packet with pts ${probe.packets.pts[index]}`);
-  const [pos, size] = [Number(packet.pos), Number(packet.size)];
-  const buf = readFileSync(path);
-  for (let i = pos + Math.floor(size / 3); i < pos + Math.floor((2 * size) / 3); i += 11) buf[i]! ^= 0x5a;
-  writeFileSync(path, buf);
 }
 
 describe('verified seek-based extraction', () => {

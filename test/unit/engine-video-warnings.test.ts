@@ -4,7 +4,9 @@
 // (FRAME_RATE_DERIVED) from analyze-video and ask.
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AppService } from '../../electron/host/app/app-service.js';
 import { EngineClient, nodeEngineLauncher } from '../../electron/host/engine-client/engine-client.js';
+import type { AppEvent } from '../../electron/shared/app-api.js';
 import { videoFingerprint } from '../../electron/common/fingerprint/video-fingerprint.js';
 import { makeTinyCheckpoint } from '../../electron/engine/model/tiny-checkpoint.js';
 import { probeVideo } from '../../electron/engine/video/probe-video.js';
@@ -52,6 +54,19 @@ describe('video warnings over the engine protocol (tiny checkpoint)', () => {
     const answer = await second.call('ask', { videoPath, videoKey, modelDir, settings, history: [], question: 'What happens?' });
     expect(answer.embeddingsFromCache).toBe(true);
     expect(answer.videoWarnings).toEqual(encoded.videoWarnings);
+
+    // the app shows it once as a warning notice (the renderer lists notices)
+    const app = new AppService({ dataDir: join(dir, 'data'), engine: second, mediaUrlFor: (id) => `apollo-media://video/${id}`, modelDir });
+    await app.init();
+    await app.settings.update({ device: 'cpu', precision: 'fp32', maxNewTokens: 2 });
+    const events: AppEvent[] = [];
+    app.subscribe((e) => events.push(e));
+    const video = await app.openVideo(videoPath);
+    await app.analyzeVideo(video.id);
+    expect((await (await app.startTurn(video.id, 'What happens?')).finished).status).toBe('done');
+    expect((await (await app.startTurn(video.id, 'And then?')).finished).status).toBe('done');
+    const notices = events.filter((e) => e.type === 'notice');
+    expect(notices).toEqual([{ type: 'notice', level: 'warning', message: encoded.videoWarnings[0]!.message }]);
   });
 
   it('a clean video has no warnings; an Ogg/Theora without an average rate warns from analyze-video and ask', async () => {

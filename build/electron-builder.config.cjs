@@ -21,6 +21,7 @@ module.exports = {
     'native/build/Release/*.node',
     'node_modules/onnxruntime-node/bin/**/*',
     'node_modules/ffmpeg-static/**/*',
+    'node_modules/@ffprobe-installer/**/*',
   ],
   npmRebuild: true,
   electronFuses: {

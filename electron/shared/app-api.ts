@@ -1,5 +1,6 @@
 // The app's API between the renderer and its host (Electron main over IPC, or the web-mode
 // server over HTTP + server-sent events): one declaration, used on both sides. No Node here.
+import type { VideoWarning } from './video-warnings.js';
 import type { SerializedError } from './errors.js';
 import type { ProgressEvent } from './progress.js';
 
@@ -29,6 +30,8 @@ export interface VideoAnalysis {
   probe: { frameCount: number; fps: number; duration: number; width: number; height: number; rotation: number; codec: string };
   clips: ClipSummary[];
   clipSamplingRatio: number;
+  /** What the user should know about the video (a derived frame rate, …); damaged frames come with `encode`/`ask`. */
+  warnings?: VideoWarning[];
 }
 
 export type TurnStatus = 'pending' | 'streaming' | 'done' | 'stopped' | 'error';

@@ -9,6 +9,7 @@ import { phantomOf, type Phantom, type PhantomType } from './contract-types.js';
 import type { SerializedError } from './errors.js';
 import { LIMITS } from './limits.js';
 import type { ProgressEvent } from './progress.js';
+import type { VideoWarning } from './video-warnings.js';
 
 export const MAX_REQUEST_ID = 2 ** 31 - 1;
 
@@ -70,6 +71,8 @@ export interface EncodeResult extends DeviceReport {
   fromCache: boolean;
   encodeMs: number;
   effectiveRatio: number;
+  /** What the user should know about the video (damaged frames, a derived frame rate); empty normally. */
+  videoWarnings: VideoWarning[];
 }
 
 export interface AskTimings {
@@ -89,6 +92,8 @@ export interface AskResult extends DeviceReport {
   embeddingsFromCache: boolean;
   /** Why the vision towers did not run as planned (GPU out of memory: smaller batches, or the CPU); empty normally. */
   visionFallbacks: string[];
+  /** What the user should know about the video (damaged frames, a derived frame rate); empty normally. */
+  videoWarnings: VideoWarning[];
   timings: AskTimings;
 }
 

@@ -36,6 +36,7 @@ export const ERROR_CODES = {
   NOT_A_VIDEO: { exit: 1, message: 'The file is not a video Apollo can read; choose a video file (for example MP4, MOV, MKV or WebM).' },
   NO_VIDEO_STREAM: { exit: 1, message: 'The file has no video stream (audio only?); choose a file that contains video.' },
   VIDEO_INCOMPLETE: { exit: 1, message: 'The video file is incomplete (a truncated download or an unfinished recording); download or export it again.' },
+  STILL_IMAGE: { exit: 1, message: 'The file is a still picture (or a video of a single frame), not a video; Apollo answers questions about videos, so choose a video file.' },
   VIDEO_EMPTY: { exit: 1, message: 'The video has no frames or no frame rate (zero duration); choose another file.' },
   UNSUPPORTED_CODEC: { exit: 1, message: 'This ffmpeg cannot decode the video codec; convert the file (e.g. `ffmpeg -i IN -c:v libx264 OUT.mp4`) or install a full ffmpeg build.' },
   VIDEO_DECODE_FAILED: { exit: 1, message: 'Part of the video could not be decoded (the file may be damaged); re-encode it or download it again.' },

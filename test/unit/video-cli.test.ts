@@ -26,7 +26,8 @@ describe('apollo-chat plan', () => {
     const r = await runCli(['plan', video, '--json', '--no-progress']);
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout);
-    expect(Object.keys(out)).toEqual(['video', 'settings', 'clips', 'videoText']);
+    expect(Object.keys(out)).toEqual(['video', 'settings', 'clips', 'videoText', 'warnings']);
+    expect(out.warnings).toEqual([]);
     expect(out.video).toEqual({ frameCount: 150, fps: 30, duration: 5, width: 160, height: 120, rotation: 0, codec: 'h264', variableFrameRate: false });
     expect(out.settings).toEqual({ ...DEFAULT_SAMPLING_SETTINGS, effectiveRatio: 1 });
     const plan = planApolloClips({ frameCount: 150, fps: 30 }, DEFAULT_SAMPLING_SETTINGS);

@@ -161,19 +161,21 @@ describe('bad input fails fast with a typed error', () => {
 });
 
 describe('a planned frame that cannot be produced', () => {
-  it('fails with VIDEO_DECODE_FAILED naming its time, after retrying from earlier keyframes', async () => {
+  it('a frame the container lists but no decoder outputs: after retrying from earlier keyframes and the start, the frame shown at that time stands in, named in missingTimes', async () => {
     const probe = await probeVideo(h264('missing-frame.mp4', 60));
     // A packet index that claims a frame between frames 30 and 31, which no decoder will output.
     const pts = [...probe.packets.pts];
     const ghost = (pts[30]! + pts[31]!) / 2;
     pts.splice(31, 0, ghost);
     const damaged = { ...probe, frameCount: pts.length, packets: { ...probe.packets, pts } };
-    const run = (async () => {
-      for await (const _ of extractClipFrames(damaged, [{ index: 0, frameIndices: [29, 30, 31, 32] }])) {
-        /* drain */
-      }
-    })();
-    await expect(run).rejects.toMatchObject({ code: 'VIDEO_DECODE_FAILED', message: expect.stringMatching(/^The frame at 1\.0\d\d s of .* could not be decoded/) });
+    const clips = [];
+    for await (const clip of extractClipFrames(damaged, [{ index: 0, frameIndices: [29, 30, 31, 32] }])) clips.push(clip);
+    const [clip] = clips;
+    // positions 29, 30, the ghost (frame 30 is on screen then) and 32 (which is frame 31)
+    expect(clip!.frames.map((f) => readFrameNumber(f).index)).toEqual([29, 30, 30, 31]);
+    expect(clip!.missingTimes).toHaveLength(1);
+    expect(clip!.missingTimes[0]).toBeCloseTo((ghost * probe.packets.timeBase.num) / probe.packets.timeBase.den, 6);
+    expect(clip!.damagedTimes).toEqual([]);
   });
 });
 

@@ -54,6 +54,7 @@ export function registerAskCommand(program: Command, run: RunAction): void {
           );
           if (!ctx.json) ctx.stdout.write('\n');
           last = result;
+          if (i === 0) for (const w of result.videoWarnings) ctx.stderr.write(`warning [${w.code}]: ${w.message}\n`);
           history.push({ question, answer: result.answer });
           turns.push({ question, answer: result.answer, tokenIds: result.tokenIds, stopReason: result.stopReason, timings: result.timings, embeddingsFromCache: result.embeddingsFromCache });
           if (result.stopReason === 'cancelled') break;
@@ -62,7 +63,7 @@ export function registerAskCommand(program: Command, run: RunAction): void {
         await engine.shutdown();
       }
       if (ctx.json && last !== undefined) {
-        ctx.printJson({ device: last.device, deviceReason: last.deviceReason, precision: last.precision, plan: last.plan, turns });
+        ctx.printJson({ device: last.device, deviceReason: last.deviceReason, precision: last.precision, plan: last.plan, videoWarnings: last.videoWarnings, turns });
       }
     });
   });

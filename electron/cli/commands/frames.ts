@@ -1,5 +1,6 @@
 // `apollo-chat frames VIDEO --out DIR`: writes the planned frames as PNG (clip-CCC-frame-NNNNNN.png)
 // and the plan as plan.json beside them.
+import { frameWarnings } from '../../shared/video-warnings.js';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Option, type Command } from 'commander';
@@ -26,7 +27,11 @@ export function registerFramesCommand(program: Command, run: RunAction): void {
         const planPath = join(opts.out, 'plan.json');
         await writeFile(planPath, JSON.stringify(planReport(planned), null, 2) + '\n');
         const files: string[] = [];
+        const damagedTimes: number[] = [];
+        const missingTimes: number[] = [];
         for await (const clip of extractClipFrames(planned.probe, planned.plan.clips, { signal: ctx.signal, onProgress: ctx.progress })) {
+          damagedTimes.push(...clip.damagedTimes);
+          missingTimes.push(...clip.missingTimes);
           const written = new Set<string>();
           for (let i = 0; i < clip.frames.length; i++) {
             const name = frameFileName(clip.clipIndex, decodeFrameIndex(clip.frameIndices[i]!, planned.probe.frameCount));
@@ -36,7 +41,9 @@ export function registerFramesCommand(program: Command, run: RunAction): void {
             files.push(name);
           }
         }
-        if (ctx.json) ctx.printJson({ out: opts.out, plan: planPath, clips: planned.plan.clips.length, files });
+        const warnings = [...planned.warnings, ...frameWarnings(damagedTimes, missingTimes)];
+        for (const w of warnings) ctx.stderr.write(`warning [${w.code}]: ${w.message}\n`);
+        if (ctx.json) ctx.printJson({ out: opts.out, plan: planPath, clips: planned.plan.clips.length, files, warnings });
         else ctx.print(`Wrote ${files.length} frames of ${planned.plan.clips.length} clips and plan.json to ${opts.out}`);
       });
     });

@@ -28,6 +28,7 @@ export function registerPlanCommand(program: Command, run: RunAction): void {
         const settings = await samplingSettingsFor(opts.model, opts.clipSamplingRatio === undefined ? {} : { clipSamplingRatio: opts.clipSamplingRatio });
         const planned = await planVideo(video, settings, { signal: ctx.signal, onProgress: ctx.progress });
         const report = planReport(planned);
+        for (const w of report.warnings) ctx.stderr.write(`warning [${w.code}]: ${w.message}\n`);
         if (ctx.json) {
           ctx.printJson(report);
           return;

@@ -1,5 +1,8 @@
 // Finds ffmpeg and ffprobe: an explicit path from the environment, then ffmpeg-static's bundled
-// binary (an optional dependency whose download may have failed), then the system PATH.
+// binary (an optional dependency whose download may have failed), then the system PATH. ffprobe:
+// APOLLO_FFPROBE_PATH, else the one beside the chosen ffmpeg, else @ffprobe-installer/ffprobe's
+// (an optional dependency that carries the binary inside its npm tarball), else the PATH's. Probing
+// (`plan`) needs only ffprobe, so it works with the bundled ffprobe and no ffmpeg anywhere.
 import { accessSync, constants, existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { delimiter, dirname, join } from 'node:path';
@@ -40,6 +43,31 @@ function ffmpegStaticPath(): string | undefined {
   }
 }
 
+/** @ffprobe-installer/ffprobe's binary for this platform, when that optional dependency installed. */
+function bundledFfprobePath(): string | undefined {
+  try {
+    const path = (createRequire(import.meta.url)('@ffprobe-installer/ffprobe') as { path?: string }).path;
+    if (typeof path !== 'string') return undefined;
+    const unpacked = path.replace('app.asar', 'app.asar.unpacked');
+    return existsSync(unpacked) && isExecutable(unpacked) ? unpacked : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** ffprobe alone (probing needs no ffmpeg): the environment's, the system ffmpeg's sibling, the bundled one, then PATH. */
+export function resolveFfprobe(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.APOLLO_FFPROBE_PATH) return env.APOLLO_FFPROBE_PATH;
+  try {
+    return resolveFfmpeg(env).ffprobe;
+  } catch (error) {
+    if (!(error instanceof ApolloError) || error.code !== 'FFMPEG_NOT_FOUND' || env.APOLLO_FFMPEG_PATH) throw error;
+  }
+  const ffprobe = bundledFfprobePath() ?? findOnPath('ffprobe', env.PATH ?? '');
+  if (ffprobe === undefined) throw missingFfprobe();
+  return ffprobe;
+}
+
 let cached: FfmpegInstall | undefined;
 
 export function resolveFfmpeg(env: NodeJS.ProcessEnv = process.env): FfmpegInstall {
@@ -53,7 +81,7 @@ function resolveUncached(env: NodeJS.ProcessEnv): FfmpegInstall {
   const pathVar = env.PATH ?? '';
   const probeNear = (ffmpeg: string): string | undefined => {
     const sibling = join(dirname(ffmpeg), 'ffprobe' + exe);
-    return existsSync(sibling) && isExecutable(sibling) ? sibling : findOnPath('ffprobe', pathVar);
+    return existsSync(sibling) && isExecutable(sibling) ? sibling : (bundledFfprobePath() ?? findOnPath('ffprobe', pathVar));
   };
   if (env.APOLLO_FFMPEG_PATH) {
     const ffmpeg = env.APOLLO_FFMPEG_PATH;

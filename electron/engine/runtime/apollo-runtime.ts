@@ -6,6 +6,7 @@
 import { join } from 'node:path';
 import type { AskResult, RuntimeEvent } from '../../shared/engine-protocol.js';
 import type { ProgressEvent } from '../../shared/progress.js';
+import { frameWarnings, type VideoWarning } from '../../shared/video-warnings.js';
 import { generateAnswer } from '../chat/answer-generation.js';
 import { MEDIA_TOKEN_ID } from '../chat/chat-prompt.js';
 import { commonPrefixLength, planConversationTurn, type ChatTurn } from '../chat/conversation-plan.js';
@@ -23,7 +24,7 @@ import type { PlannedVideo } from '../video/plan-video.js';
 import { samplingSettingsFromConfig } from '../video/sampling-settings.js';
 import { VideoPlanMemo } from '../video/video-plan-memo.js';
 import { ClipEmbeddingCache } from '../vision/clip-embedding-cache.js';
-import { defaultClipCacheDir, loadVisionModel, videoClipEmbeddings, type VisionModel } from '../vision/video-clip-embeddings.js';
+import { defaultClipCacheDir, frameIssuesOf, loadVisionModel, videoClipEmbeddings, type VisionModel } from '../vision/video-clip-embeddings.js';
 import { visionDtypeFor } from '../vision/vision-prepare-artifact.js';
 
 export interface RuntimeKey {
@@ -99,7 +100,12 @@ export class ApolloRuntime {
     const started = performance.now();
     // The conversation's video stays in memory: a follow-up does not re-read and re-check its entry.
     const id = `${request.videoKey}:${request.clipSamplingRatio ?? 'default'}`;
-    if (this.lastEmbeddings?.id === id) return { video, embeddings: { ...this.lastEmbeddings.result, fromCache: true }, encodeMs: performance.now() - started };
+    // What the user is told about the video: the plan's warnings and frames decoded with errors (kept in the cache entry).
+    const warningsOf = (entry: Parameters<typeof frameIssuesOf>[0]): VideoWarning[] => {
+      const { damagedTimes, missingTimes } = frameIssuesOf(entry);
+      return [...video.warnings, ...frameWarnings(damagedTimes, missingTimes)];
+    };
+    if (this.lastEmbeddings?.id === id) return { video, embeddings: { ...this.lastEmbeddings.result, fromCache: true }, encodeMs: performance.now() - started, videoWarnings: warningsOf(this.lastEmbeddings.result.entry) };
     const embeddings = await videoClipEmbeddings({ key: request.videoKey, settings: video.settings, planned: () => Promise.resolve(video) }, this.vision, this.clipCache, {
       dtype: this.visionDtype,
       prepared: this.prepared,
@@ -108,12 +114,12 @@ export class ApolloRuntime {
       ...(signal === undefined ? {} : { signal }),
     });
     this.lastEmbeddings = { id, result: embeddings };
-    return { video, embeddings, encodeMs: performance.now() - started };
+    return { video, embeddings, encodeMs: performance.now() - started, videoWarnings: warningsOf(embeddings.entry) };
   }
 
   async ask(request: AskRequest, emit: (event: RuntimeEvent) => void, signal?: AbortSignal): Promise<AskResult> {
     const progress = (p: ProgressEvent) => emit({ type: 'progress', progress: p });
-    const { video, embeddings, encodeMs } = await this.encode(request, emit, signal);
+    const { video, embeddings, encodeMs, videoWarnings } = await this.encode(request, emit, signal);
     const settings = resolveGenerationSettings(this.vision.config.generation, request.generation);
     const askStart = performance.now();
     const planTurn = () =>
@@ -192,6 +198,7 @@ export class ApolloRuntime {
       plan: { clips: embeddings.entry.clips, effectiveRatio: video.plan.effectiveRatio },
       embeddingsFromCache: embeddings.fromCache,
       visionFallbacks: embeddings.fallbacks.map((f) => f.reason),
+      videoWarnings,
       timings: {
         encodeMs,
         ttftMs,

@@ -21,6 +21,26 @@ export interface ExtractedClip {
   frameIndices: number[];
   /** One frame per planned index, in order; a repeated index shares its frame's buffer. */
   frames: RgbFrame[];
+  /** Times (seconds from the file start) of the planned frames that even a decode from the beginning gave with decoder errors; empty normally. */
+  damagedTimes: number[];
+  /**
+   * Times of planned frames that the container lists but the decoder never outputs with that pts
+   * (even from the beginning); the frame a player shows at that time stands in. Empty normally.
+   */
+  missingTimes: number[];
+  /** The decode runs it took (more than one when a seek was not clean), for benchmarks and reports. */
+  attempts: ExtractAttempt[];
+}
+
+export interface ExtractAttempt {
+  /** Where the run started (seconds; 0 = from the beginning). */
+  fromSeconds: number;
+  ms: number;
+  /** Wanted frames the run did not deliver, and those it delivered damaged. */
+  missing: number;
+  damaged: number;
+  /** The first decoder messages that marked damage. */
+  log?: string[];
 }
 
 export interface ExtractOptions {
@@ -64,23 +84,89 @@ export function seekSeconds(pts: number, probe: Pick<VideoProbe, 'packets'>): nu
   return us / 1e6;
 }
 
+/** A decode attempt's frames by pts, and the pts of frames the decoder marked as damaged. */
 interface DecodedFrames {
   byPts: Map<number, Uint8Array>;
+  /** Frames decoded after a decoder error, concealment or a start on a non-key frame, until the next clean keyframe. */
+  damagedPts: Set<number>;
 }
 
-async function decodeWanted(probe: VideoProbe, wantedPts: number[], keyPts: number | undefined, options: ExtractOptions): Promise<DecodedFrames> {
+/** Decoder messages that mean a picture was concealed, decoded from missing references, or dropped. */
+const DAMAGE_WARNING = /conceal|no keyframe|reference|corrupt|damaged|error|missing|invalid|overread|out of range|truncat/i;
+
+/**
+ * Reads an ffmpeg run's log (`-loglevel level+info`, two showinfo filters: `allName` on every
+ * decoded frame, `outName` on the delivered ones) in order. A frame is damaged when the decoder
+ * reported an error (or a warning of concealment, missing references, …) since the previous frame,
+ * or when a damaged frame came before it with no clean keyframe in between; the run starts damaged
+ * until its first clean keyframe, so a decode that starts mid-GOP never counts as clean.
+ */
+export function readDecodeLog(stderr: string, names: { decoder: string; allName: string; outName: string }): { outPts: number[]; decodedPts: number[]; damagedPts: Set<number>; damageLines: string[] } {
+  const decoderContext = new RegExp(`^\\[(?:${escapeRegExp(names.decoder)}|NULL) @ 0x[0-9a-f]+\\] \\[(error|fatal|panic|warning)\\] (.*)$`);
+  const bareError = /^\[(error|fatal)\] Error while decoding stream/;
+  const info = /^\[(\S+) @ 0x[0-9a-f]+\] \[info\] n:\s*\d+\s+pts:\s*(-?\d+)\b.*?\biskey:(\d)/;
+  const outPts: number[] = [];
+  const decodedPts: number[] = [];
+  const damagedPts = new Set<number>();
+  const damageLines: string[] = [];
+  let pending = false; // a damage message since the previous frame
+  let damaged = true; // until the first clean keyframe
+  for (const line of stderr.split(/\r?\n/)) {
+    const m = info.exec(line);
+    if (m !== null) {
+      const pts = Number(m[2]);
+      if (m[1] === names.allName) {
+        decodedPts.push(pts);
+        if (pending) damaged = true;
+        else if (m[3] === '1') damaged = false;
+        pending = false;
+        if (damaged) damagedPts.add(pts);
+      } else if (m[1] === names.outName) outPts.push(pts);
+      continue;
+    }
+    const d = decoderContext.exec(line);
+    if ((d !== null && (d[1] !== 'warning' || DAMAGE_WARNING.test(d[2]!))) || bareError.test(line)) {
+      pending = true;
+      if (damageLines.length < 20) damageLines.push(line);
+    }
+  }
+  return { outPts, decodedPts, damagedPts, damageLines };
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** The decoder ffmpeg chose, from its stream mapping line (`h264 (native)` → h264, `av1 (libdav1d)` → libdav1d). */
+export function decoderNameFromLog(stderr: string): string | undefined {
+  const m = /Stream #\d+:\d+ -> #\d+:\d+ \((\S+) \((\S+)\) ->/.exec(stderr);
+  if (m === null) return undefined;
+  return m[2] === 'native' ? m[1] : m[2];
+}
+
+async function decodeWanted(probe: VideoProbe, wantedPts: number[], keyPts: number | undefined, options: ExtractOptions): Promise<DecodedFrames & { fromStart: boolean; damageLines: string[]; decodedPts: number[] }> {
   const { ffmpeg } = resolveFfmpeg();
   const frameBytes = probe.width * probe.height * 3;
   const last = wantedPts[wantedPts.length - 1]!;
   const select = `select='${wantedPts.map((p) => `eq(pts,${p})`).join('+')}'`;
+  // Every decoded frame passes a 4×4 crop (no copy; 4 keeps 4:1:0 chroma whole) into a showinfo, so the log says which frames
+  // were decoded after a decoder error and whether each is a keyframe; the wanted ones go on.
+  const watch = ['crop=4:4:0:0', 'showinfo', 'nullsink'];
   const filters = [`trim=end_pts=${last + 1}`, select, ...rotationFilters(probe.rotation), `scale=${probe.width}:${probe.height}`, 'format=rgb24', 'showinfo'];
-  const args = ['-hide_banner', '-nostdin', '-nostats', '-v', 'info', '-noautorotate', '-copyts', '-threads', String(options.decoderThreads ?? 1)];
+  const allName = `Parsed_showinfo_${1 + watch.indexOf('showinfo')}`;
+  const outName = `Parsed_showinfo_${1 + watch.length + filters.length - 1}`;
+  const graph = `split[watch][out];[watch]${watch.join(',')};[out]${filters.join(',')}`;
+  const args = ['-hide_banner', '-nostdin', '-nostats', '-loglevel', 'level+info', '-noautorotate', '-copyts', '-threads', String(options.decoderThreads ?? 1)];
+  let fromStart = true;
   if (keyPts !== undefined) {
     const ss = seekSeconds(keyPts, probe);
-    if (ss > 0) args.push('-noaccurate_seek', '-ss', ss.toFixed(6));
+    if (ss > 0) {
+      args.push('-noaccurate_seek', '-ss', ss.toFixed(6));
+      fromStart = false;
+    }
   }
-  args.push('-i', probe.path, '-map', `0:${probe.streamIndex}`, '-an', '-sn', '-dn', '-vf', filters.join(','), '-fps_mode', 'passthrough', '-frames:v', String(wantedPts.length), '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1');
-  const { child, done } = spawnGuarded(ffmpeg, args, { signal: options.signal, timeoutMs: options.clipTimeoutMs ?? 120_000, maxStderr: 1 << 20 });
+  args.push('-i', probe.path, '-map', `0:${probe.streamIndex}`, '-an', '-sn', '-dn', '-vf', graph, '-fps_mode', 'passthrough', '-frames:v', String(wantedPts.length), '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1');
+  const { child, done } = spawnGuarded(ffmpeg, args, { signal: options.signal, timeoutMs: options.clipTimeoutMs ?? 120_000, maxStderr: 4 << 20 });
   const chunks: Buffer[] = [];
   child.stdout.on('data', (d: Buffer) => chunks.push(d));
   const { code, stderr } = await done;
@@ -91,13 +177,19 @@ async function decodeWanted(probe: VideoProbe, wantedPts: number[], keyPts: numb
     }
     throw new ApolloError('VIDEO_DECODE_FAILED', `ffmpeg could not decode ${probe.path} (${tail.slice(0, 300)}); re-encode it or download it again.`, { details: { ffmpeg: tail } });
   }
-  const pts = [...stderr.matchAll(/Parsed_showinfo[^\n]*?\bn:\s*\d+\s+pts:\s*(-?\d+)/g)].map((m) => Number(m[1]));
+  const { outPts, decodedPts, damagedPts, damageLines } = readDecodeLog(stderr, { decoder: decoderNameFromLog(stderr) ?? probe.codec, allName, outName });
   const data = Buffer.concat(chunks);
   const byPts = new Map<number, Uint8Array>();
-  const count = Math.min(pts.length, Math.floor(data.length / frameBytes));
+  const count = Math.min(outPts.length, Math.floor(data.length / frameBytes));
   // each frame owns its memory, so a consumer may keep or transfer one without pinning the others
-  for (let i = 0; i < count; i++) byPts.set(pts[i]!, new Uint8Array(data.subarray(i * frameBytes, (i + 1) * frameBytes)));
-  return { byPts };
+  for (let i = 0; i < count; i++) if (!byPts.has(outPts[i]!)) byPts.set(outPts[i]!, new Uint8Array(data.subarray(i * frameBytes, (i + 1) * frameBytes)));
+  return { byPts, damagedPts, fromStart, damageLines, decodedPts };
+}
+
+/** Seconds from the file start of a pts (what the player's time shows). */
+export function ptsSeconds(pts: number, probe: Pick<VideoProbe, 'packets'>): number {
+  const { timeBase, formatStartUs } = probe.packets;
+  return (pts * timeBase.num) / timeBase.den - formatStartUs / 1e6;
 }
 
 async function extractOne(probe: VideoProbe, clip: ClipRequest, options: ExtractOptions): Promise<ExtractedClip> {
@@ -109,21 +201,62 @@ async function extractOne(probe: VideoProbe, clip: ClipRequest, options: Extract
   const wanted = [...new Set(positions.map((p) => pts[p]!))].sort((a, b) => a - b);
   const first = Math.min(...positions);
   const k = keyframeAtOrBefore(keyframes, first);
-  // Seek to the clip's keyframe; if a frame is still missing (a container whose seek lands late),
-  // start one and two keyframes earlier, then from the beginning.
+  // Seek to the clip's keyframe. An attempt fails when a wanted frame is missing (a container whose
+  // seek lands late) or was decoded damaged (the decoder reported errors or concealment, or the run
+  // started on a frame that is not a real keyframe); the next starts one and two keyframes earlier,
+  // then decodes from the beginning. Damage that a decode from the beginning still shows is real:
+  // the frames are kept and named in `damagedTimes`.
   const attempts = [k, k - 1, k - 2, -1].filter((v, i, a) => (v >= 0 || v === -1) && a.indexOf(v) === i);
   let missing: number[] = wanted;
+  let decodedFromStart: number[] = [];
+  const tries: ExtractAttempt[] = [];
   for (const attempt of attempts) {
     const keyPts = attempt >= 0 ? pts[keyframes[attempt]!] : undefined;
-    const { byPts } = await decodeWanted(probe, wanted, keyPts, options);
+    const started = performance.now();
+    const { byPts, damagedPts, fromStart, damageLines, decodedPts } = await decodeWanted(probe, wanted, keyPts, options);
+    if (fromStart) decodedFromStart = decodedPts;
     missing = wanted.filter((p) => !byPts.has(p));
-    if (missing.length === 0) {
+    const damaged = wanted.filter((p) => byPts.has(p) && damagedPts.has(p));
+    tries.push({ fromSeconds: keyPts === undefined || fromStart ? 0 : ptsSeconds(keyPts, probe), ms: performance.now() - started, missing: missing.length, damaged: damaged.length, ...(damageLines.length > 0 ? { log: damageLines.slice(0, 3) } : {}) });
+    if (missing.length === 0 && (damaged.length === 0 || fromStart)) {
       const frames = positions.map((p) => ({ width: probe.width, height: probe.height, data: byPts.get(pts[p]!)! }));
-      return { clipIndex: clip.index, frameIndices: clip.frameIndices, frames };
+      const damagedTimes = damaged.map((p) => ptsSeconds(p, probe));
+      return { clipIndex: clip.index, frameIndices: clip.frameIndices, frames, damagedTimes, missingTimes: [], attempts: tries };
+    }
+    if (fromStart) break; // a decode from the beginning that still misses frames: nothing earlier to try
+  }
+  // The container lists frames the decoder never outputs with that pts (DivX packed B-frames and
+  // their placeholder packets, a damaged frame the decoder dropped): take the frame a player shows
+  // at that time (the last decoded one at or before it, else the first after), and say so.
+  const shown = new Map<number, number>();
+  const decoded = [...new Set(decodedFromStart)].sort((a, b) => a - b);
+  for (const p of missing) {
+    let s: number | undefined;
+    for (const d of decoded) {
+      if (d <= p) s = d;
+      else {
+        s ??= d;
+        break;
+      }
+    }
+    if (s !== undefined) shown.set(p, s);
+  }
+  if (decoded.length > 0 && shown.size === missing.length) {
+    const present = wanted.filter((p) => !shown.has(p));
+    const stand = [...new Set([...present, ...shown.values()])].sort((a, b) => a - b);
+    const started = performance.now();
+    const { byPts, damagedPts, damageLines } = await decodeWanted(probe, stand, undefined, options);
+    const still = stand.filter((p) => !byPts.has(p));
+    tries.push({ fromSeconds: 0, ms: performance.now() - started, missing: still.length, damaged: stand.filter((p) => damagedPts.has(p)).length, ...(damageLines.length > 0 ? { log: damageLines.slice(0, 3) } : {}) });
+    if (still.length === 0) {
+      const source = (p: number) => shown.get(p) ?? p;
+      const frames = positions.map((i) => ({ width: probe.width, height: probe.height, data: byPts.get(source(pts[i]!))! }));
+      const damagedTimes = wanted.filter((p) => damagedPts.has(source(p))).map((p) => ptsSeconds(p, probe));
+      const missingTimes = [...shown.keys()].map((p) => ptsSeconds(p, probe));
+      return { clipIndex: clip.index, frameIndices: clip.frameIndices, frames, damagedTimes, missingTimes, attempts: tries };
     }
   }
-  const tb = probe.packets.timeBase;
-  const at = (missing[0]! * tb.num) / tb.den - probe.packets.formatStartUs / 1e6;
+  const at = ptsSeconds(missing[0]!, probe);
   throw new ApolloError('VIDEO_DECODE_FAILED', `The frame at ${at.toFixed(3)} s of ${probe.path} could not be decoded (the file may be damaged there); re-encode it or download it again.`, { details: { clip: clip.index, missingPts: missing } });
 }
 

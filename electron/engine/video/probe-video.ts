@@ -1,12 +1,18 @@
 // Probes a video the way the reference reads it through decord: frame count N = the number of
 // packets of the best video stream (decord indexes every packet and sorts them by pts), fps =
 // the stream's avg_frame_rate, duration = N / fps, rotation from the display matrix.
+//
+// A stream without an average rate (avg_frame_rate 0/0: Ogg/Theora from ffmpeg, raw elementary
+// streams) makes decord's get_avg_fps() 0/0 = NaN and the reference divide by it; there the rate is
+// derived as a player times frames (deriveFrameRate): the stream's r_frame_rate when it agrees with
+// the packet timestamps, else the packets' own average rate, else N over the container's duration.
+// The plan then samples exactly as the reference would for a file declaring that rate.
 import { open, stat } from 'node:fs/promises';
 import { z } from 'zod';
 import { ApolloError } from '../../shared/errors.js';
 import type { ProgressListener } from '../../shared/progress.js';
 import { runChildProcess } from './child-process-run.js';
-import { resolveFfmpeg } from '../../common/platform/ffmpeg-locate.js';
+import { resolveFfprobe } from '../../common/platform/ffmpeg-locate.js';
 
 /** The reference rejects files under 1 KiB (mm_utils.get_video_details). */
 export const MIN_VIDEO_BYTES = 1024;
@@ -41,6 +47,8 @@ export interface VideoProbe {
   /** decord's get_avg_fps(): avg_frame_rate as a float. */
   fps: number;
   avgFrameRate: Rational;
+  /** Where fps comes from: the declared average rate (the reference's), or derived when the stream declares none (see deriveFrameRate). */
+  frameRateSource: FrameRateSource;
   /** frameCount / fps, as the reference computes it. */
   duration: number;
   /** Upright size (after rotation), as frames are delivered. */
@@ -77,6 +85,7 @@ const ffprobeSchema = z.object({
         width: z.number().int().optional(),
         height: z.number().int().optional(),
         avg_frame_rate: z.string().optional(),
+        r_frame_rate: z.string().optional(),
         nb_frames: z.string().optional(),
         disposition: z.record(z.string(), z.number()).optional(),
         tags: z.record(z.string(), z.string()).optional(),
@@ -84,7 +93,7 @@ const ffprobeSchema = z.object({
       })
       .passthrough(),
   ),
-  format: z.object({ format_name: z.string().optional(), start_time: z.string().optional() }).passthrough().optional(),
+  format: z.object({ format_name: z.string().optional(), start_time: z.string().optional(), duration: z.string().optional() }).passthrough().optional(),
 });
 type FfprobeStream = z.infer<typeof ffprobeSchema>['streams'][number];
 
@@ -111,6 +120,34 @@ function pickVideoStream(streams: FfprobeStream[]): FfprobeStream | undefined {
   const video = streams.filter((s) => s.codec_type === 'video');
   return video.find((s) => !s.disposition?.attached_pic);
 }
+
+export type FrameRateSource = 'avg_frame_rate' | 'r_frame_rate' | 'packet-timestamps' | 'container-duration';
+
+/**
+ * The rate of a stream that declares no average rate, as a player times its frames: r_frame_rate
+ * when it matches the packets' average rate within 1% (it is exact, e.g. 50/1), else that average
+ * rate (N frames over the pts span plus one typical frame step), else N over the container's
+ * duration. Undefined when nothing gives a positive rate.
+ */
+export function deriveFrameRate(rFrameRate: Rational, packets: Pick<PacketIndex, 'pts' | 'timeBase'>, containerDurationSeconds: number | undefined): { fps: number; source: FrameRateSource } | undefined {
+  const { pts, timeBase } = packets;
+  const n = pts.length;
+  let fromPackets: number | undefined;
+  if (n >= 2 && timeBase.num > 0 && timeBase.den > 0) {
+    const steps = pts.slice(1).map((p, i) => p - pts[i]!).sort((a, b) => a - b);
+    const typicalStep = steps[steps.length >> 1]!;
+    const spanSeconds = ((pts[n - 1]! - pts[0]! + typicalStep) * timeBase.num) / timeBase.den;
+    if (spanSeconds > 0) fromPackets = n / spanSeconds;
+  }
+  const r = rFrameRate.den > 0 ? rFrameRate.num / rFrameRate.den : 0;
+  if (r > 0 && Number.isFinite(r) && fromPackets !== undefined && Math.abs(r - fromPackets) <= 0.01 * fromPackets) return { fps: r, source: 'r_frame_rate' };
+  if (fromPackets !== undefined && Number.isFinite(fromPackets)) return { fps: fromPackets, source: 'packet-timestamps' };
+  if (containerDurationSeconds !== undefined && containerDurationSeconds > 0 && n > 0) return { fps: n / containerDurationSeconds, source: 'container-duration' };
+  return undefined;
+}
+
+/** ffmpeg's still-picture demuxers (image2, png_pipe, jpeg_pipe, …); animated formats (gif, apng) are videos. */
+const IMAGE_FORMAT = /(^|,)(image2|[a-z0-9]+_pipe)(,|$)/;
 
 /** Packet listing (pts, dts, flags as csv) → decord's sorted frame index. */
 export function buildPacketIndex(csv: string, timeBase: Rational, formatStartUs: number): PacketIndex {
@@ -185,7 +222,7 @@ export async function probeVideo(path: string, options: ProbeOptions = {}): Prom
   const { signal, onProgress } = options;
   onProgress?.({ stage: 'probe', done: 0, total: 2, unit: 'steps', detail: path });
   const { size: sizeBytes, isoMedia } = await checkVideoFile(path);
-  const { ffprobe } = resolveFfmpeg();
+  const ffprobe = resolveFfprobe();
   const timeoutMs = options.timeoutMs ?? 30_000;
   const header = await runChildProcess(ffprobe, ['-v', 'error', '-hide_banner', '-print_format', 'json', '-show_format', '-show_streams', '--', path], { signal, timeoutMs });
   if (header.code !== 0) throw headerFailure(path, header.stderr, isoMedia);
@@ -222,9 +259,20 @@ export async function probeVideo(path: string, options: ProbeOptions = {}): Prom
   }
   const packets = buildPacketIndex(scan.stdout.toString('latin1'), timeBase, formatStartUs);
   const frameCount = packets.pts.length;
-  const fps = avgFrameRate.num / avgFrameRate.den;
   if (frameCount === 0) throw new ApolloError('VIDEO_EMPTY', `${path} has a video stream without any frames (zero duration); choose another file.`);
-  if (!(fps > 0) || !Number.isFinite(fps)) throw new ApolloError('VIDEO_EMPTY', `${path} declares no frame rate, so its duration is unknown; re-encode it (e.g. \`ffmpeg -i IN -c:v libx264 OUT.mp4\`).`);
+  if (IMAGE_FORMAT.test(formatName) || frameCount === 1) {
+    const what = frameCount === 1 ? (IMAGE_FORMAT.test(formatName) ? `a still picture (${codec})` : 'a video of a single frame') : `a series of ${frameCount} still pictures (${codec})`;
+    throw new ApolloError('STILL_IMAGE', `${path} is ${what}, not a video; Apollo answers questions about videos, so choose a video file (MP4, MOV, MKV, WebM…), or make a video of the picture first (e.g. \`ffmpeg -loop 1 -i IN -t 4 -pix_fmt yuv420p OUT.mp4\`).`);
+  }
+  let fps = avgFrameRate.num / avgFrameRate.den;
+  let frameRateSource: FrameRateSource = 'avg_frame_rate';
+  if (!(fps > 0) || !Number.isFinite(fps)) {
+    const containerDuration = Number(info.format?.duration);
+    const derived = deriveFrameRate(parseRational(stream.r_frame_rate), packets, Number.isFinite(containerDuration) ? containerDuration : undefined);
+    if (derived === undefined) throw new ApolloError('VIDEO_EMPTY', `${path} declares no frame rate and its frames carry no timestamps, so its duration is unknown; re-encode it (e.g. \`ffmpeg -i IN -c:v libx264 OUT.mp4\`).`);
+    fps = derived.fps;
+    frameRateSource = derived.source;
+  }
   const rotation = decordRotation(stream);
   const codedWidth = stream.width ?? 0;
   const codedHeight = stream.height ?? 0;
@@ -241,6 +289,7 @@ export async function probeVideo(path: string, options: ProbeOptions = {}): Prom
     containerFrameCount: Number.isInteger(containerFrames) && containerFrames > 0 ? containerFrames : null,
     fps,
     avgFrameRate,
+    frameRateSource,
     duration: frameCount / fps,
     width: swap ? codedHeight : codedWidth,
     height: swap ? codedWidth : codedHeight,
@@ -254,7 +303,7 @@ export async function probeVideo(path: string, options: ProbeOptions = {}): Prom
 }
 
 function noVideo(path: string, sizeBytes: number, formatName: string): VideoProbe {
-  return { path, sizeBytes, hasVideo: false, streamIndex: -1, codec: 'none', frameCount: 0, containerFrameCount: null, fps: 0, avgFrameRate: { num: 0, den: 0 }, duration: 0, width: 0, height: 0, codedWidth: 0, codedHeight: 0, rotation: 0, variableFrameRate: false, formatName, packets: { timeBase: { num: 0, den: 1 }, pts: [], keyframes: [], formatStartUs: 0 } };
+  return { path, sizeBytes, hasVideo: false, streamIndex: -1, codec: 'none', frameCount: 0, containerFrameCount: null, fps: 0, avgFrameRate: { num: 0, den: 0 }, frameRateSource: 'avg_frame_rate', duration: 0, width: 0, height: 0, codedWidth: 0, codedHeight: 0, rotation: 0, variableFrameRate: false, formatName, packets: { timeBase: { num: 0, den: 1 }, pts: [], keyframes: [], formatStartUs: 0 } };
 }
 
 /** The JSON-friendly summary the CLI prints. */

@@ -15,7 +15,8 @@ export function towerClipRequests(plan: ClipPlan, framesPerClip: number): ClipRe
   return groups;
 }
 
-export function videoChunkPreparer(probe: VideoProbe, clips: readonly ClipRequest[], preprocessing: PreprocessorConfig, framesPerClip: number): ChunkPreparer {
+/** `onFrameIssues` hears the times of planned frames decoded with errors or missing from the decoder's output (extract-clip-frames.ts). */
+export function videoChunkPreparer(probe: VideoProbe, clips: readonly ClipRequest[], preprocessing: PreprocessorConfig, framesPerClip: number, onFrameIssues?: (issues: { damagedTimes: number[]; missingTimes: number[] }) => void): ChunkPreparer {
   const sigLen = clipTensorLength(preprocessing.siglip, framesPerClip);
   const ivLen = clipTensorLength(preprocessing.internVideo, framesPerClip);
   return async (first, count, signal) => {
@@ -23,6 +24,7 @@ export function videoChunkPreparer(probe: VideoProbe, clips: readonly ClipReques
     const internVideoPixels = new Float32Array(count * ivLen);
     let k = 0;
     for await (const clip of extractClipFrames(probe, clips.slice(first, first + count), signal === undefined ? {} : { signal })) {
+      if (clip.damagedTimes.length > 0 || clip.missingTimes.length > 0) onFrameIssues?.({ damagedTimes: clip.damagedTimes, missingTimes: clip.missingTimes });
       preprocessClipForSiglip(clip.frames, preprocessing, { out: siglipPixels, outOffset: k * sigLen });
       preprocessClipForInternVideo(clip.frames, preprocessing, { out: internVideoPixels, outOffset: k * ivLen });
       k++;

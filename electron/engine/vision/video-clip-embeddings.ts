@@ -93,10 +93,15 @@ export async function encodeVideo(model: VisionModel, input: PlannedVideo, optio
   const preprocessing = preprocessorConfigOf(model.config);
   let embeddings: Float32Array;
   const fallbacks: EncodeFallback[] = [];
+  const damagedTimes: number[] = [];
+  const missingTimes: number[] = [];
   // A GPU that runs out of memory even one clip at a time hands over to float32 graphs on the CPU.
   const cpuFallback = () => openVisionRunner(model, options.prepared, 'float32', { executionProviders: ['cpu'], ...(options.session?.intraOpNumThreads === undefined ? {} : { intraOpNumThreads: options.session.intraOpNumThreads }) });
   try {
-    embeddings = await encodeVideoClips(runner, model.shapes, videoChunkPreparer(input.probe, clips, preprocessing, F), {
+    embeddings = await encodeVideoClips(runner, model.shapes, videoChunkPreparer(input.probe, clips, preprocessing, F, (issues) => {
+      damagedTimes.push(...issues.damagedTimes);
+      missingTimes.push(...issues.missingTimes);
+    }), {
     clipCount: clips.length,
     chunkSize: model.shapes.encodeBatchSize,
     ...(options.signal === undefined ? {} : { signal: options.signal }),
@@ -108,7 +113,13 @@ export async function encodeVideo(model: VisionModel, input: PlannedVideo, optio
   } finally {
     if (owned) await runner.release();
   }
-  return { clips: clips.length, numLatents: model.shapes.connector.numLatents, hiddenSize: model.shapes.connector.textHiddenSize, embeddings, metadata: { plan: planMetadata(input) }, runner, fallbacks };
+  return { clips: clips.length, numLatents: model.shapes.connector.numLatents, hiddenSize: model.shapes.connector.textHiddenSize, embeddings, metadata: { plan: planMetadata(input), damagedTimes: [...new Set(damagedTimes)].sort((a, b) => a - b), missingTimes: [...new Set(missingTimes)].sort((a, b) => a - b) }, runner, fallbacks };
+}
+
+/** The damaged and missing frame times an entry was encoded with (stored in its metadata, so a cache hit still warns). */
+export function frameIssuesOf(entry: CachedClipEmbeddings): { damagedTimes: number[]; missingTimes: number[] } {
+  const times = (v: unknown) => (Array.isArray(v) ? v.filter((t): t is number => typeof t === 'number') : []);
+  return { damagedTimes: times(entry.metadata.damagedTimes), missingTimes: times(entry.metadata.missingTimes) };
 }
 
 export interface VideoEmbeddingsResult {

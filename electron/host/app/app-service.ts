@@ -7,6 +7,7 @@ import type { AppEvent, AppSettings, ChatHistory, ChatTurn, DeviceStatus, VideoA
 import type { DeviceReport, RuntimeEvent } from '../../shared/engine-protocol.js';
 import { ApolloError, serializeError, toApolloError } from '../../shared/errors.js';
 import { LIMITS } from '../../shared/limits.js';
+import type { VideoWarning } from '../../shared/video-warnings.js';
 import type { EngineClient } from '../engine-client/engine-client.js';
 import type { MediaLibrary } from '../media/media-server.js';
 import { ChatHistoryStore } from './chat-history-store.js';
@@ -139,6 +140,7 @@ export class AppService {
         { signal: controller.signal, onEvent: (progress) => this.emit({ type: 'progress', scope: 'video', id: videoId, progress }) },
       );
       const analysis: VideoAnalysis = { video: video.ref, ...result };
+      this.warnAboutVideo(video.key, result.warnings);
       this.analyses.set(videoId, analysis);
       this.emit({ type: 'analysis', analysis });
       // Encoding starts as soon as the video is open, so the first question finds it done.
@@ -164,6 +166,7 @@ export class AppService {
         { signal: controller.signal, onEvent: (e) => this.onAskEvent(videoId, undefined, e) },
       );
       this.setDevice(result);
+      this.warnAboutVideo(video.key, result.videoWarnings);
     } catch (error) {
       const e = toApolloError(error);
       if (e.code !== 'CANCELLED') this.emit({ type: 'notice', level: 'error', message: `The video could not be encoded: ${withDisplayName(e, video.path, video.ref.name).message}` });
@@ -171,6 +174,18 @@ export class AppService {
       if (this.videoWork.get(videoId) === controller) this.videoWork.delete(videoId);
     }
   }
+
+  /** Shows each of a video's warnings (damaged frames, a derived frame rate) once as a notice. */
+  private warnAboutVideo(videoKey: string, warnings: readonly VideoWarning[] | undefined): void {
+    for (const w of warnings ?? []) {
+      const id = `${videoKey}\n${w.message}`;
+      if (this.shownVideoWarnings.has(id)) continue;
+      this.shownVideoWarnings.add(id);
+      this.emit({ type: 'notice', level: 'warning', message: w.message });
+    }
+  }
+
+  private readonly shownVideoWarnings = new Set<string>();
 
   private setDevice(result: DeviceReport): void {
     const fellBack = result.deviceReason.startsWith('fallback');
@@ -247,6 +262,7 @@ export class AppService {
       turn.status = result.stopReason === 'cancelled' ? 'stopped' : 'done';
       if (result.timings !== undefined) turn.timings = result.timings;
       this.setDevice(result);
+      this.warnAboutVideo(videoKey, result.videoWarnings);
       if (result.droppedTurns !== undefined && result.droppedTurns > 0) {
         stored.droppedTurns = result.droppedTurns;
         this.emit({ type: 'notice', level: 'info', message: `The oldest ${result.droppedTurns} question(s) were left out of the model's context to make room.` });

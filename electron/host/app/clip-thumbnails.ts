@@ -1,12 +1,29 @@
-// A small JPEG per clip for the filmstrip: ffmpeg seeks to the clip's middle frame time and
-// scales it down. Cached in memory per (video, clip); ffmpeg runs with a timeout.
+// A small JPEG per clip for the filmstrip: ffmpeg seeks to the clip's middle frame time (decoding
+// from the beginning when the seek gives decoder errors) and scales it down. Cached in memory per
+// (video, clip); ffmpeg runs with a timeout.
 import { spawn } from 'node:child_process';
 import { ApolloError } from '../../shared/errors.js';
 import { resolveFfmpeg } from '../../common/platform/ffmpeg-locate.js';
 
+/**
+ * The frame at `seconds`, scaled to `width`, as JPEG. ffmpeg first seeks in the container (fast);
+ * when that decode reports errors or gives no picture (a keyframe index that points at a frame
+ * which is not one, as some WebM files have), it decodes from the beginning up to that time instead,
+ * so the filmstrip never shows a grey or broken picture that the file itself does not have.
+ */
 export async function renderThumbnail(path: string, seconds: number, width = 192, timeoutMs = 15_000): Promise<Buffer> {
+  const at = seconds.toFixed(3);
+  const output = ['-frames:v', '1', '-vf', `scale=${width}:-2`, '-f', 'image2pipe', '-c:v', 'mjpeg', '-q:v', '5', 'pipe:1'];
+  const seeked = await runThumbnail(['-v', 'error', '-ss', at, '-i', path, ...output], timeoutMs);
+  if (seeked.code === 0 && seeked.image.length > 0 && seeked.stderr.trim() === '') return seeked.image;
+  const decoded = await runThumbnail(['-v', 'error', '-i', path, '-ss', at, ...output], Math.max(timeoutMs, 60_000));
+  if (decoded.code === 0 && decoded.image.length > 0) return decoded.image;
+  if (seeked.code === 0 && seeked.image.length > 0) return seeked.image;
+  throw new ApolloError('VIDEO_DECODE_FAILED', `A preview image could not be made from this video (${decoded.stderr.trim().split('\n').pop() ?? `ffmpeg exit ${decoded.code}`}).`);
+}
+
+function runThumbnail(args: string[], timeoutMs: number): Promise<{ code: number | null; image: Buffer; stderr: string }> {
   const { ffmpeg } = resolveFfmpeg();
-  const args = ['-v', 'error', '-ss', seconds.toFixed(3), '-i', path, '-frames:v', '1', '-vf', `scale=${width}:-2`, '-f', 'image2pipe', '-c:v', 'mjpeg', '-q:v', '5', 'pipe:1'];
   return new Promise((resolve, reject) => {
     const child = spawn(ffmpeg, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     const chunks: Buffer[] = [];
@@ -20,9 +37,7 @@ export async function renderThumbnail(path: string, seconds: number, width = 192
     });
     child.on('close', (code) => {
       clearTimeout(timer);
-      const image = Buffer.concat(chunks);
-      if (code === 0 && image.length > 0) resolve(image);
-      else reject(new ApolloError('VIDEO_DECODE_FAILED', `A preview image could not be made from this video (${stderr.trim().split('\n').pop() ?? `ffmpeg exit ${code}`}).`));
+      resolve({ code, image: Buffer.concat(chunks), stderr });
     });
   });
 }

@@ -12,11 +12,12 @@ export function createAnalyzeVideoMethod(plans: VideoPlanMemo) {
   return implementMethod('analyze-video', async (params, ctx) => {
     const settings = await samplingSettingsFor(params.modelDir, { clipSamplingRatio: params.clipSamplingRatio });
     const key = params.videoKey ?? (await videoFingerprint(params.path));
-    const { probe, plan } = await plans.plan({ path: params.path, key }, settings, { signal: ctx.signal, onProgress: (e) => ctx.emit(e) });
+    const { probe, plan, warnings } = await plans.plan({ path: params.path, key }, settings, { signal: ctx.signal, onProgress: (e) => ctx.emit(e) });
     return {
       probe: summarizeProbe(probe),
       clips: plan.clips.slice(0, plan.groupCount).map((c) => ({ index: c.index, start: c.start, end: c.end, label: clipLabel(c.start, c.end), frameIndices: c.frameIndices })),
       clipSamplingRatio: settings.clipSamplingRatio,
+      warnings,
     };
   });
 }

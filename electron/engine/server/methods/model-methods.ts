@@ -51,12 +51,12 @@ export function createModelMethods(plans: VideoPlanMemo, clipCache = new ClipEmb
   const encode = implementMethod('encode', (params, ctx) =>
     serial(async (): Promise<EngineResult<'encode'>> => {
       const runtime = await runtimeFor(params, ctx);
-      const { embeddings, encodeMs, video } = await runtime.encode(
+      const { embeddings, encodeMs, video, videoWarnings } = await runtime.encode(
         { videoPath: params.videoPath, videoKey: params.videoKey, ...(params.settings.clipSamplingRatio === undefined ? {} : { clipSamplingRatio: params.settings.clipSamplingRatio }) },
         (event) => ctx.emit(event),
         ctx.signal,
       );
-      return { clips: embeddings.entry.clips, fromCache: embeddings.fromCache, encodeMs, effectiveRatio: video.plan.effectiveRatio, device: runtime.deviceChoice.device, deviceReason: runtime.deviceChoice.reason, precision: runtime.key.precision };
+      return { clips: embeddings.entry.clips, fromCache: embeddings.fromCache, encodeMs, effectiveRatio: video.plan.effectiveRatio, videoWarnings, device: runtime.deviceChoice.device, deviceReason: runtime.deviceChoice.reason, precision: runtime.key.precision };
     }),
   );
   const ask = implementMethod('ask', (params, ctx) =>

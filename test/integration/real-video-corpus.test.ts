@@ -1,0 +1,90 @@
+// Issue 13: real videos made by other people (Debian packages, fetched into the test cache by the
+// set-up). For each: the plan equals the reference sampling for decord's frame count (the packet
+// count) and avg_frame_rate, every planned frame equals a whole-file decode (the frame a player
+// shows at that time), any damage or missing frame is named by a warning, and the filmstrip
+// thumbnails are not blank.
+import { execFileSync } from 'node:child_process';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { renderThumbnail } from '../../electron/host/app/clip-thumbnails.js';
+import { decodeFrameIndex, planApolloClips } from '../../electron/engine/video/apollo-clip-plan.js';
+import { extractClipFrames } from '../../electron/engine/video/extract-clip-frames.js';
+import { probeVideo } from '../../electron/engine/video/probe-video.js';
+import { DEFAULT_SAMPLING_SETTINGS } from '../../electron/engine/video/sampling-settings.js';
+import { buildVideoText } from '../../electron/engine/video/video-text.js';
+import { DEBIAN_VIDEO_CORPUS, fetchDebianVideoCorpus, localPathOf } from '../helpers/debian-video-corpus.js';
+import { referenceSampling } from '../helpers/reference-apollo.js';
+import { md5, shownFrameMd5, wholeDecodeMd5ByPts } from '../helpers/whole-decode.js';
+
+let unavailable: string | undefined;
+beforeAll(() => {
+  unavailable = fetchDebianVideoCorpus();
+  if (unavailable !== undefined) console.warn(`real-video corpus skipped: ${unavailable}`);
+}, 900_000);
+
+/** decord's len(VideoReader) and get_avg_fps(), asked of ffprobe independently of the probe. */
+function decordView(path: string, streamIndex: number): { frameCount: number; fps: number } {
+  const out = JSON.parse(execFileSync('ffprobe', ['-v', 'error', '-count_packets', '-select_streams', String(streamIndex), '-show_entries', 'stream=nb_read_packets,avg_frame_rate', '-of', 'json', path], { encoding: 'utf8' })) as { streams: { nb_read_packets: string; avg_frame_rate: string }[] };
+  const [num, den] = out.streams[0]!.avg_frame_rate.split('/').map(Number) as [number, number];
+  return { frameCount: Number(out.streams[0]!.nb_read_packets), fps: num / den };
+}
+
+/** Standard deviation of a thumbnail's grey levels (decoded by ffmpeg). */
+function thumbnailStdev(jpeg: Buffer): number {
+  const grey = execFileSync('ffmpeg', ['-v', 'error', '-i', 'pipe:0', '-f', 'rawvideo', '-pix_fmt', 'gray', 'pipe:1'], { input: jpeg });
+  let sum = 0;
+  let sq = 0;
+  for (const v of grey) {
+    sum += v;
+    sq += v * v;
+  }
+  const mean = sum / grey.length;
+  return Math.sqrt(Math.max(0, sq / grey.length - mean * mean));
+}
+
+describe('real videos made by others', () => {
+  for (const video of DEBIAN_VIDEO_CORPUS) {
+    it(`${video.package}: ${video.path.split('/').pop()} (${video.note})`, async (ctx) => {
+      if (unavailable !== undefined) ctx.skip(unavailable);
+      const path = localPathOf(video);
+      if (video.refused !== undefined) {
+        await expect(probeVideo(path)).rejects.toMatchObject({ code: video.refused, message: expect.stringMatching(/choose a video file/) });
+        return;
+      }
+      const probe = await probeVideo(path);
+      expect([probe.formatName, probe.codec]).toEqual([video.container, video.codec]);
+
+      // the plan is the reference's for decord's N and fps
+      const decord = decordView(path, probe.streamIndex);
+      expect([probe.frameCount, probe.fps]).toEqual([decord.frameCount, decord.fps]);
+      const plan = planApolloClips(probe, DEFAULT_SAMPLING_SETTINGS);
+      const s = DEFAULT_SAMPLING_SETTINGS;
+      const reference = referenceSampling({ frameCount: decord.frameCount, fps: decord.fps, clipDuration: s.clipDuration, numRepeatToken: s.numOutputTokens, modelMaxLength: s.modelMaxLength, clipSamplingRatio: s.clipSamplingRatio });
+      expect(plan.allIndices).toEqual(reference.allIndices);
+      expect(buildVideoText(plan, s)).toBe(reference.videoText);
+
+      // every planned frame is the whole-file decode's frame at that time; damage is named
+      const whole = wholeDecodeMd5ByPts(probe);
+      const damaged: number[] = [];
+      const missing: number[] = [];
+      let frames = 0;
+      for await (const clip of extractClipFrames(probe, plan.clips)) {
+        damaged.push(...clip.damagedTimes);
+        missing.push(...clip.missingTimes);
+        clip.frameIndices.forEach((index, j) => {
+          const pts = probe.packets.pts[decodeFrameIndex(index, probe.frameCount)]!;
+          expect(md5(clip.frames[j]!.data), `clip ${clip.clipIndex} frame ${index}`).toBe(shownFrameMd5(whole, pts));
+          frames++;
+        });
+      }
+      expect(frames).toBe(plan.allIndices.length);
+      console.info(`${video.path.split('/').pop()}: ${probe.codec} ${probe.width}x${probe.height} ${probe.frameCount} frames at ${probe.fps.toFixed(3)} fps, ${plan.clips.length} clips; damaged at [${damaged.join(', ')}], missing at [${missing.join(', ')}]`);
+
+      // the filmstrip's thumbnails (first, middle and last clip) show a picture
+      const picks = [...new Set([0, plan.clips.length >> 1, plan.clips.length - 1])];
+      for (const i of picks) {
+        const c = plan.clips[i]!;
+        expect(thumbnailStdev(await renderThumbnail(path, (c.start + c.end) / 2)), `thumbnail of clip ${i}`).toBeGreaterThan(2);
+      }
+    }, 300_000);
+  }
+});

@@ -1,0 +1,106 @@
+// Seek-based extraction is verified (issue 13): a run whose decoder reported errors, concealment or
+// a start on a frame that is not really a keyframe does not count; the retry starts earlier and
+// finally from the beginning, so the frames equal a whole-file decode, and damage that even a decode
+// from the beginning shows is kept and named by time instead of passed on silently.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { decodeFrameIndex } from '../../electron/engine/video/apollo-clip-plan.js';
+import { extractClipFrames, readDecodeLog, type ClipRequest, type ExtractedClip } from '../../electron/engine/video/extract-clip-frames.js';
+import { probeVideo, type VideoProbe } from '../../electron/engine/video/probe-video.js';
+import { makeTestVideo, readFrameNumber } from '../helpers/make-test-video.js';
+import { makeTempDir } from '../helpers/paths.js';
+import { runCli } from '../helpers/run-cli.js';
+import { md5, wholeDecodeMd5ByPts } from '../helpers/whole-decode.js';
+import { damagePacket, dropSyncSampleTable } from '../helpers/damage-video.js';
+
+let dir: string;
+beforeAll(() => {
+  dir = makeTempDir('video-extract-verified');
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+async function extractAll(probe: VideoProbe, requests: ClipRequest[]): Promise<ExtractedClip[]> {
+  const out: ExtractedClip[] = [];
+  for await (const clip of extractClipFrames(probe, requests)) out.push(clip);
+  return out;
+}
+
+function expectWholeDecodeFrames(probe: VideoProbe, clips: ExtractedClip[]): void {
+  const whole = wholeDecodeMd5ByPts(probe);
+  for (const clip of clips) {
+    clip.frameIndices.forEach((index, j) => {
+      const pts = probe.packets.pts[decodeFrameIndex(index, probe.frameCount)]!;
+      expect(md5(clip.frames[j]!.data), `clip ${clip.clipIndex} frame ${index}`).toBe(whole.get(pts));
+    });
+  }
+}
+
+describe('verified seek-based extraction', () => {
+  it('retries a seek that starts on a frame the container wrongly flags as a keyframe (the frames equal a whole-file decode)', async () => {
+    const path = makeTestVideo(dir, { name: 'mpeg4-all-sync.mp4', frames: 150, fps: 25, encode: ['-c:v', 'mpeg4', '-q:v', '4', '-bf', '2', '-g', '30'] });
+    dropSyncSampleTable(path);
+    const probe = await probeVideo(path);
+    expect(probe.packets.keyframes.length).toBe(150); // the container now claims every frame is a keyframe
+    const requests: ClipRequest[] = [
+      { index: 0, frameIndices: [40, 43, 46, 49] },
+      { index: 1, frameIndices: [97, 100, 103, 106] },
+      { index: 2, frameIndices: [0, 1, 2, 3] },
+    ];
+    const clips = await extractAll(probe, requests);
+    for (const clip of clips) {
+      expect(clip.frames.map((f) => readFrameNumber(f).index)).toEqual(clip.frameIndices);
+      expect(clip.damagedTimes).toEqual([]);
+    }
+    // the seeks into the middle of a GOP were seen as damaged and retried
+    expect(clips[0]!.attempts.length).toBeGreaterThan(1);
+    expect(clips[0]!.attempts[0]!.damaged).toBeGreaterThan(0);
+    expect(clips[2]!.attempts).toHaveLength(1);
+    expectWholeDecodeFrames(probe, clips);
+  });
+
+  it('keeps damage that a decode from the beginning still shows, names its times, and leaves clean clips clean', async () => {
+    const path = makeTestVideo(dir, { name: 'h264-damaged.mp4', frames: 120, fps: 20, encode: ['-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-x264-params', 'keyint=20:min-keyint=20:scenecut=0:bframes=0'] });
+    const clean = await probeVideo(path);
+    expect(clean.packets.keyframes).toEqual([0, 20, 40, 60, 80, 100]);
+    damagePacket(path, clean, 40); // the keyframe at 2.0 s
+    const probe = await probeVideo(path);
+    const clips = await extractAll(probe, [
+      { index: 0, frameIndices: [41, 44, 47, 50] },
+      { index: 1, frameIndices: [81, 84, 87, 90] },
+    ]);
+    const [damaged, fine] = clips as [ExtractedClip, ExtractedClip];
+    expect(damaged.damagedTimes).toEqual([2.05, 2.2, 2.35, 2.5]);
+    expect(damaged.attempts.at(-1)!.fromSeconds).toBe(0); // accepted only from a decode from the beginning
+    expect(damaged.attempts.at(-1)!.log?.join(' ')).toMatch(/h264/);
+    expect(fine.damagedTimes).toEqual([]);
+    expect(fine.attempts).toHaveLength(1);
+    expectWholeDecodeFrames(probe, clips);
+
+    // the CLI names the damaged times (frames 40…59 are damaged; the plan samples 50 and 55 of them)
+    const out = join(dir, 'frames-out');
+    const r = await runCli(['frames', path, '--out', out, '--json', '--no-progress'], { timeoutMs: 120_000 });
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout) as { warnings: { code: string; message: string; times: number[] }[] };
+    expect(report.warnings.map((w) => w.code)).toEqual(['FRAMES_DAMAGED']);
+    expect(report.warnings[0]!.times.every((t) => t >= 2 && t < 3)).toBe(true);
+    expect(report.warnings[0]!.message).toMatch(/damaged.*at 0:02\.\d/);
+    expect(r.stderr).toMatch(/warning \[FRAMES_DAMAGED\]/);
+  });
+});
+
+describe('readDecodeLog', () => {
+  const names = { decoder: 'h264', allName: 'Parsed_showinfo_2', outName: 'Parsed_showinfo_9' };
+  const frame = (pts: number, key: 0 | 1, name = names.allName) => `[${name} @ 0x55d0] [info] n:   0 pts:  ${pts} pts_time:1 pos: 1 fmt:yuv420p sar:1/1 s:2x2 i:P iskey:${key} type:P checksum:0A`;
+  it('marks frames after a decoder error until the next clean keyframe, and a run that starts on a non-key frame', () => {
+    const log = [frame(0, 0), frame(1, 1), '[h264 @ 0x55d1] [error] error while decoding MB 3 4, bytestream -5', frame(2, 1), frame(3, 0), frame(4, 1), frame(3, 0, names.outName), '[h264 @ 0x55d1] [warning] Increasing reorder buffer to 1', frame(5, 0)].join('\n');
+    const read = readDecodeLog(log, names);
+    expect([...read.damagedPts]).toEqual([0, 2, 3]);
+    expect(read.outPts).toEqual([3]);
+    expect(read.damageLines).toHaveLength(1);
+  });
+  it('ignores errors of other contexts (the muxer, the demuxer) and counts the parser and bare decode errors', () => {
+    const log = [frame(0, 1), '[rawvideo @ 0x1] [error] Application provided invalid, non monotonically increasing dts', '[mov,mp4,m4a,3gp,3g2,mj2 @ 0x2] [error] stream 1: bad', frame(1, 0), '[NULL @ 0x3] [error] Invalid NAL unit size (20773 > 1061).', frame(2, 0), frame(3, 1), '[error] Error while decoding stream #0:0: Invalid data found when processing input', frame(4, 1)].join('\n');
+    expect([...readDecodeLog(log, names).damagedPts]).toEqual([2, 4]);
+  });
+});

@@ -5,6 +5,7 @@ import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { webMediaUrlFor } from '../../shared/media-urls.js';
+import { MediaCapabilities } from '../../host/web/media-capability.js';
 import { AppService } from '../../host/app/app-service.js';
 import { ensureDemoAssets } from '../demo-assets.js';
 import { EngineClient, nodeEngineLauncher } from '../../host/engine-client/engine-client.js';
@@ -53,10 +54,11 @@ export function registerServeCommand(program: Command, run: RunAction): void {
         const demo = opts.demo === true ? await ensureDemoAssets(ctx.progress) : undefined;
         const modelDir = demo?.modelDir ?? (opts.model === undefined ? undefined : await resolveModelArg(opts.model));
         const engine = new EngineClient(nodeEngineLauncher(), (error) => ctx.stderr.write(`engine: ${error.message}\n`));
-        const app = new AppService({ dataDir, engine, mediaUrlFor: webMediaUrlFor, ...(modelDir ? { modelDir } : {}) });
+        const capabilities = new MediaCapabilities();
+        const app = new AppService({ dataDir, engine, mediaUrlFor: webMediaUrlFor, mediaCapabilityFor: (id) => capabilities.issue(id), ...(modelDir ? { modelDir } : {}) });
         await app.init();
         for (const video of [...videos, ...(demo ? [demo.videoPath] : [])]) await app.openVideo(resolve(video));
-        const { router, hub } = buildWebAppRouter(app, { dataDir, version: CLI_VERSION, demo: demo !== undefined });
+        const { router, hub } = buildWebAppRouter(app, { dataDir, version: CLI_VERSION, demo: demo !== undefined, capabilities });
         const server = await startWebServer({ port: opts.port ?? 0, rendererDir: join(packageRoot(), 'dist', 'renderer'), router });
         if (ctx.json) ctx.printJson({ url: server.url, origin: server.origin, token: server.token, dataDir });
         else {

@@ -19,7 +19,9 @@ import { VideoLibrary } from './video-library.js';
 export interface AppServiceOptions {
   dataDir: string;
   engine: EngineClient;
-  mediaUrlFor: (videoId: string) => string;
+  mediaUrlFor: (videoId: string, capability?: string) => string;
+  /** Web mode: issues a video's media capability (see host/web/media-capability.ts). */
+  mediaCapabilityFor?: (videoId: string) => string;
   /** The model folder to answer with (an original checkpoint or a prepared one), if one is installed. */
   modelDir?: string;
 }
@@ -42,7 +44,7 @@ export class AppService {
   device: DeviceStatus | undefined;
 
   constructor(private readonly options: AppServiceOptions) {
-    this.videos = new VideoLibrary(options.dataDir, options.mediaUrlFor);
+    this.videos = new VideoLibrary(options.dataDir, options.mediaUrlFor, options.mediaCapabilityFor);
     this.chats = new ChatHistoryStore(options.dataDir);
     this.settings = new SettingsStore(options.dataDir);
     this.modelDir = options.modelDir;

@@ -15,6 +15,7 @@ import type { AppService } from '../app/app-service.js';
 import { serveThumbnail, serveVideo } from '../media/media-server.js';
 import { ApiRouter, readJsonBody, type RouteHandler } from './api-router.js';
 import { EventStreamHub } from './event-stream.js';
+import { MEDIA_CAPABILITY_PARAM, MediaCapabilities } from './media-capability.js';
 import { sendJson, sendResponse } from './web-server.js';
 
 export interface WebAppOptions {
@@ -22,6 +23,8 @@ export interface WebAppOptions {
   version: string;
   demo?: boolean;
   hub?: EventStreamHub;
+  /** Issues and checks the media capabilities (the same instance as the AppService's issuer). */
+  capabilities?: MediaCapabilities;
 }
 
 /** A file name safe to keep in our upload folder and to show back to the user. */
@@ -76,6 +79,7 @@ function uploadRoute(app: AppService, dataDir: string): RouteHandler {
 }
 
 export function buildWebAppRouter(app: AppService, options: WebAppOptions): { router: ApiRouter; hub: EventStreamHub } {
+  const capabilities = options.capabilities ?? new MediaCapabilities();
   const hub = options.hub ?? new EventStreamHub();
   app.subscribe((event) => hub.broadcast(event));
   const router = new ApiRouter();
@@ -85,10 +89,12 @@ export function buildWebAppRouter(app: AppService, options: WebAppOptions): { ro
     router.add(route.method, route.path, operationRoute(operation, handlers[operation] as (...args: unknown[]) => unknown));
   }
   const { events, upload, media, thumbnail } = WEB_STREAM_ROUTES;
+  // <video> and <img> cannot send the token: their addresses carry the video's capability.
+  const videoCapability = (params: Record<string, string>, url: URL) => capabilities.verify(params.videoId!, url.searchParams.get(MEDIA_CAPABILITY_PARAM));
   router
     .add(events.method, events.path, ({ res }) => hub.attach(res))
     .add(upload.method, upload.path, uploadRoute(app, options.dataDir))
-    .add(media.method, media.path, async ({ req, res, params }) => sendResponse(res, await serveVideo(app.media, params.videoId!, { method: req.method ?? 'GET', range: req.headers.range })))
-    .add(thumbnail.method, thumbnail.path, async ({ res, params }) => sendResponse(res, await serveThumbnail(app.media, params.videoId!, params.clip)));
+    .add(media.method, media.path, async ({ req, res, params }) => sendResponse(res, await serveVideo(app.media, params.videoId!, { method: req.method ?? 'GET', range: req.headers.range })), { capability: videoCapability })
+    .add(thumbnail.method, thumbnail.path, async ({ res, params }) => sendResponse(res, await serveThumbnail(app.media, params.videoId!, params.clip)), { capability: videoCapability });
   return { router, hub };
 }

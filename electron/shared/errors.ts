@@ -31,6 +31,7 @@ export const ERROR_CODES = {
   HUB_OFFLINE: { exit: 1, message: 'HF_HUB_OFFLINE is set and this model is not fully downloaded; unset HF_HUB_OFFLINE and pull it while online.' },
   DOWNLOAD_CORRUPT: { exit: 1, message: 'A downloaded file did not match its checksum after several tries; run the same command again, or use another mirror.' },
   DISK_FULL: { exit: 1, message: 'There is not enough free disk space for the model; free some space or set HF_HUB_CACHE to a larger disk, then pull again to resume.' },
+  DATA_FOLDER_BUSY: { exit: 1, message: 'Another Apollo process is using this data folder; stop it first, or start this one with another folder (--data-dir or APOLLO_DATA_DIR).' },
   DOWNLOAD_BUSY: { exit: 1, message: 'Another Apollo process is downloading this file; wait for it to finish, then try again.' },
   VIDEO_TOO_SMALL: { exit: 1, message: 'The file is smaller than 1 KiB, too small to be a video; choose the complete video file.' },
   NOT_A_VIDEO: { exit: 1, message: 'The file is not a video Apollo can read; choose a video file (for example MP4, MOV, MKV or WebM).' },

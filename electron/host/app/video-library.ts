@@ -83,9 +83,16 @@ export class VideoLibrary {
     return r.ok ? r.value : [];
   }
 
-  private async remember(path: string, name: string): Promise<void> {
-    const list = (await this.recent()).filter((v) => v.path !== path);
-    list.unshift({ path, name, openedAt: new Date().toISOString() });
-    await writeJsonAtomic(this.recentPath, list.slice(0, 20));
+  /** Read-modify-write of the recent list, one at a time (concurrent opens lost entries). */
+  private recentWrites: Promise<void> = Promise.resolve();
+
+  private remember(path: string, name: string): Promise<void> {
+    const write = this.recentWrites.then(async () => {
+      const list = (await this.recent()).filter((v) => v.path !== path);
+      list.unshift({ path, name, openedAt: new Date().toISOString() });
+      await writeJsonAtomic(this.recentPath, list.slice(0, 20));
+    });
+    this.recentWrites = write.catch(() => undefined);
+    return write;
   }
 }

@@ -39,6 +39,7 @@ export const ERROR_CODES = {
   VIDEO_INCOMPLETE: { exit: 1, message: 'The video file is incomplete (a truncated download or an unfinished recording); download or export it again.' },
   VIDEO_EMPTY: { exit: 1, message: 'The video has no frames or no frame rate (zero duration); choose another file.' },
   UNSUPPORTED_CODEC: { exit: 1, message: 'This ffmpeg cannot decode the video codec; convert the file (e.g. `ffmpeg -i IN -c:v libx264 OUT.mp4`) or install a full ffmpeg build.' },
+  VIDEO_CHANGED: { exit: 1, message: 'The video file changed on disk while Apollo was reading it; nothing was kept from that read. Open the video again.' },
   VIDEO_DECODE_FAILED: { exit: 1, message: 'Part of the video could not be decoded (the file may be damaged); re-encode it or download it again.' },
   PROMPT_TOO_LONG: { exit: 1, message: "The video and the question do not fit in the model's context; lower the clip sampling ratio (fewer clips), lower max new tokens, or ask a shorter question." },
   QUESTION_TOO_LONG: { exit: 1, message: 'This question is too long to fit beside the video in the model\'s context, even with earlier questions dropped; ask a shorter question.' },

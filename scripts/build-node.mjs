@@ -18,10 +18,16 @@ const common = {
   banner: { js: "import { createRequire as __apolloCreateRequire } from 'node:module'; const require = __apolloCreateRequire(import.meta.url);" },
 };
 
+// The bundles that can load onnxruntime-node import this first: it sets ORT_DISABLE_TELEMETRY before
+// the library loads (electron/common/platform/onnxruntime-privacy.ts). An ES module's imports run
+// before its body, in source order, so it has to be an import placed before every other one.
+const onnxruntimeFirst = { js: `import './onnxruntime-env.mjs'; ${common.banner.js}` };
+
 await Promise.all([
+  build({ ...common, format: 'esm', entryPoints: ['electron/common/platform/onnxruntime-env.ts'], outfile: 'dist/onnxruntime-env.mjs' }),
   build({ ...common, format: 'esm', entryPoints: ['electron/main/index.ts'], outfile: 'dist/main.mjs' }),
-  build({ ...common, format: 'esm', entryPoints: ['electron/engine/server/engine-main.ts'], outfile: 'dist/engine.mjs' }),
-  build({ ...common, format: 'esm', entryPoints: ['electron/cli/main.ts'], outfile: 'dist/cli.mjs' }),
+  build({ ...common, banner: onnxruntimeFirst, format: 'esm', entryPoints: ['electron/engine/server/engine-main.ts'], outfile: 'dist/engine.mjs' }),
+  build({ ...common, banner: onnxruntimeFirst, format: 'esm', entryPoints: ['electron/cli/main.ts'], outfile: 'dist/cli.mjs' }),
   // A sandboxed preload must be CommonJS.
   build({ ...common, banner: {}, format: 'cjs', entryPoints: ['electron/preload/index.ts'], outfile: 'dist/preload.cjs' }),
 ]);

@@ -104,7 +104,7 @@ if (!app.requestSingleInstanceLock()) {
     const initial = videoPathFromArgv(process.argv);
     if (initial !== undefined) pendingOpen.push(initial);
     for (const path of pendingOpen.splice(0)) await openPath(path);
-    app.on('before-quit', () => void engine.shutdown());
+    app.on('before-quit', () => void engine.shutdown().finally(() => service?.close()));
   });
 
   app.on('window-all-closed', () => app.quit());

@@ -14,6 +14,12 @@ export interface VideoRef {
   sizeBytes: number;
   /** Where <video> loads it from (apollo-media:// in the app, an /api/media URL in web mode). */
   mediaUrl: string;
+  /**
+   * Web mode: this video's media capability (unguessable, for this video only, expiring), carried
+   * by its media and thumbnail addresses instead of the session token; issued afresh each time the
+   * host hands the video out.
+   */
+  mediaCapability?: string;
 }
 
 export interface ClipSummary {

@@ -9,6 +9,7 @@ import { IPC_CHANNELS, type IpcOperation, type IpcReply as ChannelReply } from '
 import { phantomOf, type Phantom, type PhantomType } from './contract-types.js';
 import type { SerializedError } from './errors.js';
 import { LIMITS } from './limits.js';
+import { invalidModelSpecMessage, isModelSpec } from './model-spec.js';
 
 export interface HostInfo {
   host: 'electron' | 'web';
@@ -52,7 +53,8 @@ function op<A extends z.ZodTuple, R, const T extends { ipc?: string; web?: WebRo
 const returns = phantomOf;
 const id = z.string().min(1).max(LIMITS.idChars);
 const question = z.string().min(1).max(LIMITS.questionChars);
-const modelSpec = z.string().min(1).max(LIMITS.modelSpecChars);
+// A catalog name or owner/name[@revision] in the Hub's grammar (model-spec.ts), never a path.
+const modelSpec = z.string().min(1).max(LIMITS.modelSpecChars).refine(isModelSpec, { error: (issue) => invalidModelSpecMessage(String(issue.input)) });
 const droppedPath = z.string().min(1).max(LIMITS.pathChars);
 // Checked field by field by the settings store, which names the setting that is wrong.
 const settingsPatch = z.custom<Partial<AppSettings>>((v) => typeof v === 'object' && v !== null && !Array.isArray(v), 'must be an object of settings');

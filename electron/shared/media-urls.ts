@@ -13,11 +13,16 @@ export function thumbnailUrlFor(videoId: string, clipIndex: number): string {
   return `${MEDIA_SCHEME}://thumb/${encodeURIComponent(videoId)}/${clipIndex}`;
 }
 
+/** The query parameter that carries a video's media capability in web mode. */
+export const MEDIA_CAPABILITY_PARAM = 'cap';
+
+const withCapability = (url: string, capability: string | undefined) => (capability === undefined ? url : `${url}?${MEDIA_CAPABILITY_PARAM}=${encodeURIComponent(capability)}`);
+
 /** Relative to the page, which web mode serves from its origin's root. */
-export function webMediaUrlFor(videoId: string): string {
-  return `api/${WEB_STREAM_ROUTES.media.path.replace(':videoId', encodeURIComponent(videoId))}`;
+export function webMediaUrlFor(videoId: string, capability?: string): string {
+  return withCapability(`api/${WEB_STREAM_ROUTES.media.path.replace(':videoId', encodeURIComponent(videoId))}`, capability);
 }
 
-export function webThumbnailUrlFor(videoId: string, clipIndex: number): string {
-  return `api/${WEB_STREAM_ROUTES.thumbnail.path.replace(':videoId', encodeURIComponent(videoId)).replace(':clip', String(clipIndex))}`;
+export function webThumbnailUrlFor(videoId: string, clipIndex: number, capability?: string): string {
+  return withCapability(`api/${WEB_STREAM_ROUTES.thumbnail.path.replace(':videoId', encodeURIComponent(videoId)).replace(':clip', String(clipIndex))}`, capability);
 }

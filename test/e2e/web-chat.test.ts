@@ -18,14 +18,16 @@ const turns = (page: Page) => page.locator('[data-testid=turn]');
 
 async function chatJson(page: Page): Promise<{ turns: Array<{ status: string; answer: string; timings?: { prefillTokens?: number } }> }> {
   return page.evaluate(async () => {
-    const videos = (await (await fetch('api/videos')).json()) as Array<{ id: string }>;
-    return (await fetch(`api/videos/${videos[0]!.id}/chat`)).json();
+    // The page's own API calls send the token from its address as a Bearer header (no cookie).
+    const headers = { authorization: `Bearer ${new URLSearchParams(location.search).get('token')}` };
+    const videos = (await (await fetch('api/videos', { headers })).json()) as Array<{ id: string }>;
+    return (await fetch(`api/videos/${videos[0]!.id}/chat`, { headers })).json();
   });
 }
 
 async function setSettings(page: Page, patch: Record<string, unknown>): Promise<void> {
   await page.evaluate(async (p) => {
-    await fetch('api/settings', { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(p) });
+    await fetch('api/settings', { method: 'PUT', headers: { 'content-type': 'application/json', authorization: `Bearer ${new URLSearchParams(location.search).get('token')}` }, body: JSON.stringify(p) });
   }, patch);
 }
 

@@ -68,7 +68,7 @@ describe('first run: download a model in the app, then chat', () => {
     await row.getByRole('button', { name: 'Download' }).click();
     await row.locator('[data-testid=download][data-state=downloading]').waitFor({ timeout: 30_000 });
     // Pause in the middle of the big files, so that resuming has partial blobs to continue.
-    const done = () => page.evaluate(async () => ((await (await fetch('api/models')).json()) as { downloads: Array<{ doneBytes: number }> }).downloads[0]?.doneBytes ?? 0);
+    const done = () => page.evaluate(async () => ((await (await fetch('api/models', { headers: { authorization: `Bearer ${new URLSearchParams(location.search).get('token')}` } })).json()) as { downloads: Array<{ doneBytes: number }> }).downloads[0]?.doneBytes ?? 0);
     await expect.poll(done, { timeout: 30_000, interval: 200 }).toBeGreaterThan(10_000_000);
     await row.getByRole('button', { name: 'Pause' }).click();
     await row.locator('[data-testid=download][data-state=paused]').waitFor({ timeout: 15_000 });

@@ -9,8 +9,10 @@ export interface ServeProcess {
   token: string;
 }
 
-export function startServe(args: string[] = [], env: NodeJS.ProcessEnv = process.env, timeoutMs = 90_000): Promise<ServeProcess> {
-  const child = spawn(process.execPath, [cliBin, 'serve', '--json', '--no-progress', ...args], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'inherit'] });
+/** `prefix` runs serve under another command (e.g. strace's arguments). */
+export function startServe(args: string[] = [], env: NodeJS.ProcessEnv = process.env, timeoutMs = 90_000, prefix: string[] = []): Promise<ServeProcess> {
+  const [command, ...head] = [...prefix, process.execPath];
+  const child = spawn(command!, [...head, cliBin, 'serve', '--json', '--no-progress', ...args], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`serve did not start: ${out}`)), timeoutMs);

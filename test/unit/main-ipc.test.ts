@@ -155,4 +155,12 @@ describe('utilityProcess engine launcher', () => {
     child.kill();
     expect(killed).toBe(true);
   });
+
+  it("starts the engine with onnxruntime's telemetry off, whatever the app's environment says", () => {
+    let forkedEnv: NodeJS.ProcessEnv = {};
+    const fake: UtilityProcessLike = { postMessage: () => undefined, on: (() => fake) as UtilityProcessLike['on'], kill: () => true, stderr: null };
+    utilityEngineLauncher((_path, _args, options) => ((forkedEnv = options.env), fake), '/app/dist/engine.mjs', { PATH: '/usr/bin', ORT_DISABLE_TELEMETRY: '0' })();
+    expect(forkedEnv.ORT_DISABLE_TELEMETRY).toBe('1');
+    expect(forkedEnv.PATH).toBe('/usr/bin');
+  });
 });

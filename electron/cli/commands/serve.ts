@@ -5,12 +5,14 @@ import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { webMediaUrlFor } from '../../shared/media-urls.js';
+import { MediaCapabilities } from '../../host/web/media-capability.js';
+import { UploadStore } from '../../host/web/upload-store.js';
 import { AppService } from '../../host/app/app-service.js';
 import { ensureDemoAssets } from '../demo-assets.js';
 import { EngineClient, nodeEngineLauncher } from '../../host/engine-client/engine-client.js';
 import { defaultDataDir } from '../../common/platform/app-paths.js';
 import { packageRoot } from '../../common/platform/package-root.js';
-import { buildWebAppRouter } from '../../host/web/web-app-routes.js';
+import { buildWebAppRouter, DEFAULT_UPLOAD_LIMITS } from '../../host/web/web-app-routes.js';
 import { startWebServer } from '../../host/web/web-server.js';
 import { resolveModelArg } from '../ask-options.js';
 import type { RunAction } from '../command-types.js';
@@ -49,14 +51,18 @@ export function registerServeCommand(program: Command, run: RunAction): void {
     .action(async (videos: string[], opts: ServeOptions, command: Command) => {
       await run(command, async (ctx) => {
         const dataDir = resolve(opts.dataDir ?? defaultDataDir());
-        await mkdir(dataDir, { recursive: true });
+        await mkdir(dataDir, { recursive: true, mode: 0o700 });
         const demo = opts.demo === true ? await ensureDemoAssets(ctx.progress) : undefined;
         const modelDir = demo?.modelDir ?? (opts.model === undefined ? undefined : await resolveModelArg(opts.model));
         const engine = new EngineClient(nodeEngineLauncher(), (error) => ctx.stderr.write(`engine: ${error.message}\n`));
-        const app = new AppService({ dataDir, engine, mediaUrlFor: webMediaUrlFor, ...(modelDir ? { modelDir } : {}) });
+        const capabilities = new MediaCapabilities();
+        const app = new AppService({ dataDir, engine, mediaUrlFor: webMediaUrlFor, mediaCapabilityFor: (id) => capabilities.issue(id), ...(modelDir ? { modelDir } : {}) });
         await app.init();
+        // Uploads no saved chat refers to (and interrupted ones) go at start (upload-store.ts).
+        const uploads = new UploadStore(dataDir, DEFAULT_UPLOAD_LIMITS);
+        await uploads.sweep((path) => app.chatRefersTo(path));
         for (const video of [...videos, ...(demo ? [demo.videoPath] : [])]) await app.openVideo(resolve(video));
-        const { router, hub } = buildWebAppRouter(app, { dataDir, version: CLI_VERSION, demo: demo !== undefined });
+        const { router, hub } = buildWebAppRouter(app, { dataDir, version: CLI_VERSION, demo: demo !== undefined, capabilities, uploads });
         const server = await startWebServer({ port: opts.port ?? 0, rendererDir: join(packageRoot(), 'dist', 'renderer'), router });
         if (ctx.json) ctx.printJson({ url: server.url, origin: server.origin, token: server.token, dataDir });
         else {
@@ -72,6 +78,7 @@ export function registerServeCommand(program: Command, run: RunAction): void {
         hub.closeAll();
         await server.close();
         await engine.shutdown();
+        await app.close();
       });
     });
 }

@@ -5,7 +5,7 @@
 // containers keep their indexes); files up to 1 MiB are hashed whole. Changing the scheme orphans
 // every saved chat, hence the version tag.
 import { createHash } from 'node:crypto';
-import { open, type FileHandle } from 'node:fs/promises';
+import { open, stat, type FileHandle } from 'node:fs/promises';
 import { ApolloError } from '../../shared/errors.js';
 
 const CHUNK = 1024 * 1024;
@@ -36,4 +36,34 @@ export async function videoFingerprint(path: string): Promise<string> {
   } finally {
     await handle.close();
   }
+}
+
+/** What says a file was not replaced or rewritten: its identity (device, inode), size and mtime. */
+export interface VideoFileStamp {
+  dev: number;
+  ino: number;
+  size: number;
+  mtimeMs: number;
+}
+
+export async function videoFileStamp(path: string): Promise<VideoFileStamp> {
+  const s = await stat(path);
+  return { dev: s.dev, ino: s.ino, size: s.size, mtimeMs: s.mtimeMs };
+}
+
+/**
+ * Throws VIDEO_CHANGED unless the file at `path` still has the content `key` names and the stamp
+ * taken before reading it: work read from a file that changed meanwhile (replaced, rewritten) must
+ * not be stored under the old content's key (the clip cache would answer for the other video).
+ */
+export async function assertVideoUnchanged(path: string, key: string, before: VideoFileStamp): Promise<void> {
+  const changed = () => new ApolloError('VIDEO_CHANGED', undefined, { details: { path } });
+  let after: VideoFileStamp;
+  try {
+    after = await videoFileStamp(path);
+  } catch (error) {
+    throw new ApolloError('VIDEO_CHANGED', undefined, { details: { path }, cause: error });
+  }
+  if (after.dev !== before.dev || after.ino !== before.ino || after.size !== before.size || after.mtimeMs !== before.mtimeMs) throw changed();
+  if ((await videoFingerprint(path)) !== key) throw changed();
 }

@@ -6,6 +6,7 @@ import type { ProgressListener } from '../../shared/progress.js';
 import { loadApolloCheckpointConfig, type ApolloCheckpointConfig } from '../model/apollo-config.js';
 import type { FloatDType } from '../onnx/float-encoding.js';
 import type { PreparedManifest } from '../prepare/prepare-manifest.js';
+import { assertVideoUnchanged, videoFileStamp } from '../../common/fingerprint/video-fingerprint.js';
 import { apolloCacheDir } from '../../common/platform/prepare-cache-dir.js';
 import { fingerprintSource } from '../prepare/source-fingerprint.js';
 import type { PlannedVideo } from '../video/plan-video.js';
@@ -148,7 +149,13 @@ export async function videoClipEmbeddings(video: VideoToEmbed, model: VisionMode
   const key = clipCacheKey({ videoFingerprint: video.key, modelId: model.modelId, sampling: video.settings, precision: options.dtype });
   const found = await cache.lookup(key);
   if ('hit' in found) return { entry: found.hit, fromCache: true, key, fallbacks: [] };
-  const { runner, fallbacks, ...entry } = await encodeVideo(model, await video.planned(), options);
+  const planned = await video.planned();
+  // Stored only if the file is the content `video.key` names, unchanged from before the probe's
+  // result is used to the end of extraction (else another video's embeddings would be cached, and
+  // answered from, under this one's key).
+  const before = await videoFileStamp(planned.probe.path);
+  const { runner, fallbacks, ...entry } = await encodeVideo(model, planned, options);
+  await assertVideoUnchanged(planned.probe.path, video.key, before);
   await cache.put(key, entry);
   return { entry, fromCache: false, key, runner, fallbacks };
 }

@@ -3,6 +3,7 @@
 // happens in the engine process, reached through EngineClient; the chat history lives here, so
 // an engine crash never loses it.
 import { randomUUID } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
 import type { AppEvent, AppSettings, ChatHistory, ChatTurn, DeviceStatus, VideoAnalysis, VideoRef } from '../../shared/app-api.js';
 import type { DeviceReport, RuntimeEvent } from '../../shared/engine-protocol.js';
 import { ApolloError, serializeError, toApolloError } from '../../shared/errors.js';
@@ -12,6 +13,8 @@ import type { EngineClient } from '../engine-client/engine-client.js';
 import type { MediaLibrary } from '../media/media-server.js';
 import { ChatHistoryStore } from './chat-history-store.js';
 import { ThumbnailCache } from './clip-thumbnails.js';
+import { lockDataFolder } from './data-folder-lock.js';
+import { videoFingerprint } from '../../common/fingerprint/video-fingerprint.js';
 import { chatToMarkdown } from './markdown-export.js';
 import { ModelManager } from './model-manager.js';
 import { SettingsStore } from './settings-store.js';
@@ -20,7 +23,9 @@ import { VideoLibrary } from './video-library.js';
 export interface AppServiceOptions {
   dataDir: string;
   engine: EngineClient;
-  mediaUrlFor: (videoId: string) => string;
+  mediaUrlFor: (videoId: string, capability?: string) => string;
+  /** Web mode: issues a video's media capability (see host/web/media-capability.ts). */
+  mediaCapabilityFor?: (videoId: string) => string;
   /** The model folder to answer with (an original checkpoint or a prepared one), if one is installed. */
   modelDir?: string;
 }
@@ -43,7 +48,7 @@ export class AppService {
   device: DeviceStatus | undefined;
 
   constructor(private readonly options: AppServiceOptions) {
-    this.videos = new VideoLibrary(options.dataDir, options.mediaUrlFor);
+    this.videos = new VideoLibrary(options.dataDir, options.mediaUrlFor, options.mediaCapabilityFor);
     this.chats = new ChatHistoryStore(options.dataDir);
     this.settings = new SettingsStore(options.dataDir);
     this.modelDir = options.modelDir;
@@ -54,9 +59,26 @@ export class AppService {
     });
   }
 
+  private releaseDataFolder: (() => Promise<void>) | undefined;
+
+  /** Takes the data folder (one process per folder: data-folder-lock.ts), then loads the settings. */
   async init(): Promise<void> {
+    await mkdir(this.options.dataDir, { recursive: true, mode: 0o700 });
+    this.releaseDataFolder ??= await lockDataFolder(this.options.dataDir);
     await this.settings.load();
     if (this.options.modelDir === undefined) await this.useInstalledModel();
+  }
+
+  /** Whether a saved chat refers to this file's content (an upload nobody chats about can go). */
+  async chatRefersTo(path: string): Promise<boolean> {
+    return this.chats.hasTurns(await videoFingerprint(path));
+  }
+
+  /** Lets another process use the data folder (on shutdown). */
+  async close(): Promise<void> {
+    const release = this.releaseDataFolder;
+    this.releaseDataFolder = undefined;
+    await release?.();
   }
 
   /** Without an explicit --model: the model chosen in settings, else an installed one (the default pick first). */

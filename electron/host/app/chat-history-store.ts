@@ -38,6 +38,12 @@ export class ChatHistoryStore {
     return { ...r.value, videoId, videoName, turns } as ChatHistory;
   }
 
+  /** Whether a chat with at least one turn is saved for this video content. */
+  async hasTurns(videoKey: string): Promise<boolean> {
+    const r = await readJsonValidated(this.pathFor(videoKey), historySchema);
+    return r.ok && r.value.turns.length > 0;
+  }
+
   async save(videoKey: string, history: ChatHistory): Promise<void> {
     await writeJsonAtomic(this.pathFor(videoKey), history);
   }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_SETTINGS, type AppSettings } from '../../shared/app-api.js';
 import { ApolloError } from '../../shared/errors.js';
+import { isModelSpec } from '../../shared/model-spec.js';
 import { readJsonValidated, writeJsonAtomic } from '../../common/persist/atomic-file.js';
 
 export const settingsSchema = z.object({
@@ -13,7 +14,8 @@ export const settingsSchema = z.object({
   maxNewTokens: z.number().int().min(1).max(4096),
   clipSamplingRatio: z.number().gt(0).max(1),
   cacheSizeGiB: z.number().min(0.1).max(1024),
-  model: z.string().min(1).max(1000).optional(),
+  // The model chosen in the app: a catalog name or repository id, never a path (model-spec.ts).
+  model: z.string().min(1).max(1000).refine(isModelSpec, 'must be a catalog name or a repository id owner/name').optional(),
 });
 
 export const settingsPatchSchema = settingsSchema.partial().strict();

@@ -25,8 +25,19 @@ export class VideoLibrary {
 
   constructor(
     private readonly dataDir: string,
-    private readonly mediaUrlFor: (id: string) => string,
+    private readonly mediaUrlFor: (id: string, capability?: string) => string,
+    private readonly mediaCapabilityFor?: (id: string) => string,
   ) {}
+
+  /** The renderer's view of a video, with a fresh media capability where the host issues them. */
+  private refFor(id: string, name: string, sizeBytes: number): VideoRef {
+    const capability = this.mediaCapabilityFor?.(id);
+    return { id, name, sizeBytes, mediaUrl: this.mediaUrlFor(id, capability), ...(capability === undefined ? {} : { mediaCapability: capability }) };
+  }
+
+  private fresh(video: OpenedVideo): OpenedVideo {
+    return this.mediaCapabilityFor === undefined ? video : { ...video, ref: this.refFor(video.ref.id, video.ref.name, video.ref.sizeBytes) };
+  }
 
   /** Registers a path the user chose (drop, dialog, recent list, command line). */
   async open(path: string, displayName = basename(path)): Promise<OpenedVideo> {
@@ -41,7 +52,7 @@ export class VideoLibrary {
     if (!info.isFile()) throw new ApolloError('NOT_A_FILE', `${displayName} is a folder, not a video file; choose a video file.`);
     const id = this.granted.grant(path);
     const key = await videoFingerprint(path);
-    const video: OpenedVideo = { ref: { id, name: displayName, sizeBytes: info.size, mediaUrl: this.mediaUrlFor(id) }, path, key };
+    const video: OpenedVideo = { ref: this.refFor(id, displayName, info.size), path, key };
     this.opened.set(id, video);
     await this.remember(path, displayName);
     return video;
@@ -50,12 +61,12 @@ export class VideoLibrary {
   get(id: unknown): OpenedVideo {
     const video = typeof id === 'string' ? this.opened.get(id) : undefined;
     if (video === undefined) throw new ApolloError('INVALID_ARGUMENT', 'This video is not open any more; open it again.', { details: { status: 404 } });
-    return video;
+    return this.fresh(video);
   }
 
   /** Videos opened in this run, newest first. */
   list(): VideoRef[] {
-    return [...this.opened.values()].reverse().map((v) => v.ref);
+    return [...this.opened.values()].reverse().map((v) => this.fresh(v).ref);
   }
 
   /** The path behind a granted id (the media protocol's lookup). */
@@ -72,9 +83,16 @@ export class VideoLibrary {
     return r.ok ? r.value : [];
   }
 
-  private async remember(path: string, name: string): Promise<void> {
-    const list = (await this.recent()).filter((v) => v.path !== path);
-    list.unshift({ path, name, openedAt: new Date().toISOString() });
-    await writeJsonAtomic(this.recentPath, list.slice(0, 20));
+  /** Read-modify-write of the recent list, one at a time (concurrent opens lost entries). */
+  private recentWrites: Promise<void> = Promise.resolve();
+
+  private remember(path: string, name: string): Promise<void> {
+    const write = this.recentWrites.then(async () => {
+      const list = (await this.recent()).filter((v) => v.path !== path);
+      list.unshift({ path, name, openedAt: new Date().toISOString() });
+      await writeJsonAtomic(this.recentPath, list.slice(0, 20));
+    });
+    this.recentWrites = write.catch(() => undefined);
+    return write;
   }
 }

@@ -5,20 +5,10 @@
 //   <cache>/models--{org}--{name}/refs/<revision>          the commit a branch pointed to
 import { copyFile, lstat, mkdir, readFile, readlink, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { dirname, join, relative, sep } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { getRepoFolderName } from '@huggingface/hub';
 import { ApolloError } from '../../shared/errors.js';
-
-const REPO_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*\/[A-Za-z0-9][A-Za-z0-9._-]*$/;
-const COMMIT = /^[0-9a-f]{40}$/;
-
-export function isRepoId(value: string): boolean {
-  return REPO_ID.test(value) && !value.includes('..');
-}
-
-export function isCommitHash(value: string): boolean {
-  return COMMIT.test(value);
-}
+import { invalidModelSpecMessage, invalidRevisionMessage, isCommitHash, isHubRevision, isRepoId } from '../../shared/model-spec.js';
 
 /**
  * HF_HUB_CACHE, else HF_HOME/hub, else ~/.cache/huggingface/hub: the rules of huggingface_hub and of
@@ -40,9 +30,16 @@ export interface RepoCachePaths {
   refsDir: string;
 }
 
+/** `child` joined under `root`, or undefined when it would land anywhere else. */
+function inside(root: string, child: string): string | undefined {
+  const full = resolve(root, child);
+  return full.startsWith(resolve(root) + sep) ? full : undefined;
+}
+
 export function repoCachePaths(cacheDir: string, repoId: string): RepoCachePaths {
-  if (!isRepoId(repoId)) throw new ApolloError('INVALID_ARGUMENT', `"${repoId}" is not a repository id; use the form org/name.`);
-  const repoDir = join(cacheDir, getRepoFolderName({ name: repoId, type: 'model' }));
+  if (!isRepoId(repoId)) throw new ApolloError('INVALID_ARGUMENT', invalidModelSpecMessage(repoId));
+  const repoDir = inside(cacheDir, getRepoFolderName({ name: repoId, type: 'model' }));
+  if (repoDir === undefined || dirname(repoDir) !== resolve(cacheDir)) throw new ApolloError('INVALID_ARGUMENT', invalidModelSpecMessage(repoId));
   return { repoDir, blobsDir: join(repoDir, 'blobs'), snapshotsDir: join(repoDir, 'snapshots'), refsDir: join(repoDir, 'refs') };
 }
 
@@ -73,10 +70,22 @@ export function blobPath(paths: RepoCachePaths, etag: string): string {
   return join(paths.blobsDir, etag);
 }
 
+/**
+ * The file of a branch or tag under refs/ (`refs/pr/1` nests, as huggingface_hub writes it), or
+ * undefined for a name outside the Hub's revision grammar: a revision is never joined raw.
+ */
+export function refFilePath(paths: RepoCachePaths, revision: string): string | undefined {
+  const name = revision.split(sep).join('/');
+  if (!isHubRevision(name) || isCommitHash(name)) return undefined;
+  return inside(paths.refsDir, name);
+}
+
 export async function readRef(paths: RepoCachePaths, revision: string): Promise<string | undefined> {
   if (isCommitHash(revision)) return revision;
+  const file = refFilePath(paths, revision);
+  if (file === undefined) return undefined;
   try {
-    const text = (await readFile(join(paths.refsDir, revision), 'utf8')).trim();
+    const text = (await readFile(file, 'utf8')).trim();
     return isCommitHash(text) ? text : undefined;
   } catch {
     return undefined;
@@ -85,7 +94,8 @@ export async function readRef(paths: RepoCachePaths, revision: string): Promise<
 
 export async function writeRef(paths: RepoCachePaths, revision: string, commit: string): Promise<void> {
   if (isCommitHash(revision)) return;
-  const file = join(paths.refsDir, revision);
+  const file = refFilePath(paths, revision);
+  if (file === undefined) throw new ApolloError('INVALID_ARGUMENT', invalidRevisionMessage(revision));
   await mkdir(dirname(file), { recursive: true });
   // huggingface_hub writes the bare hash without a newline.
   await writeFile(`${file}.tmp`, commit);

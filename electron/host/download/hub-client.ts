@@ -11,7 +11,7 @@ import { listFiles } from '@huggingface/hub';
 import { EnvHttpProxyAgent, fetch as undiciFetch, request, type Dispatcher } from 'undici';
 import { z } from 'zod';
 import { ApolloError } from '../../shared/errors.js';
-import { isCommitHash } from './hf-cache-layout.js';
+import { isCommitHash } from '../../shared/model-spec.js';
 
 export const DEFAULT_HUB_ENDPOINT = 'https://huggingface.co';
 

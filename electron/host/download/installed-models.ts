@@ -3,7 +3,8 @@
 import { readdir, readlink, realpath, rm, stat } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
 import { ApolloError } from '../../shared/errors.js';
-import { hubCacheDir, isCommitHash, readRef, repoCachePaths, repoIdFromFolder, type RepoCachePaths } from './hf-cache-layout.js';
+import { isCommitHash } from '../../shared/model-spec.js';
+import { hubCacheDir, readRef, refFilePath, repoCachePaths, repoIdFromFolder, type RepoCachePaths } from './hf-cache-layout.js';
 import { catalogModelForRepo, resolveModelSource, type ModelCatalog } from './model-catalog.js';
 import { assertCheckpointFolder, forgetLocalModel, listLocalModels, looksLikePath, type LocalModel } from './local-models.js';
 import { completeSnapshot } from './model-pull.js';
@@ -187,6 +188,9 @@ async function blobsUsedBy(snapshotDirs: string[]): Promise<Set<string>> {
  * snapshot links to; with no snapshot left, the repository folder goes too (partial downloads included).
  */
 export async function removeModel(catalog: ModelCatalog, spec: string, options: { env?: NodeJS.ProcessEnv; commit?: string } = {}): Promise<RemovalResult[]> {
+  if (options.commit !== undefined && !isCommitHash(options.commit)) {
+    throw new ApolloError('INVALID_ARGUMENT', `"${options.commit.slice(0, 80)}" is not a commit id; --commit takes the 40-character id that \`apollo-chat models\` lists.`);
+  }
   const source = resolveModelSource(catalog, spec);
   const env = options.env ?? process.env;
   const cacheDir = hubCacheDir(env);
@@ -229,7 +233,8 @@ export async function removeModel(catalog: ModelCatalog, spec: string, options: 
       // Refs to removed commits would make the cache look damaged to huggingface_hub.
       for (const ref of (await pathExists(paths.refsDir)) ? await readdir(paths.refsDir) : []) {
         const commit = await readRef(paths, ref);
-        if (commit !== undefined && targets.includes(commit)) await rm(join(paths.refsDir, ref), { force: true });
+        const file = refFilePath(paths, ref);
+        if (commit !== undefined && file !== undefined && targets.includes(commit)) await rm(file, { force: true });
       }
     }
     results.push({ repoId, removedSnapshots: targets, removedBlobs, freedBytes, keptBlobs, removedPrepared });

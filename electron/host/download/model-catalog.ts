@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { ApolloError } from '../../shared/errors.js';
 import { packageRoot } from '../../common/platform/package-root.js';
-import { isRepoId } from './hf-cache-layout.js';
+import { invalidRevisionMessage, isHubRevision, isRepoId, splitModelSpec } from '../../shared/model-spec.js';
 
 const llmSchema = z.object({
   hidden_size: z.number().int().positive(),
@@ -35,7 +35,8 @@ const catalogSchema = z.object({
         title: z.string(),
         approxDownloadBytes: z.number().int().positive(),
         repos: z.array(z.string().refine(isRepoId, 'a repository id org/name')).min(1),
-        revision: z.string().min(1),
+        // A commit where the mirror is known, else a branch: checked like any revision.
+        revision: z.string().refine(isHubRevision, 'a branch, tag or commit id'),
         llm: llmSchema,
         towerParameters: z.object({ siglip: z.number().int().positive(), internvideo2: z.number().int().positive() }),
       }),
@@ -163,9 +164,8 @@ export type ModelSource = { kind: 'catalog'; model: CatalogModel; repos: string[
 
 /** A catalog name (apollo-3b) or any repository id (org/name), optionally with @revision. */
 export function resolveModelSource(catalog: ModelCatalog, spec: string): ModelSource {
-  const at = spec.lastIndexOf('@');
-  const name = at > 0 ? spec.slice(0, at) : spec;
-  const revision = at > 0 ? spec.slice(at + 1) : undefined;
+  const { name, revision } = splitModelSpec(spec);
+  if (revision !== undefined && !isHubRevision(revision)) throw new ApolloError('INVALID_ARGUMENT', invalidRevisionMessage(revision));
   const model = catalog.models.find((m) => m.name === name.toLowerCase());
   if (model !== undefined) return { kind: 'catalog', model, repos: [...model.repos], revision: revision ?? model.revision };
   if (isRepoId(name)) return { kind: 'repo', repos: [name], revision: revision ?? 'main' };

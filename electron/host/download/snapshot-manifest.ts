@@ -4,7 +4,8 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { isCommitHash, type RepoCachePaths } from './hf-cache-layout.js';
+import { isCommitHash } from '../../shared/model-spec.js';
+import type { RepoCachePaths } from './hf-cache-layout.js';
 
 const manifestSchema = z.object({
   version: z.literal(1),

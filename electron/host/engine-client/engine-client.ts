@@ -31,7 +31,7 @@ export function nodeEngineLauncher(options: { enginePath?: string; env?: NodeJS.
     const child = fork(enginePath, [], {
       stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
       serialization: 'advanced',
-      env: { ...process.env, ...engineProcessEnv(), ...options.env },
+      env: { ...process.env, ...options.env, ...engineProcessEnv() },
       execArgv: options.execArgv ?? [],
     });
     let stderrTail = '';

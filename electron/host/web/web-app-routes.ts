@@ -1,20 +1,16 @@
 // Web mode's /api: every web operation of APP_API as a JSON route (a missing or mistyped one does
 // not compile), plus the routes that stream: server-sent events, uploads (a browser cannot hand
 // over a path), and the shared media server (the video with Range support, clip thumbnails).
-import { randomUUID } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import { APP_API, WEB_OPERATIONS, WEB_STREAM_ROUTES, type AppHandlers, type WebOperation } from '../../shared/app-contract.js';
 import { parseAppArgs, webRouteArgs } from '../../shared/app-routes.js';
-import { ApolloError } from '../../shared/errors.js';
 import { LIMITS } from '../../shared/limits.js';
 import { sharedAppHandlers } from '../app/app-api-handlers.js';
 import type { AppService } from '../app/app-service.js';
 import { serveThumbnail, serveVideo } from '../media/media-server.js';
 import { ApiRouter, readJsonBody, type RouteHandler } from './api-router.js';
 import { EventStreamHub } from './event-stream.js';
+import { sanitizeUploadName, UploadStore, type UploadLimits } from './upload-store.js';
+import { MEDIA_CAPABILITY_PARAM, MediaCapabilities } from './media-capability.js';
 import { sendJson, sendResponse } from './web-server.js';
 
 export interface WebAppOptions {
@@ -22,19 +18,16 @@ export interface WebAppOptions {
   version: string;
   demo?: boolean;
   hub?: EventStreamHub;
+  /** Where uploads go (default: `<dataDir>/uploads` with DEFAULT_UPLOAD_LIMITS). */
+  uploads?: UploadStore;
+  /** Issues and checks the media capabilities (the same instance as the AppService's issuer). */
+  capabilities?: MediaCapabilities;
 }
 
-/** A file name safe to keep in our upload folder and to show back to the user. */
-export function sanitizeUploadName(raw: string | undefined): string {
-  let name = 'video';
-  try {
-    name = decodeURIComponent(raw ?? 'video');
-  } catch {
-    // keep the default
-  }
-  name = name.replace(/[/\\\0]/g, '_').replace(/^\.+/, '').slice(0, 200);
-  return name === '' ? 'video' : name;
-}
+export { sanitizeUploadName } from './upload-store.js';
+
+/** Uploads up to LIMITS.uploadBytes, keeping 1 GiB of the disk free. */
+export const DEFAULT_UPLOAD_LIMITS: UploadLimits = { maxBytes: LIMITS.uploadBytes, reserveBytes: 1024 ** 3 };
 
 export function webAppHandlers(app: AppService, options: WebAppOptions): AppHandlers<WebOperation> {
   return {
@@ -57,25 +50,17 @@ function operationRoute(operation: WebOperation, run: (...args: unknown[]) => un
   };
 }
 
-function uploadRoute(app: AppService, dataDir: string): RouteHandler {
+function uploadRoute(app: AppService, uploads: UploadStore): RouteHandler {
   return async ({ req, res }) => {
-    const declared = Number(req.headers['content-length'] ?? NaN);
-    if (Number.isFinite(declared) && declared > LIMITS.uploadBytes) throw new ApolloError('INVALID_ARGUMENT', `That file is too large to upload (over ${LIMITS.uploadBytes / 1024 ** 3} GiB).`, { details: { status: 413 } });
+    const declared = req.headers['content-length'] === undefined ? undefined : Number(req.headers['content-length']);
     const name = sanitizeUploadName(req.headers['x-file-name'] as string | undefined);
-    const dir = join(dataDir, 'uploads', randomUUID());
-    await mkdir(dir, { recursive: true });
-    const target = join(dir, name);
-    try {
-      await pipeline(req, createWriteStream(target, { flags: 'wx' }));
-    } catch (error) {
-      await rm(dir, { recursive: true, force: true });
-      throw new ApolloError('INVALID_MESSAGE', 'The upload was interrupted; drop the file again.', { cause: error });
-    }
-    sendJson(res, 201, await app.openVideo(target, name));
+    const path = await uploads.receive(req, declared, name);
+    sendJson(res, 201, await app.openVideo(path, name));
   };
 }
 
 export function buildWebAppRouter(app: AppService, options: WebAppOptions): { router: ApiRouter; hub: EventStreamHub } {
+  const capabilities = options.capabilities ?? new MediaCapabilities();
   const hub = options.hub ?? new EventStreamHub();
   app.subscribe((event) => hub.broadcast(event));
   const router = new ApiRouter();
@@ -85,10 +70,12 @@ export function buildWebAppRouter(app: AppService, options: WebAppOptions): { ro
     router.add(route.method, route.path, operationRoute(operation, handlers[operation] as (...args: unknown[]) => unknown));
   }
   const { events, upload, media, thumbnail } = WEB_STREAM_ROUTES;
+  // <video> and <img> cannot send the token: their addresses carry the video's capability.
+  const videoCapability = (params: Record<string, string>, url: URL) => capabilities.verify(params.videoId!, url.searchParams.get(MEDIA_CAPABILITY_PARAM));
   router
     .add(events.method, events.path, ({ res }) => hub.attach(res))
-    .add(upload.method, upload.path, uploadRoute(app, options.dataDir))
-    .add(media.method, media.path, async ({ req, res, params }) => sendResponse(res, await serveVideo(app.media, params.videoId!, { method: req.method ?? 'GET', range: req.headers.range })))
-    .add(thumbnail.method, thumbnail.path, async ({ res, params }) => sendResponse(res, await serveThumbnail(app.media, params.videoId!, params.clip)));
+    .add(upload.method, upload.path, uploadRoute(app, options.uploads ?? new UploadStore(options.dataDir, DEFAULT_UPLOAD_LIMITS)))
+    .add(media.method, media.path, async ({ req, res, params }) => sendResponse(res, await serveVideo(app.media, params.videoId!, { method: req.method ?? 'GET', range: req.headers.range })), { capability: videoCapability })
+    .add(thumbnail.method, thumbnail.path, async ({ res, params }) => sendResponse(res, await serveThumbnail(app.media, params.videoId!, params.clip)), { capability: videoCapability });
   return { router, hub };
 }

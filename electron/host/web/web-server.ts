@@ -1,6 +1,7 @@
 // Web mode: the same renderer and API served to a browser on loopback, for headless GPU boxes and
-// for the end-to-end tests. Every request must carry the session token (query on the first page
-// load, then an HttpOnly SameSite=Strict cookie, or a Bearer header for scripts).
+// for the end-to-end tests. Every request must carry the session token: in the address of the page
+// and of its event stream, as a Bearer header on API calls, or (media and thumbnails only) a
+// per-video capability; no cookie. Requests from another origin are refused (web-token.ts).
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -13,7 +14,10 @@ import { rendererContentSecurityPolicy } from '../media/content-security.js';
 import { staticContentType } from '../media/content-types.js';
 import { httpStatusFor } from '../media/http-status.js';
 import type { ApiRouter } from './api-router.js';
-import { TOKEN_COOKIE, createSessionToken, tokenSource } from './web-token.js';
+import { createSessionToken, fromOwnPage, hasBearerToken, hasQueryToken } from './web-token.js';
+
+/** The event stream: an EventSource cannot send headers, so it carries the token in its address. */
+const EVENTS_PATH = '/api/events';
 
 /** Web mode serves the renderer with the shared policy (its media comes from /api, i.e. 'self'). */
 export const WEB_CSP = rendererContentSecurityPolicy();
@@ -110,17 +114,34 @@ export async function startWebServer(options: WebServerOptions): Promise<Running
       return;
     }
     const url = new URL(req.url ?? '/', `http://${req.headers.host}`);
-    const source = tokenSource(req, url, token);
-    if (source === undefined) {
-      sendError(res, 401, new ApolloError('UNAUTHORIZED'));
+    const method = req.method ?? 'GET';
+    const safe = method === 'GET' || method === 'HEAD';
+    const isApi = url.pathname.startsWith('/api/');
+    if ((isApi || !safe) && !fromOwnPage(req, port)) {
+      sendError(res, 403, new ApolloError('UNAUTHORIZED', 'This server only answers its own page; a request from another site or port was refused.'));
       return;
     }
-    if (source === 'query') res.setHeader('set-cookie', `${TOKEN_COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/`);
-    if (url.pathname.startsWith('/api/')) {
+    // The app's code and styles are public build files (the same for everyone), and the page's
+    // <script> and <link> tags cannot carry the token.
+    if (safe && !isApi && url.pathname.startsWith('/assets/')) {
+      serveStatic(rendererDir, url.pathname, res);
+      return;
+    }
+    const tokenOk = hasBearerToken(req, token) || (safe && (!isApi || url.pathname === EVENTS_PATH) && hasQueryToken(url, token));
+    if (isApi) {
       Promise.resolve()
         .then(() => {
           if (options.router === undefined) throw new ApolloError('INVALID_ARGUMENT', 'This server has no API.', { details: { status: 404 } });
-          const { handler, params } = options.router.match(req.method ?? 'GET', url.pathname.slice('/api/'.length));
+          let found;
+          try {
+            found = options.router.match(method, url.pathname.slice('/api/'.length));
+          } catch (error) {
+            // Unknown routes look the same as refused ones to a caller without the token.
+            if (!tokenOk) throw new ApolloError('UNAUTHORIZED', undefined, { details: { status: 401 } });
+            throw error;
+          }
+          const { handler, params, capability } = found;
+          if (!tokenOk && !(safe && capability !== undefined && capability(params, url))) throw new ApolloError('UNAUTHORIZED', undefined, { details: { status: 401 } });
           return handler({ req, res, url, params });
         })
         .catch((error: unknown) => {
@@ -129,7 +150,11 @@ export async function startWebServer(options: WebServerOptions): Promise<Running
         });
       return;
     }
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
+    if (!tokenOk) {
+      sendError(res, 401, new ApolloError('UNAUTHORIZED'));
+      return;
+    }
+    if (!safe) {
       sendError(res, 405, new ApolloError('INVALID_ARGUMENT', 'Method not allowed.'));
       return;
     }

@@ -15,7 +15,8 @@ export interface ApolloApi extends SharedApi {
   openFile(file: File, onProgress?: (done: number, total: number) => void): Promise<VideoRef>;
   /** The host's own file dialog, where there is one (desktop app). */
   pickVideo?: AppClient<'pickVideo'>['pickVideo'];
-  thumbnailUrl(videoId: string, clipIndex: number): string;
+  /** A clip's thumbnail address (in web mode it carries the video's media capability). */
+  thumbnailUrl(video: VideoRef, clipIndex: number): string;
   /** True where exportMarkdown already saved the file (desktop save dialog). */
   readonly exportSavesFile?: boolean;
   subscribe(listener: (event: AppEvent) => void): () => void;

@@ -31,7 +31,7 @@ export function createBridgeApi(bridge: ApolloBridge): ApolloApi {
     pickVideo: call('pickVideo'),
     analyzeVideo: call('analyzeVideo'),
     cancelVideoWork: call('cancelVideoWork'),
-    thumbnailUrl: thumbnailUrlFor,
+    thumbnailUrl: (video, clipIndex) => thumbnailUrlFor(video.id, clipIndex),
     getChat: call('getChat'),
     ask: call('ask'),
     stop: call('stop'),

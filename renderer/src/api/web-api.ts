@@ -1,5 +1,7 @@
-// Web mode: the app contract's web routes over fetch (the session cookie authenticates every
-// request), events over EventSource, uploads with progress over XMLHttpRequest.
+// Web mode: the app contract's web routes over fetch, events over EventSource, uploads with
+// progress over XMLHttpRequest. The session token comes from the page's own address (the server
+// sets no cookie): API calls send it as a Bearer header, the event stream in its address; media
+// and thumbnail addresses carry the video's own capability instead (VideoRef.mediaCapability).
 import type { AppEvent, VideoRef } from '../../../electron/shared/app-api';
 import { APP_API, WEB_STREAM_ROUTES, type AppArgs, type AppResult, type WebErrorBody, type WebOperation } from '../../../electron/shared/app-contract';
 import { webRouteRequest } from '../../../electron/shared/app-routes';
@@ -7,13 +9,17 @@ import { ApolloError, deserializeError } from '../../../electron/shared/errors';
 import { webThumbnailUrlFor } from '../../../electron/shared/media-urls';
 import type { ApolloApi } from './apollo-api';
 
+/** The token in the address the server printed (`/?token=…`); kept there so a reload still works. */
+const sessionToken = new URLSearchParams(window.location.search).get('token') ?? '';
+const authorization = { authorization: `Bearer ${sessionToken}` };
+
 async function request(method: string, path: string, body?: unknown): Promise<unknown> {
   let response: Response;
   try {
     response = await fetch(path, {
       method,
-      credentials: 'same-origin',
-      headers: body === undefined ? { accept: 'application/json' } : { accept: 'application/json', 'content-type': 'application/json' },
+      credentials: 'omit',
+      headers: body === undefined ? { accept: 'application/json', ...authorization } : { accept: 'application/json', 'content-type': 'application/json', ...authorization },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
   } catch {
@@ -39,6 +45,7 @@ function upload(file: File, onProgress?: (done: number, total: number) => void):
     const xhr = new XMLHttpRequest();
     xhr.open(WEB_STREAM_ROUTES.upload.method, `api/${WEB_STREAM_ROUTES.upload.path}`);
     xhr.setRequestHeader('x-file-name', encodeURIComponent(file.name));
+    xhr.setRequestHeader('authorization', authorization.authorization);
     xhr.upload.onprogress = (e) => onProgress?.(e.loaded, e.total);
     xhr.onload = () => {
       let body: unknown;
@@ -62,7 +69,7 @@ export function createWebApi(): ApolloApi {
     openFile: upload,
     analyzeVideo: call('analyzeVideo'),
     cancelVideoWork: call('cancelVideoWork'),
-    thumbnailUrl: webThumbnailUrlFor,
+    thumbnailUrl: (video, clipIndex) => webThumbnailUrlFor(video.id, clipIndex, video.mediaCapability),
     getChat: call('getChat'),
     ask: call('ask'),
     stop: call('stop'),
@@ -80,7 +87,7 @@ export function createWebApi(): ApolloApi {
     selectModel: call('selectModel'),
     removeModel: call('removeModel'),
     subscribe(listener) {
-      const source = new EventSource(`api/${WEB_STREAM_ROUTES.events.path}`);
+      const source = new EventSource(`api/${WEB_STREAM_ROUTES.events.path}?token=${encodeURIComponent(sessionToken)}`);
       source.onmessage = (e: MessageEvent<string>) => {
         try {
           listener(JSON.parse(e.data) as AppEvent);

@@ -39,7 +39,7 @@ export function Filmstrip() {
                 clip.index === active ? 'border-indigo-500 ring-2 ring-indigo-500' : 'border-zinc-200 hover:border-zinc-400 dark:border-zinc-800'
               }`}
             >
-              <img src={getApi().thumbnailUrl(analysis.video.id, clip.index)} alt="" loading="lazy" className="aspect-video w-full bg-zinc-200 object-cover dark:bg-zinc-800" />
+              <img src={getApi().thumbnailUrl(analysis.video, clip.index)} alt="" loading="lazy" className="aspect-video w-full bg-zinc-200 object-cover dark:bg-zinc-800" />
               <span className="px-1.5 py-1 tabular-nums">
                 {formatClock(clip.start)}–{formatClock(clip.end)}
               </span>

@@ -39,7 +39,7 @@ export function sanitizeUploadName(raw: string | undefined): string {
 export function webAppHandlers(app: AppService, options: WebAppOptions): AppHandlers<WebOperation> {
   return {
     ...sharedAppHandlers(app),
-    hostInfo: () => ({ host: 'web', version: options.version, demo: options.demo === true, modelReady: app.hasModel }),
+    hostInfo: () => ({ host: 'web', version: options.version, demo: options.demo === true, modelReady: app.hasModel, ...app.modelInfo() }),
     exportMarkdown: (videoId) => app.exportMarkdown(videoId),
   };
 }

@@ -38,7 +38,7 @@ function VideoWorkspace() {
         {progress === null && startingEncode && phase === 'ready' && <ProgressPanel progress={{ stage: 'starting', done: 0, total: 0 }} onCancel={() => void cancel()} />}
         {progress === null && encodeCancelled && (
           <p data-testid="encode-cancelled" className="text-sm text-zinc-500">
-            Watching the video was cancelled. It continues from where it stopped when you ask a question.
+            Watching the video was cancelled; it starts again when you ask a question.
           </p>
         )}
         {phase === 'analyzing' && progress === null && <p className="text-sm text-zinc-500">Reading the video…</p>}

@@ -84,6 +84,8 @@ function TurnView({ turn, isLast, busy }: { turn: ChatTurn; isLast: boolean; bus
         <div data-testid="answer" className="min-w-0 max-w-[95%] rounded-2xl rounded-bl-sm bg-zinc-100 px-3 py-2 text-sm leading-relaxed dark:bg-zinc-800/70">
           {turn.answer === '' && (turn.status === 'pending' || turn.status === 'streaming') ? (
             <span className="animate-pulse text-zinc-500">Thinking…</span>
+          ) : turn.answer === '' ? (
+            <span className="italic text-zinc-500">{turn.status === 'error' ? 'No answer.' : turn.status === 'stopped' ? 'Stopped before any text.' : 'An empty answer.'}</span>
           ) : (
             <AnswerText text={turn.answer} />
           )}

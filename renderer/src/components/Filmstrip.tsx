@@ -7,11 +7,14 @@ import { clipAt, useVideoStore } from '../stores/video-store';
 import { formatClock } from './format-time';
 
 /** "m:ss–m:ss" per clip; when whole seconds would give two clips the same label (short videos),
- * tenths are shown ("0:00.0–0:00.5"). */
+ * tenths, then hundredths are shown ("0:00.04–0:01.54"). */
 export function clipLabels(clips: ClipSummary[]): string[] {
-  const whole = clips.map((c) => `${formatClock(c.start)}–${formatClock(c.end)}`);
-  if (new Set(whole).size === whole.length) return whole;
-  return clips.map((c) => `${formatClock(c.start, 1)}–${formatClock(c.end, 1)}`);
+  let labels: string[] = [];
+  for (const decimals of [0, 1, 2]) {
+    labels = clips.map((c) => `${formatClock(c.start, decimals)}–${formatClock(c.end, decimals)}`);
+    if (new Set(labels).size === labels.length) break;
+  }
+  return labels;
 }
 
 /** A clip thumbnail that asks again when the server could not render it yet (busy ffmpeg). */

@@ -33,9 +33,9 @@ export function ProgressPanel({ progress, onCancel }: { progress: ProgressEvent;
   const eta = trustedEta(progress);
   const indeterminate = progress.total <= 0;
   return (
-    <div data-testid="progress" data-stage={progress.stage} className="rounded-lg border border-zinc-200 p-3 text-sm dark:border-zinc-800">
+    <div data-testid="progress" data-stage={progress.stage} data-done={progress.done} data-total={progress.total} className="rounded-lg border border-zinc-200 p-3 text-sm dark:border-zinc-800">
       <div className="mb-2 flex items-center justify-between gap-3">
-        <span className="font-medium">{STAGE_NAMES[progress.stage] ?? progress.stage}</span>
+        <span className="font-medium">{STAGE_NAMES[progress.stage] ?? STAGE_NAMES[progress.stage.split(':')[0]!] ?? progress.stage}</span>
         <span className="tabular-nums text-zinc-500">
           {amount(progress)}
           {eta !== undefined ? ` · ${formatDuration(eta)} left` : progress.total > 0 && progress.done < progress.total ? ' · estimating time left…' : ''}

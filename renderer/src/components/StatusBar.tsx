@@ -23,19 +23,19 @@ export function StatusBar() {
   const model = ready ? (connection.info.demo ? 'demo model (random weights)' : connection.info.model) : undefined;
   return (
     <footer data-testid="status-bar" data-status={connection.status} className="flex items-center justify-between gap-4 border-t border-zinc-200 px-4 py-1.5 text-xs text-zinc-500 dark:border-zinc-800">
-      <span className="flex min-w-0 items-center gap-2">
+      <span className="flex min-w-0 flex-1 items-center gap-2">
         <span aria-hidden="true" className={`inline-block h-2 w-2 shrink-0 rounded-full ${ready ? 'bg-emerald-500' : connection.status === 'error' ? 'bg-red-500' : 'bg-amber-400'}`} />
-        <span data-testid="connection" className={`truncate ${connection.status === 'error' ? 'text-red-600 dark:text-red-400' : ''}`}>
+        <span data-testid="connection" className={`${connection.status === 'error' ? 'min-w-0 truncate' : 'shrink-0'} ${connection.status === 'error' ? 'text-red-600 dark:text-red-400' : ''}`}>
           {ready ? `Connected (${connection.info.host} mode, v${connection.info.version})` : connection.status === 'error' ? `Not connected: ${connection.message}` : 'Connecting…'}
         </span>
         {ready && (
-          <span data-testid="model-in-use" className="shrink-0">
+          <span data-testid="model-in-use" className="min-w-0 truncate">
             · {model !== undefined ? `Model: ${model}` : 'No model chosen'}
           </span>
         )}
       </span>
       {device?.fallbackReason && (
-        <span data-testid="fallback-reason" className="min-w-0 truncate" title={device.fallbackReason}>
+        <span data-testid="fallback-reason" className="hidden min-w-0 max-w-[45%] truncate lg:block" title={device.fallbackReason}>
           {device.fallbackReason}
         </span>
       )}

@@ -83,20 +83,34 @@ export const useChatStore = create<ChatStore>((set, get) => {
       await run(async () => {
         const id = videoId();
         if (id === undefined) return;
-        const { turn } = await getApi().regenerate(id);
-        set((s) => (s.history ? { history: { ...s.history, turns: [...s.history.turns.slice(0, -1), turn] } } : {}));
+        // The replaced turn leaves first: the new one may arrive as an event before the reply.
+        const before = get().history;
+        set((s) => (s.history ? { history: { ...s.history, turns: s.history.turns.slice(0, -1) } } : {}));
+        try {
+          get().applyTurn(id, (await getApi().regenerate(id)).turn);
+        } catch (error) {
+          if (before !== null && videoId() === id) set({ history: before });
+          throw error;
+        }
       });
     },
     edit: async (turnId, question) => {
       await run(async () => {
         const id = videoId();
         if (id === undefined) return;
-        const { turn } = await getApi().editQuestion(id, turnId, question);
+        // The edited turn and those after it leave first (kept by the host as a version).
+        const before = get().history;
         set((s) => {
           if (!s.history) return {};
           const index = s.history.turns.findIndex((t) => t.id === turnId);
-          return { history: { ...s.history, turns: [...s.history.turns.slice(0, Math.max(0, index)), turn] } };
+          return index < 0 ? {} : { history: { ...s.history, turns: s.history.turns.slice(0, index) } };
         });
+        try {
+          get().applyTurn(id, (await getApi().editQuestion(id, turnId, question)).turn);
+        } catch (error) {
+          if (before !== null && videoId() === id) set({ history: before });
+          throw error;
+        }
       });
     },
     selectVersion: async (turnId, index) => {

@@ -21,6 +21,8 @@ export interface CommandContext {
   printJson(value: unknown): void;
   /** Progress to stderr; a no-op when --no-progress. */
   progress: ProgressListener;
+  /** Ends the live progress bar (its line is finished), so text written next starts on its own line. */
+  endProgress(): void;
   stderr: NodeJS.WritableStream;
   stdout: NodeJS.WritableStream;
 }
@@ -56,6 +58,7 @@ export async function runCommand(
       io.stdout.write(JSON.stringify(value, null, 2) + '\n');
     },
     progress: renderer === undefined ? () => {} : withEta(renderer.listener),
+    endProgress: () => renderer?.stop(),
     stderr: io.stderr,
     stdout: io.stdout,
   };

@@ -25,7 +25,7 @@ export interface MainHost {
 export function ipcHandlers(app: AppService, host: MainHost): AppHandlers<IpcOperation> {
   return {
     ...sharedAppHandlers(app),
-    hostInfo: () => ({ host: 'electron', version: host.version, demo: false, modelReady: app.hasModel }),
+    hostInfo: () => ({ host: 'electron', version: host.version, demo: false, modelReady: app.hasModel, ...app.modelInfo() }),
     pickVideo: async () => {
       const path = await host.pickVideoPath();
       return path === undefined ? null : app.openVideo(path);

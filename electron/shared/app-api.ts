@@ -58,6 +58,22 @@ export interface ChatTurn {
   error?: SerializedError;
   timings?: TurnTimings;
   createdAt: string;
+  /** The turn's other versions (Regenerate and Edit keep the earlier ones), in order, without the shown one. */
+  versions?: TurnVersion[];
+  /** Where the shown version sits among all versions (0-based; versions.length + 1 in all). */
+  versionIndex?: number;
+}
+
+/** A version of a turn that is not shown: its question and answer, and the turns that followed it. */
+export interface TurnVersion {
+  question: string;
+  answer: string;
+  status: TurnStatus;
+  error?: SerializedError;
+  timings?: TurnTimings;
+  createdAt: string;
+  /** The conversation after this version (an edit branches it; shown again with this version). */
+  later: ChatTurn[];
 }
 
 export interface ChatHistory {

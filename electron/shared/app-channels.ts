@@ -14,6 +14,7 @@ export const IPC_CHANNELS = {
   regenerate: 'chat:regenerate',
   editQuestion: 'chat:edit',
   clearChat: 'chat:clear',
+  selectVersion: 'chat:select-version',
   exportMarkdown: 'chat:export',
   getSettings: 'settings:get',
   updateSettings: 'settings:update',

@@ -4,7 +4,7 @@
 // clients are all typed from APP_API, so a host and the renderer cannot disagree and compile.
 // Failures travel as SerializedError (a stable code and a sentence; see errors.ts).
 import { z } from 'zod';
-import type { AppSettings, ChatHistory, ChatTurn, ModelsOverview, VideoAnalysis, VideoRef } from './app-api.js';
+import type { AppSettings, ChatHistory, ChatTurn, DeviceStatus, ModelsOverview, VideoAnalysis, VideoRef } from './app-api.js';
 import { IPC_CHANNELS, type IpcOperation, type IpcReply as ChannelReply } from './app-channels.js';
 import { phantomOf, type Phantom, type PhantomType } from './contract-types.js';
 import type { SerializedError } from './errors.js';
@@ -18,6 +18,10 @@ export interface HostInfo {
   demo: boolean;
   /** Whether a model is installed to answer with. */
   modelReady: boolean;
+  /** The model answering (catalog name, repo id, or "local folder"), when one is chosen. */
+  model?: string;
+  /** The device of the last model run in this host process (absent until one ran, or after an engine crash). */
+  device?: DeviceStatus;
 }
 
 /** The result of an action that has nothing else to say. */
@@ -79,6 +83,11 @@ export const APP_API = {
   stop: op(video, returns<{ stopped: boolean }>(), { ipc: IPC_CHANNELS.stop, web: onVideo('POST', 'stop') }),
   regenerate: op(video, returns<{ turn: ChatTurn }>(), { ipc: IPC_CHANNELS.regenerate, web: onVideo('POST', 'regenerate', { status: 202 }) }),
   editQuestion: op(z.tuple([id, id, question]), returns<{ turn: ChatTurn }>(), { ipc: IPC_CHANNELS.editQuestion, web: { method: 'POST', path: 'videos/:videoId/edit', names: ['videoId', 'turnId', 'question'], status: 202 } }),
+  /** Shows another version of a turn (and the conversation that followed it); the next question continues from it. */
+  selectVersion: op(z.tuple([id, id, z.number().int().min(0).max(LIMITS.historyTurns)]), returns<ChatHistory>(), {
+    ipc: IPC_CHANNELS.selectVersion,
+    web: { method: 'POST', path: 'videos/:videoId/version', names: ['videoId', 'turnId', 'index'] },
+  }),
   clearChat: op(video, returns<Done>(), { ipc: IPC_CHANNELS.clearChat, web: onVideo('POST', 'clear') }),
   /** The chat as Markdown (the desktop host also offers to save it). */
   exportMarkdown: op(video, returns<string>(), { ipc: IPC_CHANNELS.exportMarkdown, web: onVideo('GET', 'export', { contentType: 'text/markdown; charset=utf-8' }) }),

@@ -14,20 +14,33 @@ import { useVideoStore } from './stores/video-store';
 function VideoWorkspace() {
   const video = useVideoStore((s) => s.video);
   const phase = useVideoStore((s) => s.phase);
+  const analysis = useVideoStore((s) => s.analysis);
   const progress = useVideoStore((s) => s.progress);
   const error = useVideoStore((s) => s.error);
   const cancel = useVideoStore((s) => s.cancel);
+  const encodeCancelled = useVideoStore((s) => s.encodeCancelled);
+  const startingEncode = useVideoStore((s) => s.startingEncode);
+  // A file that could not be read as a video: no black player, only what went wrong.
+  const unreadable = phase === 'error' && analysis === null;
+  // Wide windows: player and chat side by side, each scrolling on its own. Below 1000 px the chat
+  // stacks under the player and the whole page scrolls, so nothing is cut off.
   return (
-    <div className="grid h-full min-h-0 grid-cols-1 lg:grid-cols-[minmax(0,3fr)_minmax(22rem,2fr)]">
-      <div className="flex min-h-0 flex-col gap-4 overflow-y-auto p-4">
+    <div data-testid="workspace" className="flex h-full min-h-0 flex-col overflow-y-auto min-[1000px]:grid min-[1000px]:grid-cols-[minmax(0,3fr)_minmax(22rem,2fr)] min-[1000px]:overflow-hidden">
+      <div data-testid="video-column" className="flex shrink-0 flex-col gap-4 p-4 min-[1000px]:min-h-0 min-[1000px]:overflow-y-auto">
         <div className="flex items-center justify-between gap-2">
           <h1 data-testid="video-name" className="truncate text-base font-semibold" title={video?.name}>
             {video?.name}
           </h1>
           <OpenVideoButton className="shrink-0 !px-3 !py-1 !text-xs" />
         </div>
-        <VideoPlayer />
+        {!unreadable && <VideoPlayer />}
         {progress !== null && <ProgressPanel progress={progress} onCancel={() => void cancel()} />}
+        {progress === null && startingEncode && phase === 'ready' && <ProgressPanel progress={{ stage: 'starting', done: 0, total: 0 }} onCancel={() => void cancel()} />}
+        {progress === null && encodeCancelled && (
+          <p data-testid="encode-cancelled" className="text-sm text-zinc-500">
+            Watching the video was cancelled; it starts again when you ask a question.
+          </p>
+        )}
         {phase === 'analyzing' && progress === null && <p className="text-sm text-zinc-500">Reading the video…</p>}
         {phase === 'error' && error !== null && (
           <p role="alert" data-testid="video-error" className="rounded-md bg-red-50 px-3 py-2 text-sm text-red-700 dark:bg-red-950 dark:text-red-300">
@@ -36,7 +49,7 @@ function VideoWorkspace() {
         )}
         <Filmstrip />
       </div>
-      <div className="min-h-0 border-t border-zinc-200 lg:border-l lg:border-t-0 dark:border-zinc-800">
+      <div data-testid="chat-column" className="h-[85vh] min-h-[26rem] shrink-0 border-t border-zinc-200 min-[1000px]:h-auto min-[1000px]:min-h-0 min-[1000px]:border-l min-[1000px]:border-t-0 dark:border-zinc-800">
         <ChatPanel />
       </div>
     </div>
@@ -54,9 +67,9 @@ export function App() {
   const dragging = useWindowDrop(useCallback((file: File) => void openFile(file), [openFile]));
   return (
     <div className="flex h-full flex-col">
-      <header className="flex items-center gap-3 border-b border-zinc-200 px-4 py-2.5 dark:border-zinc-800">
+      <header className="flex min-w-0 items-center gap-2 border-b sm:gap-3 border-zinc-200 px-4 py-2.5 dark:border-zinc-800">
         <span className="text-lg font-semibold tracking-tight">Apollo</span>
-        <span className="hidden text-sm text-zinc-500 sm:inline">chat with your videos, offline</span>
+        <span className="hidden truncate text-sm text-zinc-500 md:inline">chat with your videos, offline</span>
         <span className="flex-1" />
         <DeviceBadge />
         <button type="button" data-testid="open-models" onClick={() => openModels(true)} className="rounded px-2 py-1 text-sm text-zinc-600 hover:bg-zinc-100 dark:text-zinc-300 dark:hover:bg-zinc-800">

@@ -13,7 +13,10 @@ const rootElement = document.getElementById('root');
 if (rootElement === null) throw new Error('index.html has no #root element');
 const api = createApolloApi();
 setApi(api);
-api.subscribe(dispatchAppEvent);
+api.subscribe(dispatchAppEvent, (up) => {
+  if (up) void useAppStore.getState().connect();
+  else useAppStore.getState().lost();
+});
 void useAppStore.getState().connect();
 void useSettingsStore.getState().load();
 // Reopen the most recent video of this run (web mode restores it after a reload).

@@ -22,6 +22,9 @@ describe('time references in answers', () => {
     ['1:05.5 exactly', [{ text: '1:05.5', start: 65.5 }]],
     ['63.2-65.2 seconds: and 0.0-1.5 seconds', [{ text: '63.2-65.2 seconds', start: 63.2, end: 65.2 }, { text: '0.0-1.5 seconds', start: 0, end: 1.5 }]],
     ['from 10 to 20 seconds', [{ text: 'from 10 to 20 seconds', start: 10, end: 20 }]],
+    ['at 1m30s the door opens', [{ text: '1m30s', start: 90 }]],
+    ['at 1m 5s', [{ text: '1m 5s', start: 65 }]],
+    ['around 1h2m3s', [{ text: '1h2m3s', start: 3723 }]],
   ])('links %j', (text, expected) => {
     expect(links(text)).toEqual(expected);
   });
@@ -38,6 +41,8 @@ describe('time references in answers', () => {
     'It costs 1.5 dollars.',
     'Call 555-1234.',
     'IPv6 ::1 and 12:345',
+    'a 2m wide door',
+    'the 5m30 train',
     'an invalid 1:75 time',
   ])('does not link %j', (text) => {
     expect(links(text)).toEqual([]);

@@ -48,7 +48,11 @@ export function registerAskCommand(program: Command, run: RunAction): void {
               signal: ctx.signal,
               onEvent: (event) => {
                 if (event.type === 'progress') ctx.progress(event.progress);
-                else if (!ctx.json) ctx.stdout.write(event.delta);
+                else if (!ctx.json) {
+                  // The answer starts on its own line, never after the progress bar's ETA.
+                  ctx.endProgress();
+                  ctx.stdout.write(event.delta);
+                }
               },
             },
           );

@@ -55,6 +55,7 @@ export function registerChatCommand(program: Command, run: RunAction): void {
                 if (event.type === 'progress') ctx.progress(event.progress);
                 else {
                   partial += event.delta;
+                  ctx.endProgress();
                   ctx.stdout.write(event.delta);
                 }
               },

@@ -1,9 +1,9 @@
 // Which onnxruntime execution provider runs the models: by capability, CUDA → DirectML (Windows)
 // → WebGPU → CPU, each tried by creating a real (tiny) session with it, so "listed" never passes
 // for "works". The reason for every skipped provider travels with the choice.
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { ApolloError } from '../../shared/errors.js';
@@ -44,6 +44,25 @@ function cudaProviderInstalled(): boolean {
   }
 }
 
+/**
+ * WebGPU on Linux runs on Vulkan: without a Vulkan driver (no ICD manifest where the Vulkan loader
+ * looks) a WebGPU session cannot start, and trying prints the loader's "vkCreateInstance: Found no
+ * drivers!" on stderr of every run. Checked first, like the CUDA provider library.
+ */
+export function vulkanDriverInstalled(env: NodeJS.ProcessEnv = process.env, home = homedir()): boolean {
+  if (env.VK_ICD_FILENAMES || env.VK_DRIVER_FILES || env.VK_ADD_DRIVER_FILES) return true;
+  const dataDirs = (env.XDG_DATA_DIRS || '/usr/local/share:/usr/share').split(':');
+  const configDirs = (env.XDG_CONFIG_DIRS || '/etc/xdg').split(':');
+  const dirs = [...configDirs, '/etc', ...dataDirs, env.XDG_DATA_HOME || join(home, '.local', 'share')].filter((d) => d !== '').map((d) => join(d, 'vulkan', 'icd.d'));
+  return dirs.some((dir) => {
+    try {
+      return readdirSync(dir).some((f) => f.endsWith('.json'));
+    } catch {
+      return false;
+    }
+  });
+}
+
 /** Why `device` cannot run here, or undefined when a session on it runs (probed once per process). */
 export function probeDevice(device: DeviceName): Promise<string | undefined> {
   let probe = probes.get(device);
@@ -61,6 +80,7 @@ async function probeDeviceOnce(device: DeviceName): Promise<string | undefined> 
     // Checked before trying: a missing provider library makes onnxruntime print a native error.
     return 'cuda provider is not installed (install it with `node node_modules/onnxruntime-node/script/install.js --onnxruntime-node-install=cuda12`)';
   }
+  if (device === 'webgpu' && process.platform === 'linux' && !vulkanDriverInstalled()) return 'webgpu found no Vulkan driver (no GPU, or its Vulkan driver is not installed)';
   try {
     const session = await ort.InferenceSession.create(probeModel(), { executionProviders: [device], logSeverityLevel: 3 });
     const out = await session.run({ x: new ort.Tensor('float32', Float32Array.of(1, 2), [2]) });

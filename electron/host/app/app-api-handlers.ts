@@ -16,6 +16,7 @@ export function sharedAppHandlers(app: AppService): AppHandlers<SharedOperation>
     stop: (videoId) => ({ stopped: app.stop(videoId) }),
     regenerate: async (videoId) => ({ turn: (await app.regenerate(videoId)).turn }),
     editQuestion: async (videoId, turnId, question) => ({ turn: (await app.editQuestion(videoId, turnId, question)).turn }),
+    selectVersion: (videoId, turnId, index) => app.selectVersion(videoId, turnId, index),
     clearChat: async (videoId) => (await app.clearChat(videoId), done),
     getSettings: () => app.settings.get(),
     updateSettings: (patch) => app.updateSettings(patch),

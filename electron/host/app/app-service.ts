@@ -4,7 +4,7 @@
 // an engine crash never loses it.
 import { randomUUID } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
-import type { AppEvent, AppSettings, ChatHistory, ChatTurn, DeviceStatus, VideoAnalysis, VideoRef } from '../../shared/app-api.js';
+import type { AppEvent, AppSettings, ChatHistory, ChatTurn, DeviceStatus, TurnVersion, VideoAnalysis, VideoRef } from '../../shared/app-api.js';
 import type { DeviceReport, RuntimeEvent } from '../../shared/engine-protocol.js';
 import { ApolloError, serializeError, toApolloError } from '../../shared/errors.js';
 import { LIMITS } from '../../shared/limits.js';
@@ -141,6 +141,12 @@ export class AppService {
     return this.modelDir !== undefined;
   }
 
+  /** What HostInfo says about the model and device (both hosts), so a reloaded page shows them at once. */
+  modelInfo(): { model?: string; device?: DeviceStatus } {
+    const model = this.options.modelDir !== undefined ? 'local folder' : this.selectedModel;
+    return { ...(model !== undefined && this.modelDir !== undefined ? { model } : {}), ...(this.device !== undefined ? { device: this.device } : {}) };
+  }
+
   async openVideo(path: string, displayName?: string): Promise<VideoRef> {
     const video = await this.videos.open(path, displayName);
     return video.ref;
@@ -239,7 +245,8 @@ export class AppService {
       history = await this.chats.load(video.key, videoId, video.ref.name);
       this.histories.set(video.key, history);
     }
-    return { ...history, videoId };
+    // One chat per content: a renamed copy shares it, and its export is headed with the name opened now.
+    return { ...history, videoId, videoName: video.ref.name };
   }
 
   private async persist(videoKey: string): Promise<void> {
@@ -251,7 +258,7 @@ export class AppService {
    * Validates and records a question, then starts answering it. Resolves as soon as the turn
    * exists (bad input and a busy chat are thrown here); `finished` settles with the final turn.
    */
-  async startTurn(videoId: string, question: string): Promise<{ turn: ChatTurn; finished: Promise<ChatTurn> }> {
+  async startTurn(videoId: string, question: string, versions?: TurnVersion[]): Promise<{ turn: ChatTurn; finished: Promise<ChatTurn> }> {
     const trimmed = question.trim();
     if (trimmed === '') throw new ApolloError('INVALID_ARGUMENT', 'Type a question first.');
     if (trimmed.length > LIMITS.questionChars) throw new ApolloError('INVALID_ARGUMENT', `That question is too long; keep it under ${LIMITS.questionChars} characters.`);
@@ -260,6 +267,8 @@ export class AppService {
     const history = await this.chat(videoId);
     const stored = this.histories.get(video.key)!;
     const turn: ChatTurn = { id: randomUUID(), question: trimmed, answer: '', status: 'pending', createdAt: new Date().toISOString() };
+    // Regenerate and Edit: the earlier versions stay with the turn; the new one is the last.
+    if (versions !== undefined && versions.length > 0) Object.assign(turn, { versions, versionIndex: versions.length });
     stored.turns.push(turn);
     const controller = new AbortController();
     this.active.set(video.key, controller);
@@ -294,7 +303,7 @@ export class AppService {
       if (e.code === 'CANCELLED') turn.status = 'stopped';
       else {
         turn.status = 'error';
-        turn.error = serializeError(e);
+        turn.error = serializeError(withDisplayName(e, videoPath, this.videos.get(videoId).ref.name));
         if (e.code === 'ENGINE_CRASHED' || e.code === 'ENGINE_OUT_OF_MEMORY') this.emit({ type: 'notice', level: 'error', message: e.message });
       }
     } finally {
@@ -325,7 +334,7 @@ export class AppService {
     return controller !== undefined;
   }
 
-  /** Asks the last question again (its answer is replaced). */
+  /** Asks the last question again; the earlier answer is kept as a version of the turn. */
   async regenerate(videoId: string): Promise<{ turn: ChatTurn; finished: Promise<ChatTurn> }> {
     const video = this.videos.get(videoId);
     await this.chat(videoId);
@@ -333,11 +342,15 @@ export class AppService {
     const last = stored.turns.at(-1);
     if (last === undefined) throw new ApolloError('INVALID_ARGUMENT', 'There is no answer to regenerate yet.');
     if (this.active.has(video.key)) throw new ApolloError('INVALID_ARGUMENT', 'An answer is still being written; stop it first.', { details: { status: 409 } });
+    const versions = allVersions(last, []);
     stored.turns.pop();
-    return this.startTurn(videoId, last.question);
+    return this.startTurn(videoId, last.question, versions);
   }
 
-  /** Replaces an earlier question: the turns from it on are dropped and it is asked anew. */
+  /**
+   * Asks an earlier question anew, edited: the turn's current version (with the turns that
+   * followed it) is kept as a version, so nothing is lost and the user can switch back.
+   */
   async editQuestion(videoId: string, turnId: string, question: string): Promise<{ turn: ChatTurn; finished: Promise<ChatTurn> }> {
     const video = this.videos.get(videoId);
     await this.chat(videoId);
@@ -345,8 +358,33 @@ export class AppService {
     const index = stored.turns.findIndex((t) => t.id === turnId);
     if (index < 0) throw new ApolloError('INVALID_ARGUMENT', 'That question is no longer in this chat.', { details: { status: 404 } });
     if (this.active.has(video.key)) throw new ApolloError('INVALID_ARGUMENT', 'An answer is still being written; stop it first.', { details: { status: 409 } });
+    const versions = allVersions(stored.turns[index]!, stored.turns.slice(index + 1));
     stored.turns.splice(index);
-    return this.startTurn(videoId, question);
+    return this.startTurn(videoId, question, versions);
+  }
+
+  /**
+   * Shows version `index` of a turn, with the conversation that followed that version. The engine
+   * is sent the shown turns with the next question, so its KV cache follows: it keeps the longest
+   * prefix it has and prefills from where the versions differ.
+   */
+  async selectVersion(videoId: string, turnId: string, index: number): Promise<ChatHistory> {
+    const video = this.videos.get(videoId);
+    await this.chat(videoId);
+    const stored = this.histories.get(video.key)!;
+    const at = stored.turns.findIndex((t) => t.id === turnId);
+    if (at < 0) throw new ApolloError('INVALID_ARGUMENT', 'That question is no longer in this chat.', { details: { status: 404 } });
+    if (this.active.has(video.key)) throw new ApolloError('INVALID_ARGUMENT', 'An answer is still being written; stop it first.', { details: { status: 409 } });
+    const turn = stored.turns[at]!;
+    const all = allVersions(turn, stored.turns.slice(at + 1));
+    const picked = all[index];
+    if (picked === undefined) throw new ApolloError('INVALID_ARGUMENT', `This answer has ${all.length} version(s).`, { details: { status: 404 } });
+    const { later, ...shown } = picked;
+    const others = all.filter((_, i) => i !== index);
+    const next: ChatTurn = { id: turn.id, ...shown, ...(others.length > 0 ? { versions: others, versionIndex: index } : {}) };
+    stored.turns.splice(at, stored.turns.length - at, next, ...later);
+    await this.persist(video.key);
+    return this.chat(videoId);
   }
 
   async clearChat(videoId: string): Promise<void> {
@@ -366,6 +404,13 @@ export class AppService {
     if (after.clipSamplingRatio !== before.clipSamplingRatio) this.analyses.clear();
     return after;
   }
+}
+
+/** All versions of a turn in order, the shown one (with the turns after it) in its place. */
+function allVersions(turn: ChatTurn, later: ChatTurn[]): TurnVersion[] {
+  const { versions = [], versionIndex, id: _id, ...shown } = turn;
+  const at = Math.min(versionIndex ?? versions.length, versions.length);
+  return [...versions.slice(0, at), { ...shown, later }, ...versions.slice(at)];
 }
 
 /** Errors name the file as the user knows it, never by a host path (uploads live in our data folder). */

@@ -5,15 +5,36 @@ import { z } from 'zod';
 import type { ChatHistory } from '../../shared/app-api.js';
 import { readJsonValidated, writeJsonAtomic } from '../../common/persist/atomic-file.js';
 
-const turnSchema = z.object({
-  id: z.string(),
-  question: z.string(),
-  answer: z.string(),
-  status: z.enum(['pending', 'streaming', 'done', 'stopped', 'error']),
-  error: z.object({ code: z.string(), message: z.string() }).passthrough().optional(),
-  timings: z.record(z.string(), z.number()).optional(),
-  createdAt: z.string(),
-});
+const status = z.enum(['pending', 'streaming', 'done', 'stopped', 'error']);
+const error = z.object({ code: z.string(), message: z.string() }).passthrough().optional();
+const timings = z.record(z.string(), z.number()).optional();
+
+interface StoredTurn {
+  id: string;
+  question: string;
+  answer: string;
+  status: z.infer<typeof status>;
+  error?: z.infer<typeof error>;
+  timings?: z.infer<typeof timings>;
+  createdAt: string;
+  versions?: Array<{ question: string; answer: string; status: z.infer<typeof status>; error?: z.infer<typeof error>; timings?: z.infer<typeof timings>; createdAt: string; later: StoredTurn[] }>;
+  versionIndex?: number;
+}
+
+// Versions nest (a version keeps the turns that followed it, which have versions of their own).
+const turnSchema: z.ZodType<StoredTurn> = z.lazy(() =>
+  z.object({
+    id: z.string(),
+    question: z.string(),
+    answer: z.string(),
+    status,
+    error,
+    timings,
+    createdAt: z.string(),
+    versions: z.array(z.object({ question: z.string(), answer: z.string(), status, error, timings, createdAt: z.string(), later: z.array(turnSchema) })).optional(),
+    versionIndex: z.number().int().nonnegative().optional(),
+  }),
+);
 
 const historySchema = z.object({
   videoId: z.string(),

@@ -32,7 +32,7 @@ export const DEFAULT_UPLOAD_LIMITS: UploadLimits = { maxBytes: LIMITS.uploadByte
 export function webAppHandlers(app: AppService, options: WebAppOptions): AppHandlers<WebOperation> {
   return {
     ...sharedAppHandlers(app),
-    hostInfo: () => ({ host: 'web', version: options.version, demo: options.demo === true, modelReady: app.hasModel }),
+    hostInfo: () => ({ host: 'web', version: options.version, demo: options.demo === true, modelReady: app.hasModel, ...app.modelInfo() }),
     exportMarkdown: (videoId) => app.exportMarkdown(videoId),
   };
 }

@@ -12,14 +12,15 @@ export type SharedApi = AppClient<Exclude<AppOperation, 'pickVideo' | 'openDropp
 
 export interface ApolloApi extends SharedApi {
   /** Opens a file the user dropped or chose (uploaded in web mode). */
-  openFile(file: File, onProgress?: (done: number, total: number) => void): Promise<VideoRef>;
+  openFile(file: File, onProgress?: (done: number, total: number) => void, signal?: AbortSignal): Promise<VideoRef>;
   /** The host's own file dialog, where there is one (desktop app). */
   pickVideo?: AppClient<'pickVideo'>['pickVideo'];
   /** A clip's thumbnail address (in web mode it carries the video's media capability). */
   thumbnailUrl(video: VideoRef, clipIndex: number): string;
   /** True where exportMarkdown already saved the file (desktop save dialog). */
   readonly exportSavesFile?: boolean;
-  subscribe(listener: (event: AppEvent) => void): () => void;
+  /** Host events; `onConnection` (web mode) hears when the event stream drops (false) and reopens (true). */
+  subscribe(listener: (event: AppEvent) => void, onConnection?: (up: boolean) => void): () => void;
 }
 
 declare global {

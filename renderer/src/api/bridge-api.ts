@@ -38,6 +38,7 @@ export function createBridgeApi(bridge: ApolloBridge): ApolloApi {
     regenerate: call('regenerate'),
     editQuestion: call('editQuestion'),
     clearChat: call('clearChat'),
+    selectVersion: call('selectVersion'),
     exportMarkdown: call('exportMarkdown'),
     exportSavesFile: true,
     getSettings: call('getSettings'),

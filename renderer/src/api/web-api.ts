@@ -40,9 +40,15 @@ function call<K extends WebOperation>(operation: K) {
   };
 }
 
-function upload(file: File, onProgress?: (done: number, total: number) => void): Promise<VideoRef> {
+function upload(file: File, onProgress?: (done: number, total: number) => void, signal?: AbortSignal): Promise<VideoRef> {
   return new Promise<VideoRef>((resolve, reject) => {
     const xhr = new XMLHttpRequest();
+    if (signal?.aborted) {
+      reject(new ApolloError('CANCELLED'));
+      return;
+    }
+    signal?.addEventListener('abort', () => xhr.abort(), { once: true });
+    xhr.onabort = () => reject(new ApolloError('CANCELLED'));
     xhr.open(WEB_STREAM_ROUTES.upload.method, `api/${WEB_STREAM_ROUTES.upload.path}`);
     xhr.setRequestHeader('x-file-name', encodeURIComponent(file.name));
     xhr.setRequestHeader('authorization', authorization.authorization);
@@ -76,6 +82,7 @@ export function createWebApi(): ApolloApi {
     regenerate: call('regenerate'),
     editQuestion: call('editQuestion'),
     clearChat: call('clearChat'),
+    selectVersion: call('selectVersion'),
     exportMarkdown: call('exportMarkdown'),
     getSettings: call('getSettings'),
     updateSettings: call('updateSettings'),
@@ -86,8 +93,15 @@ export function createWebApi(): ApolloApi {
     cancelDownload: call('cancelDownload'),
     selectModel: call('selectModel'),
     removeModel: call('removeModel'),
-    subscribe(listener) {
+    subscribe(listener, onConnection) {
       const source = new EventSource(`api/${WEB_STREAM_ROUTES.events.path}?token=${encodeURIComponent(sessionToken)}`);
+      let opened = false;
+      source.onopen = () => {
+        // The first open is the page's start; a later one is the server back after a drop.
+        if (opened) onConnection?.(true);
+        opened = true;
+      };
+      source.onerror = () => onConnection?.(false);
       source.onmessage = (e: MessageEvent<string>) => {
         try {
           listener(JSON.parse(e.data) as AppEvent);

@@ -86,6 +86,18 @@ const rules: Rule[] = [
     },
   },
   {
+    // 1m30s / 1m 30s / 1h2m3s / 2m (compact units: one token, one link, never "30s" alone)
+    re: /(?<![\w.])(?:(\d{1,3})\s?h\s?)?(?:(\d{1,4})\s?m\s?)?(?:(\d{1,2}(?:\.\d+)?)\s?s)?(?![\w.])/gi,
+    parse(m) {
+      const [, h, mi, s] = m;
+      // At least two units, or minutes with hours ("2m" alone is often metres).
+      if ([h, mi, s].filter((x) => x !== undefined).length < 2) return undefined;
+      if ((h !== undefined || mi !== undefined) && s !== undefined && Number(s) >= 60) return undefined;
+      if (h !== undefined && mi !== undefined && Number(mi) >= 60) return undefined;
+      return { start: Number(h ?? 0) * 3600 + Number(mi ?? 0) * 60 + Number(s ?? 0) };
+    },
+  },
+  {
     // 83.5 seconds / 12s
     re: new RegExp(String.raw`(?<![\d.:\-–])${NUM}\s*${SEC_UNIT}`, 'gi'),
     parse(m) {

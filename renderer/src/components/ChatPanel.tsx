@@ -2,6 +2,7 @@
 // the composer (Enter sends, Shift+Enter breaks the line, Esc stops the answer).
 import { useEffect, useRef, useState } from 'react';
 import type { ChatTurn } from '../../../electron/shared/app-api';
+import { LIMITS } from '../../../electron/shared/limits';
 import { getApi } from '../stores/api-instance';
 import { isAnswering, useChatStore } from '../stores/chat-store';
 import { useVideoStore } from '../stores/video-store';
@@ -14,6 +15,28 @@ function downloadText(name: string, text: string): void {
   a.download = name;
   a.click();
   setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
+
+/** ‹ 2/3 › between the versions of a turn (Regenerate and Edit keep the earlier ones). */
+function VersionSwitch({ turn, busy }: { turn: ChatTurn; busy: boolean }) {
+  const selectVersion = useChatStore((s) => s.selectVersion);
+  const total = (turn.versions?.length ?? 0) + 1;
+  if (total < 2) return null;
+  const shown = Math.min(turn.versionIndex ?? total - 1, total - 1);
+  const button = 'rounded px-1 hover:bg-zinc-200 disabled:opacity-30 dark:hover:bg-zinc-700';
+  return (
+    <span data-testid="versions" className="flex items-center gap-0.5 tabular-nums">
+      <button type="button" data-testid="version-prev" aria-label="Previous version" disabled={busy || shown === 0} onClick={() => void selectVersion(turn.id, shown - 1)} className={button}>
+        ‹
+      </button>
+      <span data-testid="version-label">
+        {shown + 1}/{total}
+      </span>
+      <button type="button" data-testid="version-next" aria-label="Next version" disabled={busy || shown === total - 1} onClick={() => void selectVersion(turn.id, shown + 1)} className={button}>
+        ›
+      </button>
+    </span>
+  );
 }
 
 function TurnView({ turn, isLast, busy }: { turn: ChatTurn; isLast: boolean; busy: boolean }) {
@@ -46,33 +69,37 @@ function TurnView({ turn, isLast, busy }: { turn: ChatTurn; isLast: boolean; bus
           </form>
         ) : (
           <>
-            <p data-testid="question" className="max-w-[85%] whitespace-pre-wrap rounded-2xl rounded-br-sm bg-indigo-600 px-3 py-2 text-sm text-white">
+            <p data-testid="question" className="max-w-[85%] whitespace-pre-wrap rounded-2xl [overflow-wrap:anywhere] rounded-br-sm bg-indigo-600 px-3 py-2 text-sm text-white">
               {turn.question}
             </p>
             {!busy && (
-              <button type="button" onClick={() => setEditing(true)} className="text-xs text-zinc-500 opacity-0 transition group-hover:opacity-100 focus:opacity-100">
+              <button type="button" data-testid="edit" onClick={() => setEditing(true)} title="Ask this again, edited (the current version is kept)" className="text-xs text-zinc-500 opacity-0 transition group-hover:opacity-100 focus:opacity-100">
                 Edit
               </button>
             )}
           </>
         )}
       </div>
-      <div className="flex flex-col items-start gap-1">
-        <div data-testid="answer" className="max-w-[95%] whitespace-pre-wrap rounded-2xl rounded-bl-sm bg-zinc-100 px-3 py-2 text-sm leading-relaxed dark:bg-zinc-800/70">
+      <div className="flex min-w-0 flex-col items-start gap-1">
+        <div data-testid="answer" className="min-w-0 max-w-[95%] rounded-2xl rounded-bl-sm bg-zinc-100 px-3 py-2 text-sm leading-relaxed dark:bg-zinc-800/70">
           {turn.answer === '' && (turn.status === 'pending' || turn.status === 'streaming') ? (
             <span className="animate-pulse text-zinc-500">Thinking…</span>
+          ) : turn.answer === '' ? (
+            <span className="italic text-zinc-500">{turn.status === 'error' ? 'No answer.' : turn.status === 'stopped' ? 'Stopped before any text.' : 'An empty answer.'}</span>
           ) : (
             <AnswerText text={turn.answer} />
           )}
           {turn.status === 'streaming' && <span className="ml-0.5 inline-block h-4 w-1.5 animate-pulse bg-zinc-400 align-middle" />}
         </div>
-        <div className="flex gap-3 text-xs text-zinc-500">
+        <div className="flex flex-wrap items-center gap-3 text-xs text-zinc-500">
+          <VersionSwitch turn={turn} busy={busy} />
           {turn.status === 'stopped' && <span>Stopped</span>}
           {turn.status === 'error' && <span className="text-red-600 dark:text-red-400">{turn.error?.message ?? 'Something went wrong.'}</span>}
           {turn.timings?.decodeTokensPerSecond !== undefined && <span>{turn.timings.decodeTokensPerSecond.toFixed(1)} tok/s</span>}
           {turn.answer !== '' && (
             <button
               type="button"
+              data-testid="copy-answer"
               onClick={() => {
                 void navigator.clipboard?.writeText(turn.answer).then(() => {
                   setCopied(true);
@@ -85,7 +112,7 @@ function TurnView({ turn, isLast, busy }: { turn: ChatTurn; isLast: boolean; bus
             </button>
           )}
           {isLast && !busy && (
-            <button type="button" data-testid="regenerate" onClick={() => void regenerate()} className="hover:text-zinc-800 dark:hover:text-zinc-200">
+            <button type="button" data-testid="regenerate" title="Answer again (this answer is kept as a version)" onClick={() => void regenerate()} className="hover:text-zinc-800 dark:hover:text-zinc-200">
               Regenerate
             </button>
           )}
@@ -102,8 +129,12 @@ export function ChatPanel() {
   const stop = useChatStore((s) => s.stop);
   const exportMarkdown = useChatStore((s) => s.exportMarkdown);
   const videoName = useVideoStore((s) => s.video?.name);
+  // A file that is not a video (or cannot be read) has nothing to ask about.
+  const unreadable = useVideoStore((s) => s.phase === 'error' && s.analysis === null);
   const [question, setQuestion] = useState('');
   const busy = isAnswering(history);
+  const length = question.trim().length;
+  const tooLong = length > LIMITS.questionChars;
   const list = useRef<HTMLOListElement>(null);
   const lastAnswer = history?.turns.at(-1)?.answer;
 
@@ -120,7 +151,7 @@ export function ChatPanel() {
   }, [busy, stop]);
 
   const send = async () => {
-    if (question.trim() === '' || busy) return;
+    if (question.trim() === '' || busy || tooLong || unreadable) return;
     if (await ask(question)) setQuestion('');
   };
 
@@ -145,6 +176,11 @@ export function ChatPanel() {
         {history?.turns.map((turn, i) => <TurnView key={turn.id} turn={turn} isLast={i === history.turns.length - 1} busy={busy} />)}
       </ol>
       {error !== null && <p role="alert" className="mx-4 mb-2 rounded bg-red-50 px-3 py-2 text-sm text-red-700 dark:bg-red-950 dark:text-red-300">{error}</p>}
+      {length > LIMITS.questionChars * 0.8 && (
+        <p data-testid="question-counter" data-too-long={tooLong ? 'true' : 'false'} className={`mx-4 mb-1 text-right text-xs tabular-nums ${tooLong ? 'font-medium text-red-600 dark:text-red-400' : 'text-zinc-500'}`}>
+          {length.toLocaleString('en-US')} / {LIMITS.questionChars.toLocaleString('en-US')} characters{tooLong ? ' — too long to send; shorten it' : ''}
+        </p>
+      )}
       <form
         className="flex items-end gap-2 border-t border-zinc-200 p-3 dark:border-zinc-800"
         onSubmit={(e) => {
@@ -157,7 +193,8 @@ export function ChatPanel() {
           aria-label="Your question"
           value={question}
           rows={2}
-          placeholder="Ask about the video…"
+          placeholder={unreadable ? 'Open a video the app can read to ask about it' : 'Ask about the video…'}
+          disabled={unreadable}
           onChange={(e) => setQuestion(e.target.value)}
           onKeyDown={(e) => {
             if (e.key === 'Enter' && !e.shiftKey) {
@@ -165,14 +202,14 @@ export function ChatPanel() {
               void send();
             }
           }}
-          className="min-h-[2.5rem] flex-1 resize-none rounded-lg border border-zinc-300 bg-white p-2 text-sm focus:border-indigo-500 focus:outline-none dark:border-zinc-700 dark:bg-zinc-900"
+          className="min-h-[2.5rem] min-w-0 flex-1 resize-none disabled:opacity-50 rounded-lg border border-zinc-300 bg-white p-2 text-sm focus:border-indigo-500 focus:outline-none dark:border-zinc-700 dark:bg-zinc-900"
         />
         {busy ? (
           <button type="button" data-testid="stop" onClick={() => void stop()} className="rounded-lg bg-zinc-800 px-4 py-2 text-sm font-medium text-white hover:bg-zinc-700 dark:bg-zinc-200 dark:text-zinc-900">
             Stop
           </button>
         ) : (
-          <button type="submit" data-testid="send" disabled={question.trim() === ''} className="rounded-lg bg-indigo-600 px-4 py-2 text-sm font-medium text-white hover:bg-indigo-500 disabled:opacity-50">
+          <button type="submit" data-testid="send" disabled={question.trim() === '' || tooLong || unreadable} className="rounded-lg bg-indigo-600 px-4 py-2 text-sm font-medium text-white hover:bg-indigo-500 disabled:opacity-50">
             Send
           </button>
         )}

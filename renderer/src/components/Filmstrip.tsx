@@ -1,24 +1,59 @@
 // The clips the model looks at: a thumbnail and time range each; a click seeks to the clip; the
 // clip under the playhead (or the one a time link points at) is highlighted.
-import { useEffect, useRef } from 'react';
+import { useEffect, useRef, useState } from 'react';
+import type { ClipSummary } from '../../../electron/shared/app-api';
 import { getApi } from '../stores/api-instance';
 import { clipAt, useVideoStore } from '../stores/video-store';
 import { formatClock } from './format-time';
 
+/** "m:ss–m:ss" per clip; when whole seconds would give two clips the same label (short videos),
+ * tenths, then hundredths are shown ("0:00.04–0:01.54"). */
+export function clipLabels(clips: ClipSummary[]): string[] {
+  let labels: string[] = [];
+  for (const decimals of [0, 1, 2]) {
+    labels = clips.map((c) => `${formatClock(c.start, decimals)}–${formatClock(c.end, decimals)}`);
+    if (new Set(labels).size === labels.length) break;
+  }
+  return labels;
+}
+
+/** A clip thumbnail that asks again when the server could not render it yet (busy ffmpeg). */
+function Thumbnail({ src }: { src: string }) {
+  const [attempt, setAttempt] = useState(0);
+  const [failed, setFailed] = useState(false);
+  return failed ? (
+    <span className="flex aspect-video w-full items-center justify-center bg-zinc-200 text-[10px] text-zinc-500 dark:bg-zinc-800">no preview</span>
+  ) : (
+    <img
+      src={attempt === 0 ? src : `${src}${src.includes('?') ? '&' : '?'}attempt=${attempt}`}
+      alt=""
+      loading="lazy"
+      onError={() => {
+        if (attempt >= 4) setFailed(true);
+        else setTimeout(() => setAttempt((a) => a + 1), 500 * 2 ** attempt);
+      }}
+      className="aspect-video w-full bg-zinc-200 object-cover dark:bg-zinc-800"
+    />
+  );
+}
+
 export function Filmstrip() {
   const analysis = useVideoStore((s) => s.analysis);
   const currentTime = useVideoStore((s) => s.currentTime);
-  const focusedClip = useVideoStore((s) => s.focusedClip);
+  const focusedClips = useVideoStore((s) => s.focusedClips);
   const seekTo = useVideoStore((s) => s.seekTo);
   const strip = useRef<HTMLOListElement>(null);
   const clips = analysis?.clips ?? [];
-  const active = focusedClip ?? clipAt(clips, currentTime);
+  const playing = clipAt(clips, currentTime);
+  const active = focusedClips ?? (playing === null ? [] : [playing]);
+  const first = active[0] ?? null;
+  const labels = clipLabels(clips);
 
   useEffect(() => {
-    if (active === null) return;
-    const el = strip.current?.querySelector<HTMLElement>(`[data-clip="${active}"]`);
+    if (first === null) return;
+    const el = strip.current?.querySelector<HTMLElement>(`[data-clip="${first}"]`);
     el?.scrollIntoView?.({ block: 'nearest', inline: 'nearest' });
-  }, [active]);
+  }, [first]);
 
   if (analysis === null) return null;
   return (
@@ -32,17 +67,15 @@ export function Filmstrip() {
             <button
               type="button"
               data-testid="clip"
-              data-active={clip.index === active ? 'true' : 'false'}
+              data-active={active.includes(clip.index) ? 'true' : 'false'}
               onClick={() => seekTo(clip.start)}
               title={`Clip ${clip.index + 1}: ${clip.label} seconds`}
-              className={`flex w-28 flex-col overflow-hidden rounded-md border text-left text-xs transition ${
-                clip.index === active ? 'border-indigo-500 ring-2 ring-indigo-500' : 'border-zinc-200 hover:border-zinc-400 dark:border-zinc-800'
+              className={`flex w-28 shrink-0 flex-col overflow-hidden rounded-md border text-left text-xs transition ${
+                active.includes(clip.index) ? 'border-indigo-500 ring-2 ring-indigo-500' : 'border-zinc-200 hover:border-zinc-400 dark:border-zinc-800'
               }`}
             >
-              <img src={getApi().thumbnailUrl(analysis.video, clip.index)} alt="" loading="lazy" className="aspect-video w-full bg-zinc-200 object-cover dark:bg-zinc-800" />
-              <span className="px-1.5 py-1 tabular-nums">
-                {formatClock(clip.start)}–{formatClock(clip.end)}
-              </span>
+              <Thumbnail src={getApi().thumbnailUrl(analysis.video, clip.index)} />
+              <span className="px-1.5 py-1 tabular-nums">{labels[clip.index]}</span>
             </button>
           </li>
         ))}

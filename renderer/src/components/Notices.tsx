@@ -15,9 +15,15 @@ export function Notices() {
   const demo = connection.status === 'ready' && connection.info.demo === true;
   const noModel = connection.status === 'ready' && connection.info.modelReady === false;
   const openModels = useModelsStore((s) => s.setOpen);
-  if (notices.length === 0 && !demo && !noModel) return null;
+  const lost = connection.status === 'error' ? connection : null;
+  if (notices.length === 0 && !demo && !noModel && lost === null) return null;
   return (
     <div className="flex flex-col gap-1 px-4 pt-2" role="status">
+      {lost !== null && (
+        <div data-testid="connection-lost" data-restarted={lost.restarted === true ? 'true' : 'false'} className={`rounded-md px-3 py-2 text-sm font-medium ${STYLE.error}`}>
+          {lost.message}
+        </div>
+      )}
       {demo && (
         <div data-testid="demo-notice" className={`rounded-md px-3 py-2 text-sm ${STYLE.warning}`}>
           Demo mode: a tiny model with random weights answers, so its answers are random text. Everything else (clips, encoding, chat, time links) works as with a real model.

@@ -12,31 +12,42 @@ const STAGE_NAMES: Record<string, string> = {
   download: 'Downloading',
   verify: 'Verifying',
   prepare: 'Preparing the model',
+  starting: 'Getting ready to watch the video',
 };
 
+/** An ETA is shown once it rests on enough measured work (the first items include start-up). */
+function trustedEta(e: ProgressEvent): number | undefined {
+  if (e.etaMs === undefined) return undefined;
+  if (e.unit === 'bytes') return e.etaMs;
+  return e.done >= Math.min(2, e.total) && e.done > 0 ? e.etaMs : undefined;
+}
+
 function amount(e: ProgressEvent): string {
+  if (e.total <= 0) return '';
   if (e.unit === 'bytes') return `${(e.done / 1e6).toFixed(1)} / ${(e.total / 1e6).toFixed(1)} MB`;
   return `${e.done} / ${e.total}${e.unit ? ` ${e.unit}` : ''}`;
 }
 
 export function ProgressPanel({ progress, onCancel }: { progress: ProgressEvent; onCancel?: () => void }) {
   const pct = progress.total > 0 ? Math.min(100, (100 * progress.done) / progress.total) : 0;
+  const eta = trustedEta(progress);
+  const indeterminate = progress.total <= 0;
   return (
-    <div data-testid="progress" data-stage={progress.stage} className="rounded-lg border border-zinc-200 p-3 text-sm dark:border-zinc-800">
+    <div data-testid="progress" data-stage={progress.stage} data-done={progress.done} data-total={progress.total} className="rounded-lg border border-zinc-200 p-3 text-sm dark:border-zinc-800">
       <div className="mb-2 flex items-center justify-between gap-3">
-        <span className="font-medium">{STAGE_NAMES[progress.stage] ?? progress.stage}</span>
+        <span className="font-medium">{STAGE_NAMES[progress.stage] ?? STAGE_NAMES[progress.stage.split(':')[0]!] ?? progress.stage}</span>
         <span className="tabular-nums text-zinc-500">
           {amount(progress)}
-          {progress.etaMs !== undefined ? ` · ${formatDuration(progress.etaMs)} left` : ''}
+          {eta !== undefined ? ` · ${formatDuration(eta)} left` : progress.total > 0 && progress.done < progress.total ? ' · estimating time left…' : ''}
         </span>
         {onCancel && (
-          <button type="button" onClick={onCancel} className="rounded px-2 py-0.5 text-xs text-zinc-600 hover:bg-zinc-100 dark:text-zinc-300 dark:hover:bg-zinc-800">
+          <button type="button" data-testid="cancel-work" onClick={onCancel} className="rounded px-2 py-0.5 text-xs text-zinc-600 hover:bg-zinc-100 dark:text-zinc-300 dark:hover:bg-zinc-800">
             Cancel
           </button>
         )}
       </div>
       <div className="h-1.5 overflow-hidden rounded-full bg-zinc-200 dark:bg-zinc-800" role="progressbar" aria-valuenow={Math.round(pct)} aria-valuemin={0} aria-valuemax={100}>
-        <div className="h-full rounded-full bg-indigo-500 transition-[width]" style={{ width: `${pct}%` }} />
+        <div className={`h-full rounded-full bg-indigo-500 ${indeterminate ? 'w-1/3 animate-pulse' : 'transition-[width]'}`} style={indeterminate ? undefined : { width: `${pct}%` }} />
       </div>
     </div>
   );

@@ -12,6 +12,8 @@ interface ChatStore {
   stop(): Promise<void>;
   regenerate(): Promise<void>;
   edit(turnId: string, question: string): Promise<void>;
+  /** Shows another version of a turn (0-based among all its versions). */
+  selectVersion(turnId: string, index: number): Promise<void>;
   clear(): Promise<void>;
   exportMarkdown(): Promise<string | null>;
   applyTurn(videoId: string, turn: ChatTurn): void;
@@ -43,23 +45,33 @@ export const useChatStore = create<ChatStore>((set, get) => {
     }
   };
   const videoId = () => get().history?.videoId;
+  // The chat being loaded: a question sent meanwhile waits for it instead of being dropped.
+  let loading: Promise<void> | null = null;
+  let loads = 0;
   return {
     history: null,
     loading: false,
     error: null,
-    async load(id) {
+    load(id) {
       set({ history: null, loading: true, error: null });
-      try {
-        const history = await getApi().getChat(id);
-        set({ history, loading: false });
-      } catch (error) {
-        set({ loading: false, error: errorMessage(error) });
-      }
+      const generation = ++loads;
+      loading = (async () => {
+        try {
+          const history = await getApi().getChat(id);
+          if (generation === loads) set({ history, loading: false });
+        } catch (error) {
+          if (generation === loads) set({ loading: false, error: errorMessage(error) });
+        }
+      })();
+      return loading;
     },
     ask: (question) =>
       run(async () => {
+        if (get().history === null && loading !== null) await loading;
         const id = videoId();
-        if (id !== undefined) get().applyTurn(id, (await getApi().ask(id, question)).turn);
+        // Never report success for a question that went nowhere: the composer keeps it.
+        if (id === undefined) throw new Error('Open a video first: this question was not sent (it is still in the box).');
+        get().applyTurn(id, (await getApi().ask(id, question)).turn);
       }),
     stop: async () => {
       await run(async () => {
@@ -71,20 +83,42 @@ export const useChatStore = create<ChatStore>((set, get) => {
       await run(async () => {
         const id = videoId();
         if (id === undefined) return;
-        const { turn } = await getApi().regenerate(id);
-        set((s) => (s.history ? { history: { ...s.history, turns: [...s.history.turns.slice(0, -1), turn] } } : {}));
+        // The replaced turn leaves first: the new one may arrive as an event before the reply.
+        const before = get().history;
+        set((s) => (s.history ? { history: { ...s.history, turns: s.history.turns.slice(0, -1) } } : {}));
+        try {
+          get().applyTurn(id, (await getApi().regenerate(id)).turn);
+        } catch (error) {
+          if (before !== null && videoId() === id) set({ history: before });
+          throw error;
+        }
       });
     },
     edit: async (turnId, question) => {
       await run(async () => {
         const id = videoId();
         if (id === undefined) return;
-        const { turn } = await getApi().editQuestion(id, turnId, question);
+        // The edited turn and those after it leave first (kept by the host as a version).
+        const before = get().history;
         set((s) => {
           if (!s.history) return {};
           const index = s.history.turns.findIndex((t) => t.id === turnId);
-          return { history: { ...s.history, turns: [...s.history.turns.slice(0, Math.max(0, index)), turn] } };
+          return index < 0 ? {} : { history: { ...s.history, turns: s.history.turns.slice(0, index) } };
         });
+        try {
+          get().applyTurn(id, (await getApi().editQuestion(id, turnId, question)).turn);
+        } catch (error) {
+          if (before !== null && videoId() === id) set({ history: before });
+          throw error;
+        }
+      });
+    },
+    selectVersion: async (turnId, index) => {
+      await run(async () => {
+        const id = videoId();
+        if (id === undefined) return;
+        const history = await getApi().selectVersion(id, turnId, index);
+        if (videoId() === id) set({ history });
       });
     },
     clear: async () => {

@@ -22,9 +22,11 @@ export function dispatchAppEvent(event: AppEvent): void {
       return;
     case 'device':
       useAppStore.getState().setDevice(event.status);
+      useVideoStore.getState().encodeSettled();
       return;
     case 'notice':
       useAppStore.getState().notify(event.level, event.message);
+      if (event.level === 'error') useVideoStore.getState().encodeSettled();
       return;
     case 'open-video':
       void useVideoStore.getState().openVideo(event.video);

@@ -4,6 +4,7 @@ import { create } from 'zustand';
 import type { ClipSummary, VideoAnalysis, VideoRef } from '../../../electron/shared/app-api';
 import type { ProgressEvent } from '../../../electron/shared/progress';
 import { errorMessage, getApi } from './api-instance';
+import { useAppStore } from './app-store';
 import { useChatStore } from './chat-store';
 
 export type VideoPhase = 'empty' | 'uploading' | 'analyzing' | 'ready' | 'error';
@@ -16,8 +17,15 @@ interface VideoStore {
   progress: ProgressEvent | null;
   currentTime: number;
   seekRequest: { time: number; nonce: number } | null;
-  /** The clip a clicked time link points at (highlighted until the playhead leaves it). */
-  focusedClip: number | null;
+  /** The clips a clicked time link points at: one for a time, every covered clip for a range
+   * (highlighted until the playhead leaves them). */
+  focusedClips: number[] | null;
+  /** Set after the user cancelled the video's encoding (the panel says so; asking resumes it). */
+  encodeCancelled: boolean;
+  /** Between the clip plan and the first encoding progress (the model loads): the panel says so. */
+  startingEncode: boolean;
+  /** The host finished or gave up the background encoding (device event, error notice). */
+  encodeSettled(): void;
   openFile(file: File): Promise<void>;
   pickVideo(): Promise<void>;
   openVideo(video: VideoRef): Promise<void>;
@@ -28,10 +36,21 @@ interface VideoStore {
   reanalyze(): Promise<void>;
   setProgress(progress: ProgressEvent): void;
   setCurrentTime(time: number): void;
-  seekTo(time: number): void;
+  /** Seeks to `time`; with `end`, the range's clips are highlighted. */
+  seekTo(time: number, end?: number): void;
 }
 
 let nonce = 0;
+/** The upload in flight (web mode), so Cancel can abort it. */
+let upload: AbortController | null = null;
+
+/** Every clip that overlaps [start, end] (at least the one at start). */
+export function clipsInRange(clips: ClipSummary[], start: number, end: number): number[] {
+  const first = clipAt(clips, start);
+  const inside = clips.filter((c) => c.end >= start - 1e-6 && c.start <= end + 1e-6).map((c) => c.index);
+  if (first !== null && !inside.includes(first)) inside.unshift(first);
+  return inside;
+}
 
 /** The clip that covers a time, or the nearest one before it (times between clips). */
 export function clipAt(clips: ClipSummary[], time: number): number | null {
@@ -51,14 +70,31 @@ export const useVideoStore = create<VideoStore>((set, get) => ({
   progress: null,
   currentTime: 0,
   seekRequest: null,
-  focusedClip: null,
+  focusedClips: null,
+  encodeCancelled: false,
+  startingEncode: false,
+  encodeSettled() {
+    if (get().startingEncode) set({ startingEncode: false });
+  },
   async openFile(file) {
+    upload?.abort();
+    const controller = new AbortController();
+    upload = controller;
+    const before = { phase: get().phase, error: get().error };
     set({ phase: 'uploading', error: null, progress: { stage: 'upload', done: 0, total: file.size, unit: 'bytes' } });
     try {
-      const video = await getApi().openFile(file, (done, total) => set({ progress: { stage: 'upload', done, total, unit: 'bytes' } }));
+      const video = await getApi().openFile(file, (done, total) => {
+        if (upload === controller) set({ progress: { stage: 'upload', done, total, unit: 'bytes' } });
+      }, controller.signal);
+      if (upload !== controller) return;
+      upload = null;
       await get().openVideo(video);
     } catch (error) {
-      set({ phase: 'error', error: errorMessage(error), progress: null });
+      if (upload !== controller) return;
+      upload = null;
+      // A cancelled upload leaves the app as it was (the open video stays open).
+      if (controller.signal.aborted) set({ phase: get().video !== null && before.phase !== 'uploading' ? before.phase : get().video !== null ? 'ready' : 'empty', error: before.error, progress: null });
+      else set({ phase: 'error', error: errorMessage(error), progress: null });
     }
   },
   async pickVideo() {
@@ -72,26 +108,37 @@ export const useVideoStore = create<VideoStore>((set, get) => ({
     }
   },
   async openVideo(video) {
-    set({ video, analysis: null, phase: 'analyzing', error: null, progress: null, currentTime: 0, focusedClip: null });
+    set({ video, analysis: null, phase: 'analyzing', error: null, progress: null, currentTime: 0, focusedClips: null, encodeCancelled: false, startingEncode: false });
     void useChatStore.getState().load(video.id);
     try {
       const analysis = await getApi().analyzeVideo(video.id);
-      if (get().video?.id === video.id) set({ analysis, phase: 'ready', progress: null });
+      const connection = useAppStore.getState().connection;
+      const willEncode = connection.status === 'ready' && connection.info.modelReady;
+      // The encode's first progress may take seconds (the model loads): never a blank spell.
+      if (get().video?.id === video.id) set({ analysis, phase: 'ready', progress: get().progress, startingEncode: willEncode && get().progress === null });
+      if (willEncode) setTimeout(() => get().encodeSettled(), 120_000);
     } catch (error) {
       if (get().video?.id === video.id) set({ phase: 'error', error: errorMessage(error), progress: null });
     }
   },
   async cancel() {
+    if (get().phase === 'uploading' && upload !== null) {
+      upload.abort();
+      return;
+    }
     const video = get().video;
-    if (video !== null) await getApi().cancelVideoWork(video.id);
+    if (video === null) return;
+    // The panel goes at once: the host stops the work, and no event says "cancelled".
+    set({ progress: null, encodeCancelled: get().analysis !== null, startingEncode: false });
+    await getApi().cancelVideoWork(video.id);
   },
   applyAnalysis(analysis) {
-    const { video, phase, focusedClip } = get();
+    const { video, phase, focusedClips } = get();
     if (video?.id !== analysis.video.id) return;
     set({
       analysis,
       phase: phase === 'analyzing' ? 'ready' : phase,
-      focusedClip: focusedClip !== null && focusedClip < analysis.clips.length ? focusedClip : null,
+      focusedClips: focusedClips?.every((i) => i < analysis.clips.length) ? focusedClips : null,
     });
   },
   async reanalyze() {
@@ -105,17 +152,21 @@ export const useVideoStore = create<VideoStore>((set, get) => ({
     }
   },
   setProgress(progress) {
-    set({ progress: progress.done >= progress.total ? null : progress });
+    // While a new file uploads, the previous video's work does not take over the panel.
+    if (get().phase === 'uploading') return;
+    set({ progress: progress.done >= progress.total ? null : progress, startingEncode: false, ...(progress.stage === 'encode' ? { encodeCancelled: false } : {}) });
   },
   setCurrentTime(time) {
-    const { focusedClip, analysis } = get();
-    const clip = focusedClip === null ? undefined : analysis?.clips[focusedClip];
-    // The link's highlight follows the playhead once it leaves the clip.
-    const stillInside = clip !== undefined && time >= clip.start - 0.25 && time <= clip.end + 0.25;
-    set({ currentTime: time, focusedClip: stillInside ? focusedClip : null });
+    const { focusedClips, analysis } = get();
+    const focused = (focusedClips ?? []).map((i) => analysis?.clips[i]).filter((c) => c !== undefined);
+    // The link's highlight follows the playhead once it leaves the clips.
+    const stillInside = focused.length > 0 && time >= Math.min(...focused.map((c) => c.start)) - 0.25 && time <= Math.max(...focused.map((c) => c.end)) + 0.25;
+    set({ currentTime: time, focusedClips: stillInside ? focusedClips : null });
   },
-  seekTo(time) {
+  seekTo(time, end) {
     const clips = get().analysis?.clips ?? [];
-    set({ seekRequest: { time, nonce: ++nonce }, currentTime: time, focusedClip: clipAt(clips, time) });
+    const at = clipAt(clips, time);
+    const focusedClips = end !== undefined && end > time ? clipsInRange(clips, time, end) : at === null ? null : [at];
+    set({ seekRequest: { time, nonce: ++nonce }, currentTime: time, focusedClips: focusedClips?.length ? focusedClips : null });
   },
 }));

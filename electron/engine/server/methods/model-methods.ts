@@ -36,11 +36,21 @@ class RuntimeHolder {
 export function createModelMethods(plans: VideoPlanMemo, clipCache = new ClipEmbeddingCache(defaultClipCacheDir())) {
   const runtimes = new RuntimeHolder();
   // Requests run one at a time: the model and its KV cache serve one conversation at a time.
+  // A request cancelled while it waits for its turn (a Stop during the video's encoding) settles
+  // at once as CANCELLED instead of when the work ahead of it ends, and never starts.
   let queue: Promise<unknown> = Promise.resolve();
-  const serial = <T>(work: () => Promise<T>): Promise<T> => {
-    const run = queue.then(work);
+  const serial = <T>(signal: AbortSignal, work: () => Promise<T>): Promise<T> => {
+    const run = queue.then(() => {
+      if (signal.aborted) throw new ApolloError('CANCELLED');
+      return work();
+    });
     queue = run.catch(() => {});
-    return run;
+    return new Promise<T>((resolve, reject) => {
+      const onAbort = () => reject(new ApolloError('CANCELLED'));
+      if (signal.aborted) onAbort();
+      else signal.addEventListener('abort', onAbort, { once: true });
+      run.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+    });
   };
   const runtimeFor = (params: EngineParams<'encode'>, ctx: MethodContext<RuntimeEvent>) => {
     if (ctx.signal.aborted) throw new ApolloError('CANCELLED');
@@ -49,7 +59,7 @@ export function createModelMethods(plans: VideoPlanMemo, clipCache = new ClipEmb
     return runtimes.get({ modelDir: params.modelDir, precision: s.precision, device: s.device }, { plans, clipCache, signal: ctx.signal, onProgress: (p) => ctx.emit({ type: 'progress', progress: p }) });
   };
   const encode = implementMethod('encode', (params, ctx) =>
-    serial(async (): Promise<EngineResult<'encode'>> => {
+    serial(ctx.signal, async (): Promise<EngineResult<'encode'>> => {
       const runtime = await runtimeFor(params, ctx);
       const { embeddings, encodeMs, video, videoWarnings } = await runtime.encode(
         { videoPath: params.videoPath, videoKey: params.videoKey, ...(params.settings.clipSamplingRatio === undefined ? {} : { clipSamplingRatio: params.settings.clipSamplingRatio }) },
@@ -60,7 +70,7 @@ export function createModelMethods(plans: VideoPlanMemo, clipCache = new ClipEmb
     }),
   );
   const ask = implementMethod('ask', (params, ctx) =>
-    serial(async () => {
+    serial(ctx.signal, async () => {
       const s = params.settings;
       const runtime = await runtimeFor(params, ctx);
       return runtime.ask(

@@ -16,14 +16,15 @@ import { loadChatTokenizer, type ChatTokenizer } from '../chat/tokenizer.js';
 import { defaultThreadCount, selectDevice, type DeviceChoice, type DeviceName } from '../llm/execution-device.js';
 import { Qwen2DecoderSession } from '../llm/qwen2-decoder-session.js';
 import { DECODER_ARTIFACT_NAME } from '../llm/qwen2-prepare-artifact.js';
-import type { FloatDType } from '../onnx/float-encoding.js';
 import { resolvePreparedModel, type PreparedModel } from '../prepare/prepare-model.js';
 import type { Precision } from '../prepare/prepare-manifest.js';
 import type { PlannedVideo } from '../video/plan-video.js';
 import { samplingSettingsFromConfig } from '../video/sampling-settings.js';
 import { VideoPlanMemo } from '../video/video-plan-memo.js';
 import { ClipEmbeddingCache } from '../vision/clip-embedding-cache.js';
-import { defaultClipCacheDir, loadVisionModel, videoClipEmbeddings, type VisionModel } from '../vision/video-clip-embeddings.js';
+import { defaultClipCacheDir, loadVisionModel, openVisionRunner, videoClipEmbeddings, type VisionModel } from '../vision/video-clip-embeddings.js';
+import type { VisionDtype } from '../vision/vision-graph-parts.js';
+import type { VisionRunner } from '../vision/vision-sessions.js';
 import { visionDtypeFor } from '../vision/vision-prepare-artifact.js';
 
 export interface RuntimeKey {
@@ -80,8 +81,18 @@ export class ApolloRuntime {
     return new ApolloRuntime(key, deviceChoice, decoder, tokenizer, vision, options.plans ?? new VideoPlanMemo(), prepared, options.clipCache ?? new ClipEmbeddingCache(defaultClipCacheDir()));
   }
 
-  private get visionDtype(): FloatDType {
+  private get visionDtype(): VisionDtype {
     return visionDtypeFor(this.key.precision, this.deviceChoice.device);
+  }
+
+  /** The vision sessions, opened at the first encode and kept warm for the next video (released with the runtime). */
+  private visionRunner: Promise<VisionRunner> | undefined;
+
+  private warmVisionRunner(): Promise<VisionRunner> {
+    this.visionRunner ??= openVisionRunner(this.vision, this.prepared, this.visionDtype, { executionProviders: this.deviceChoice.executionProviders, intraOpNumThreads: defaultThreadCount() });
+    // a failed open is not kept: the next encode tries again
+    this.visionRunner.catch(() => (this.visionRunner = undefined));
+    return this.visionRunner;
   }
 
   /** The video's probe and plan under these settings, from the engine's memo (analyze-video may have made it). */
@@ -102,6 +113,8 @@ export class ApolloRuntime {
     if (this.lastEmbeddings?.id === id) return { video, embeddings: { ...this.lastEmbeddings.result, fromCache: true }, encodeMs: performance.now() - started };
     const embeddings = await videoClipEmbeddings({ key: request.videoKey, settings: video.settings, planned: () => Promise.resolve(video) }, this.vision, this.clipCache, {
       dtype: this.visionDtype,
+      cpuDtype: visionDtypeFor(this.key.precision, 'cpu'),
+      runner: () => this.warmVisionRunner(),
       prepared: this.prepared,
       session: { executionProviders: this.deviceChoice.executionProviders, intraOpNumThreads: defaultThreadCount() },
       onProgress: (p) => emit({ type: 'progress', progress: p }),
@@ -203,6 +216,9 @@ export class ApolloRuntime {
   }
 
   async release(): Promise<void> {
+    const runner = this.visionRunner;
+    this.visionRunner = undefined;
+    await runner?.then((r) => r.release(), () => undefined);
     await this.decoder.release();
   }
 }

@@ -4,7 +4,6 @@
 import { join } from 'node:path';
 import type { ProgressListener } from '../../shared/progress.js';
 import { loadApolloCheckpointConfig, type ApolloCheckpointConfig } from '../model/apollo-config.js';
-import type { FloatDType } from '../onnx/float-encoding.js';
 import type { PreparedManifest } from '../prepare/prepare-manifest.js';
 import { apolloCacheDir } from '../../common/platform/prepare-cache-dir.js';
 import { fingerprintSource } from '../prepare/source-fingerprint.js';
@@ -13,6 +12,7 @@ import type { SamplingSettings } from '../video/sampling-settings.js';
 import { preprocessorConfigOf } from '../video/preprocessor-config.js';
 import { clipCacheKey, type CachedClipEmbeddings, type ClipEmbeddingCache } from './clip-embedding-cache.js';
 import { encodeVideoClips, type EncodedChunk, type EncodeFallback } from './encode-video-clips.js';
+import type { VisionDtype } from './vision-graph-parts.js';
 import { visionGraphPaths } from './vision-prepare-artifact.js';
 import { openVisionSessions, type VisionRunner, type VisionSessionOptions } from './vision-sessions.js';
 import { visionShapesOf } from './vision-shapes-from-config.js';
@@ -43,7 +43,7 @@ export interface PreparedVisionFolder {
 }
 
 /** Opens sessions over the prepared folder's vision graphs at `dtype`. */
-export function openVisionRunner(model: VisionModel, prepared: PreparedVisionFolder, dtype: FloatDType, options: VisionSessionOptions = {}): Promise<VisionRunner> {
+export function openVisionRunner(model: VisionModel, prepared: PreparedVisionFolder, dtype: VisionDtype, options: VisionSessionOptions = {}): Promise<VisionRunner> {
   return openVisionSessions(visionGraphPaths(prepared, dtype), model.shapes, options);
 }
 
@@ -63,15 +63,20 @@ export function planMetadata(input: PlannedVideo): Record<string, unknown> {
 }
 
 export interface EncodeVideoOptions {
-  dtype: FloatDType;
+  dtype: VisionDtype;
+  /** The graphs a GPU that runs out of memory hands over to on the CPU (default float32; see visionDtypeFor). */
+  cpuDtype?: VisionDtype;
   /** The prepared folder whose vision graphs run (unused when `runner` is given or on a cache hit). */
   prepared: PreparedVisionFolder;
   session?: VisionSessionOptions;
   signal?: AbortSignal;
   onProgress?: ProgressListener;
   onChunk?: (chunk: EncodedChunk) => void | Promise<void>;
-  /** Reuse an open runner (sessions) instead of opening one. */
-  runner?: VisionRunner;
+  /**
+   * Sessions kept warm by the caller (not released here), or how to get them (called on a cache
+   * miss only), instead of opening and releasing sessions for this video.
+   */
+  runner?: VisionRunner | (() => Promise<VisionRunner>);
 }
 
 /** True when the sessions run on the CPU provider only (no device memory to run out of). */
@@ -88,13 +93,14 @@ export async function encodeVideo(model: VisionModel, input: PlannedVideo, optio
   const F = model.shapes.fusion.frames;
   if (input.settings.framesPerClip !== F) throw new RangeError(`the plan samples ${input.settings.framesPerClip} frames per clip, the towers take ${F}`);
   const owned = options.runner === undefined;
-  const runner = options.runner ?? (await openVisionRunner(model, options.prepared, options.dtype, options.session));
+  const given = typeof options.runner === 'function' ? await options.runner() : options.runner;
+  const runner = given ?? (await openVisionRunner(model, options.prepared, options.dtype, options.session));
   const clips = towerClipRequests(input.plan, F);
   const preprocessing = preprocessorConfigOf(model.config);
   let embeddings: Float32Array;
   const fallbacks: EncodeFallback[] = [];
   // A GPU that runs out of memory even one clip at a time hands over to float32 graphs on the CPU.
-  const cpuFallback = () => openVisionRunner(model, options.prepared, 'float32', { executionProviders: ['cpu'], ...(options.session?.intraOpNumThreads === undefined ? {} : { intraOpNumThreads: options.session.intraOpNumThreads }) });
+  const cpuFallback = () => openVisionRunner(model, options.prepared, options.cpuDtype ?? 'float32', { executionProviders: ['cpu'], ...(options.session?.intraOpNumThreads === undefined ? {} : { intraOpNumThreads: options.session.intraOpNumThreads }) });
   try {
     embeddings = await encodeVideoClips(runner, model.shapes, videoChunkPreparer(input.probe, clips, preprocessing, F), {
     clipCount: clips.length,

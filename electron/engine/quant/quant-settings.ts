@@ -1,4 +1,5 @@
-// The int4 choices `prepare` makes for the LLM's linear layers, and their one default.
+// The quantization choices `prepare` and the runtime make, each with its one default: int4 for the
+// LLM's linear layers, int8 for the vision towers and the connector on a CPU.
 import type { Int4BlockSize } from './int4-layout.js';
 
 export type Int4AccuracyLevel = 0 | 1 | 2 | 3 | 4;
@@ -18,3 +19,14 @@ export interface Int4Settings {
  * speed as without them; accuracy_level 4 (int8 activations) is ~3× faster than 0 at the same error.
  */
 export const DEFAULT_INT4: Int4Settings = { blockSize: 32, symmetric: false, accuracyLevel: 4 };
+
+/**
+ * The vision graphs (both towers and the connector) on a CPU: true runs the int8 variant (every
+ * Linear as com.microsoft DynamicQuantizeMatMul, int8 weights with one scale per output channel,
+ * activations quantized to uint8 per tensor at run time: VNNI dot products), false the float32
+ * graphs. Chosen from bench/vision-encode.bench.ts (docs/benchmarks.md, vision-encode): at Apollo-3B's
+ * real widths the int8 clip embedding is several times faster than float32 per clip at a cosine
+ * above 0.995 to it. The fp32 precision always runs float32 (it is the exact mode); GPUs run float16
+ * (fp16) or float32.
+ */
+export const DEFAULT_CPU_VISION_INT8 = true;

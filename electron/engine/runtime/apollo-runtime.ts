@@ -22,7 +22,9 @@ import type { PlannedVideo } from '../video/plan-video.js';
 import { samplingSettingsFromConfig } from '../video/sampling-settings.js';
 import { VideoPlanMemo } from '../video/video-plan-memo.js';
 import { ClipEmbeddingCache } from '../vision/clip-embedding-cache.js';
-import { defaultClipCacheDir, loadVisionModel, openVisionRunner, videoClipEmbeddings, type VisionModel } from '../vision/video-clip-embeddings.js';
+import { ApolloError } from '../../shared/errors.js';
+import { buildVideoText } from '../video/video-text.js';
+import { defaultClipCacheDir, loadVisionModel, openVisionRunner, videoClipEmbeddings, videoClipsSoFar, type VideoEmbeddingsResult, type VisionModel } from '../vision/video-clip-embeddings.js';
 import type { VisionDtype } from '../vision/vision-graph-parts.js';
 import type { VisionRunner } from '../vision/vision-sessions.js';
 import { visionDtypeFor } from '../vision/vision-prepare-artifact.js';
@@ -40,6 +42,42 @@ export interface AskRequest {
   question: string;
   clipSamplingRatio?: number;
   generation: GenerationOverrides;
+  /** Answer from the clips encoded so far (see askParams.answerNow). */
+  answerNow?: boolean;
+  /** Encode (coarse-to-fine) until this many clips exist, then answer from them. */
+  answerAfterClips?: number;
+}
+
+/** What the prompt shows of the video: all clips, or the subset encoded so far as Apollo's prompt for it. */
+export interface VideoForPrompt {
+  videoText: string;
+  clipCount: number;
+  /** (clipCount · tokensPerClip, hidden) rows, clip after clip in time order. */
+  clipRows: Float32Array;
+  used: number;
+  total: number;
+}
+
+/** "from 21 of 84 clips", or "from all 84 clips". */
+export function clipsUsedLabel(used: number, total: number): string {
+  return used === total ? `from all ${total} clips` : `from ${used} of ${total} clips`;
+}
+
+/**
+ * The prompt's view of a video whose clips `encoded` (ascending) are encoded: Apollo's own video
+ * text for that many clips (count in words, each clip's time label) and their rows, in time order.
+ * All clips: the video's text and rows unchanged.
+ */
+export function videoForPrompt(video: PlannedVideo, embeddings: Float32Array, rowsPerClip: number, encoded: readonly number[] | undefined): VideoForPrompt {
+  const total = video.plan.groupCount;
+  if (encoded === undefined || encoded.length === total) return { videoText: video.videoText, clipCount: total, clipRows: embeddings, used: total, total };
+  if (video.plan.clips.length !== total) {
+    throw new ApolloError('VIDEO_TOKEN_MISMATCH', 'This video\'s clips and their time labels do not line up one to one, so it cannot be answered from part of its clips; wait for the encoding to finish.');
+  }
+  const clips = encoded.map((i) => video.plan.clips[i]!);
+  const rows = new Float32Array(encoded.length * rowsPerClip);
+  encoded.forEach((clip, j) => rows.set(embeddings.subarray(clip * rowsPerClip, (clip + 1) * rowsPerClip), j * rowsPerClip));
+  return { videoText: buildVideoText({ ...video.plan, clips, groupCount: clips.length }, video.settings), clipCount: clips.length, clipRows: rows, used: clips.length, total };
 }
 
 export class ApolloRuntime {
@@ -105,7 +143,7 @@ export class ApolloRuntime {
    * The video's clip embeddings, from the cache or encoded now (progress as events). Called when a
    * video is opened, so that the first question finds them ready.
    */
-  async encode(request: Pick<AskRequest, 'videoPath' | 'videoKey' | 'clipSamplingRatio'>, emit: (event: RuntimeEvent) => void, signal?: AbortSignal) {
+  async encode(request: Pick<AskRequest, 'videoPath' | 'videoKey' | 'clipSamplingRatio'>, emit: (event: RuntimeEvent) => void, signal?: AbortSignal, options: { stopAfter?: number } = {}) {
     const video = await this.plannedVideo(request, emit, signal);
     const started = performance.now();
     // The conversation's video stays in memory: a follow-up does not re-read and re-check its entry.
@@ -115,29 +153,44 @@ export class ApolloRuntime {
       dtype: this.visionDtype,
       cpuDtype: visionDtypeFor(this.key.precision, 'cpu'),
       runner: () => this.warmVisionRunner(),
+      // clips spread over the whole video first, so an early answer sees all of it (encode-order.ts)
+      order: 'coarse-to-fine',
+      ...(options.stopAfter === undefined ? {} : { stopAfter: options.stopAfter }),
       prepared: this.prepared,
       session: { executionProviders: this.deviceChoice.executionProviders, intraOpNumThreads: defaultThreadCount() },
       onProgress: (p) => emit({ type: 'progress', progress: p }),
       ...(signal === undefined ? {} : { signal }),
     });
-    this.lastEmbeddings = { id, result: embeddings };
+    // only a complete video is kept as the conversation's
+    if (embeddings.encodedClips === undefined) this.lastEmbeddings = { id, result: embeddings };
     return { video, embeddings, encodeMs: performance.now() - started };
+  }
+
+  /** The clips to answer from: all (encoding what is missing), or for "answer now" those encoded so far. */
+  private async embeddingsForAsk(request: AskRequest, emit: (event: RuntimeEvent) => void, signal: AbortSignal | undefined): Promise<{ video: PlannedVideo; embeddings: VideoEmbeddingsResult; encodeMs: number }> {
+    if (request.answerAfterClips !== undefined) return this.encode(request, emit, signal, { stopAfter: request.answerAfterClips });
+    if (request.answerNow !== true) return this.encode(request, emit, signal);
+    const video = await this.plannedVideo(request, emit, signal);
+    const soFar = await videoClipsSoFar({ key: request.videoKey, settings: video.settings, planned: () => Promise.resolve(video) }, this.vision, this.clipCache, this.visionDtype);
+    if (soFar === undefined) throw new ApolloError('NOTHING_ENCODED_YET');
+    return { video, embeddings: soFar, encodeMs: 0 };
   }
 
   async ask(request: AskRequest, emit: (event: RuntimeEvent) => void, signal?: AbortSignal): Promise<AskResult> {
     const progress = (p: ProgressEvent) => emit({ type: 'progress', progress: p });
-    const { video, embeddings, encodeMs } = await this.encode(request, emit, signal);
+    const { video, embeddings, encodeMs } = await this.embeddingsForAsk(request, emit, signal);
+    const shown = videoForPrompt(video, embeddings.entry.embeddings, embeddings.entry.numLatents * embeddings.entry.hiddenSize, embeddings.encodedClips);
     const settings = resolveGenerationSettings(this.vision.config.generation, request.generation);
     const askStart = performance.now();
     const planTurn = () =>
       planConversationTurn(this.tokenizer, {
-        videoText: video.videoText,
+        videoText: shown.videoText,
         history: request.history,
         question: request.question,
         cachedIds: this.cached?.videoKey === request.videoKey ? this.cached.ids : [],
         modelMaxLength: video.settings.modelMaxLength,
         reserveTokens: settings.maxNewTokens,
-        clipCount: embeddings.entry.clips,
+        clipCount: shown.clipCount,
         tokensPerClip: embeddings.entry.numLatents,
       });
     let plan = planTurn();
@@ -157,7 +210,7 @@ export class ApolloRuntime {
     this.decoder.truncate(plan.reuseLength);
     const segments = planSplice(plan.ids, plan.reuseLength);
     const hidden = this.decoder.config.hiddenSize;
-    const embeds = assembleInputsEmbeds(segments, { hiddenSize: hidden, embedTokens: (ids) => this.decoder.embed(ids), clipRows: embeddings.entry.embeddings });
+    const embeds = assembleInputsEmbeds(segments, { hiddenSize: hidden, embedTokens: (ids) => this.decoder.embed(ids), clipRows: shown.clipRows });
     const total = plan.prefillIds.length;
     let logits: Float32Array;
     try {
@@ -203,6 +256,7 @@ export class ApolloRuntime {
       deviceReason: this.deviceChoice.reason,
       precision: this.key.precision,
       plan: { clips: embeddings.entry.clips, effectiveRatio: video.plan.effectiveRatio },
+      clipsUsed: { used: shown.used, total: shown.total, label: clipsUsedLabel(shown.used, shown.total) },
       embeddingsFromCache: embeddings.fromCache,
       visionFallbacks: embeddings.fallbacks.map((f) => f.reason),
       timings: {

@@ -10,8 +10,9 @@ import { fingerprintSource } from '../prepare/source-fingerprint.js';
 import type { PlannedVideo } from '../video/plan-video.js';
 import type { SamplingSettings } from '../video/sampling-settings.js';
 import { preprocessorConfigOf } from '../video/preprocessor-config.js';
-import { clipCacheKey, type CachedClipEmbeddings, type ClipEmbeddingCache } from './clip-embedding-cache.js';
-import { encodeVideoClips, type EncodedChunk, type EncodeFallback } from './encode-video-clips.js';
+import { clipCacheKey, partialClipCacheKey, type CachedClipEmbeddings, type ClipEmbeddingCache } from './clip-embedding-cache.js';
+import { encodeOrder, type EncodeOrder } from './encode-order.js';
+import { encodeVideoClips, newEncodeState, type EncodedChunk, type EncodeFallback, type EncodeState } from './encode-video-clips.js';
 import type { VisionDtype } from './vision-graph-parts.js';
 import { visionGraphPaths } from './vision-prepare-artifact.js';
 import { openVisionSessions, type VisionRunner, type VisionSessionOptions } from './vision-sessions.js';
@@ -77,6 +78,12 @@ export interface EncodeVideoOptions {
    * miss only), instead of opening and releasing sessions for this video.
    */
   runner?: VisionRunner | (() => Promise<VisionRunner>);
+  /** The order clips are encoded in (default sequential; the app encodes coarse-to-fine). */
+  order?: EncodeOrder;
+  /** Clips already encoded (resumed) and where the embeddings go; filled in place, so kept on a cancel. */
+  state?: EncodeState;
+  /** Stop once this many clips are encoded (the rest are left for a later encode). */
+  stopAfter?: number;
 }
 
 /** True when the sessions run on the CPU provider only (no device memory to run out of). */
@@ -105,6 +112,9 @@ export async function encodeVideo(model: VisionModel, input: PlannedVideo, optio
     embeddings = await encodeVideoClips(runner, model.shapes, videoChunkPreparer(input.probe, clips, preprocessing, F), {
     clipCount: clips.length,
     chunkSize: model.shapes.encodeBatchSize,
+    order: encodeOrder(options.order ?? 'sequential', clips.length),
+    ...(options.state === undefined ? {} : { state: options.state }),
+    ...(options.stopAfter === undefined ? {} : { stopAfter: options.stopAfter }),
     ...(options.signal === undefined ? {} : { signal: options.signal }),
     ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
     ...(options.onChunk === undefined ? {} : { onChunk: options.onChunk }),
@@ -125,6 +135,11 @@ export interface VideoEmbeddingsResult {
   runner?: VisionRunner;
   /** Out-of-memory fallbacks taken while encoding (smaller tower batches, the CPU); empty normally. */
   fallbacks: EncodeFallback[];
+  /**
+   * Present when not every clip is encoded (`stopAfter`, or `videoClipsSoFar`): the clips whose rows
+   * `entry.embeddings` holds (ascending; the other rows are zero). Absent: all of them.
+   */
+  encodedClips?: number[];
 }
 
 /** The video to embed: its content fingerprint, the sampling settings, and its plan (made on a cache miss only). */
@@ -134,16 +149,74 @@ export interface VideoToEmbed {
   planned: () => Promise<PlannedVideo>;
 }
 
+function cacheKeyOf(video: VideoToEmbed, model: VisionModel, dtype: string): string {
+  return clipCacheKey({ videoFingerprint: video.key, modelId: model.modelId, sampling: video.settings, precision: dtype });
+}
+
+/** The clips a partial entry holds, when it fits this video's clip count and model. */
+function partialClips(entry: CachedClipEmbeddings, clips: number, model: VisionModel): number[] | undefined {
+  const list = entry.metadata.encodedClips;
+  if (entry.clips !== clips || entry.numLatents !== model.shapes.connector.numLatents || entry.hiddenSize !== model.shapes.connector.textHiddenSize) return undefined;
+  if (!Array.isArray(list) || !list.every((i) => Number.isInteger(i) && i >= 0 && i < clips)) return undefined;
+  return [...new Set(list as number[])].sort((a, b) => a - b);
+}
+
 /**
  * The clip embeddings of a video: from the cache when this content (the fingerprint), model,
  * sampling and precision were encoded before (no probe, tower or connector run), else planned,
- * encoded and stored.
+ * encoded and stored. An encode resumes from the video's partial entry (clips kept from a cancelled
+ * or stopped encode) and, when it stops early or is cancelled, leaves what it did as that entry.
  */
 export async function videoClipEmbeddings(video: VideoToEmbed, model: VisionModel, cache: ClipEmbeddingCache, options: EncodeVideoOptions): Promise<VideoEmbeddingsResult> {
-  const key = clipCacheKey({ videoFingerprint: video.key, modelId: model.modelId, sampling: video.settings, precision: options.dtype });
+  const key = cacheKeyOf(video, model, options.dtype);
   const found = await cache.lookup(key);
   if ('hit' in found) return { entry: found.hit, fromCache: true, key, fallbacks: [] };
-  const { runner, fallbacks, ...entry } = await encodeVideo(model, await video.planned(), options);
+  const planned = await video.planned();
+  const clipCount = planned.plan.groupCount;
+  const partialKey = partialClipCacheKey(key);
+  const state = options.state ?? newEncodeState(model.shapes, clipCount);
+  const partial = await cache.get(partialKey);
+  const kept = partial === undefined ? undefined : partialClips(partial, clipCount, model);
+  if (partial !== undefined && kept !== undefined && state.encoded.size === 0) {
+    state.embeddings.set(partial.embeddings);
+    for (const i of kept) state.encoded.add(i);
+  }
+  const keepPartial = async () => {
+    if (state.encoded.size === 0) return;
+    const encodedClips = [...state.encoded].sort((a, b) => a - b);
+    const entry = { clips: clipCount, numLatents: model.shapes.connector.numLatents, hiddenSize: model.shapes.connector.textHiddenSize, embeddings: state.embeddings, metadata: { plan: planMetadata(planned), encodedClips } };
+    // a partial entry that cannot be written costs a later encode those clips, not this one
+    await cache.put(partialKey, entry).catch(() => {});
+  };
+  let result: Awaited<ReturnType<typeof encodeVideo>>;
+  try {
+    result = await encodeVideo(model, planned, { ...options, state });
+  } catch (error) {
+    await keepPartial();
+    throw error;
+  }
+  const { runner, fallbacks, ...entry } = result;
+  if (state.encoded.size < clipCount) {
+    await keepPartial();
+    return { entry, fromCache: false, key: partialKey, runner, fallbacks, encodedClips: [...state.encoded].sort((a, b) => a - b) };
+  }
   await cache.put(key, entry);
+  await cache.remove(partialKey);
   return { entry, fromCache: false, key, runner, fallbacks };
+}
+
+/**
+ * What is encoded of a video so far, without encoding anything: the whole entry, or the partial
+ * one (`encodedClips` set), or undefined when no clip is encoded yet.
+ */
+export async function videoClipsSoFar(video: VideoToEmbed, model: VisionModel, cache: ClipEmbeddingCache, dtype: string): Promise<VideoEmbeddingsResult | undefined> {
+  const key = cacheKeyOf(video, model, dtype);
+  const full = await cache.get(key);
+  if (full !== undefined) return { entry: full, fromCache: true, key, fallbacks: [] };
+  const partialKey = partialClipCacheKey(key);
+  const partial = await cache.get(partialKey);
+  if (partial === undefined) return undefined;
+  const kept = partialClips(partial, partial.clips, model);
+  if (kept === undefined || kept.length === 0) return undefined;
+  return { entry: partial, fromCache: true, key: partialKey, fallbacks: [], encodedClips: kept };
 }

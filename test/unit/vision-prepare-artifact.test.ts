@@ -36,8 +36,9 @@ describe('vision graphs as prepare artifacts', () => {
   it('are part of every prepared folder: what a GPU opens, then what the CPU opens', () => {
     const names = (p: 'fp32' | 'fp16' | 'int4') => defaultPrepareArtifacts(p).map((a) => a.name);
     expect(names('fp32')).toEqual(['config', 'decoder', 'siglip-float32', 'internvideo2-float32', 'connector-float32']);
-    expect(names('int4')).toEqual(['config', 'decoder', 'siglip-float32', 'internvideo2-float32', 'connector-float32', 'siglip-int8', 'internvideo2-int8', 'connector-int8']);
-    expect(names('fp16')).toEqual(['config', 'decoder', 'siglip-float16', 'internvideo2-float16', 'connector-float16', 'siglip-int8', 'internvideo2-int8', 'connector-int8']);
+    // the int8 variant keeps the connector in float32 (quant-settings' INT8_VISION_PARTS)
+    expect(names('int4')).toEqual(['config', 'decoder', 'siglip-float32', 'internvideo2-float32', 'connector-float32', 'siglip-int8', 'internvideo2-int8']);
+    expect(names('fp16')).toEqual(['config', 'decoder', 'siglip-float16', 'internvideo2-float16', 'connector-float16', 'siglip-int8', 'internvideo2-int8', 'connector-float32']);
   });
 
   it.each([
@@ -99,7 +100,8 @@ describe('vision graphs as prepare artifacts', () => {
   it('builds the int8 variant for int4, whose runner encodes a clip close to the float32 one', async () => {
     const cacheDir = join(dir, 'cache-int8');
     const r = await prepareModel(modelDir, { precision: 'int4', cacheDir, artifacts: visionGraphArtifacts(['float32', 'int8']) });
-    expect(Object.keys(r.manifest.artifacts)).toEqual(['siglip-float32', 'internvideo2-float32', 'connector-float32', 'siglip-int8', 'internvideo2-int8', 'connector-int8']);
+    expect(Object.keys(r.manifest.artifacts)).toEqual(['siglip-float32', 'internvideo2-float32', 'connector-float32', 'siglip-int8', 'internvideo2-int8']);
+    expect(visionGraphPaths(r, 'int8').connector).toBe(visionGraphPaths(r, 'float32').connector);
     const int8Graph = readFileSync(visionGraphPaths(r, 'int8').internVideo);
     expect(int8Graph.includes(Buffer.from('DynamicQuantizeMatMul'))).toBe(true);
     // int8 matrices: the side file shrinks (to ~45% on the tiny model, whose float32 position table weighs as much as its matrices)

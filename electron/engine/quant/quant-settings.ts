@@ -21,12 +21,19 @@ export interface Int4Settings {
 export const DEFAULT_INT4: Int4Settings = { blockSize: 32, symmetric: false, accuracyLevel: 4 };
 
 /**
- * The vision graphs (both towers and the connector) on a CPU: true runs the int8 variant (every
- * Linear as com.microsoft DynamicQuantizeMatMul, int8 weights with one scale per output channel,
- * activations quantized to uint8 per tensor at run time: VNNI dot products), false the float32
- * graphs. Chosen from bench/vision-encode.bench.ts (docs/benchmarks.md, vision-encode): at Apollo-3B's
- * real widths the int8 clip embedding is several times faster than float32 per clip at a cosine
- * above 0.995 to it. The fp32 precision always runs float32 (it is the exact mode); GPUs run float16
- * (fp16) or float32.
+ * The vision graphs on a CPU: true runs the int8 variant (every Linear of the parts below as
+ * com.microsoft DynamicQuantizeMatMul: int8 weights with one scale per output channel, activations
+ * quantized to uint8 per tensor at run time, VNNI dot products), false the float32 graphs. The fp32
+ * precision always runs float32 (the exact mode); GPUs run float16 (fp16) or float32.
  */
 export const DEFAULT_CPU_VISION_INT8 = true;
+
+/**
+ * Which parts the int8 variant quantizes; the others stay float32 in it. Chosen from
+ * bench/vision-encode.bench.ts at Apollo-3B's real widths (docs/benchmarks.md, vision-encode, run
+ * of 2026-12-02): int8 towers with everything int8 were 2.60× float32 per clip (CPU time) at a
+ * clip-embedding cosine of 0.99978 and 2.1e-2 relative RMS error, and the int8 connector alone
+ * made almost all of that error (2.05e-2) while taking ~1–2% of a clip's time; int8 towers with the
+ * float32 connector were at cosine 0.99999, 4.2e-3 relative RMS.
+ */
+export const INT8_VISION_PARTS = { siglip: true, internVideo: true, connector: false } as const;

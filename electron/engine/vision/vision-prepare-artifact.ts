@@ -13,7 +13,7 @@ import { ExternalDataWriter } from '../onnx/external-data-writer.js';
 import type { GraphBuilder } from '../onnx/graph-builder.js';
 import type { PrepareArtifact } from '../prepare/prepare-artifact.js';
 import type { Precision, PreparedManifest } from '../prepare/prepare-manifest.js';
-import { DEFAULT_CPU_VISION_INT8 } from '../quant/quant-settings.js';
+import { DEFAULT_CPU_VISION_INT8, INT8_VISION_PARTS } from '../quant/quant-settings.js';
 import { buildConnectorGraph } from './connector-graph.js';
 import { buildInternVideoGraph } from './internvideo-graph.js';
 import { buildSiglipGraph } from './siglip-graph.js';
@@ -119,17 +119,25 @@ export function visionGraphArtifact(part: VisionGraphPart, dtype: VisionDtype): 
 
 /** Every vision graph at each of `dtypes`, in build order. */
 export function visionGraphArtifacts(dtypes: readonly VisionDtype[]): PrepareArtifact[] {
-  return dtypes.flatMap((dtype) => VISION_GRAPH_PARTS.map((part) => visionGraphArtifact(part, dtype)));
+  const names = new Set<string>();
+  return dtypes.flatMap((dtype) => VISION_GRAPH_PARTS.map((part) => partDtype(part, dtype))
+    .map((d, i) => visionGraphArtifact(VISION_GRAPH_PARTS[i]!, d))
+    .filter((a) => !names.has(a.name) && names.add(a.name)));
+}
+
+/** The dtype a part's graph has in a variant: the int8 variant keeps the parts quant-settings' INT8_VISION_PARTS leaves out in float32. */
+export function partDtype(part: VisionGraphPart, dtype: VisionDtype): VisionDtype {
+  return dtype === 'int8' && !INT8_VISION_PARTS[part] ? 'float32' : dtype;
 }
 
 /** The graph files of a prepared folder at `dtype`, from its manifest. */
 export function visionGraphPaths(prepared: { preparedDir: string; manifest: PreparedManifest }, dtype: VisionDtype): VisionGraphPaths {
   const paths = {} as VisionGraphPaths;
   for (const part of VISION_GRAPH_PARTS) {
-    const entry = prepared.manifest.artifacts[visionArtifactName(part, dtype)]?.entry;
+    const entry = prepared.manifest.artifacts[visionArtifactName(part, partDtype(part, dtype))]?.entry;
     if (entry === undefined) {
       throw new ApolloError('PREPARED_MODEL_INVALID', `The prepared folder ${prepared.preparedDir} has no ${dtype} ${LABELS[part]} graph; run \`apollo-chat prepare\` on the original checkpoint folder (with --precision ${dtype === 'float16' ? 'fp16' : dtype === 'int8' ? 'int4' : 'fp32'}) to build it.`, {
-        details: { preparedDir: prepared.preparedDir, artifact: visionArtifactName(part, dtype) },
+        details: { preparedDir: prepared.preparedDir, artifact: visionArtifactName(part, partDtype(part, dtype)) },
       });
     }
     paths[part] = join(prepared.preparedDir, entry);

@@ -15,7 +15,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import type { Qwen2Config } from '../electron/engine/llm/qwen2-config.js';
 import { int4Layout } from '../electron/engine/quant/int4-layout.js';
-import { DEFAULT_INT4 } from '../electron/engine/quant/int4-settings.js';
+import { DEFAULT_INT4 } from '../electron/engine/quant/quant-settings.js';
 import { loadNativeAddon } from '../electron/engine/native/native-addon.js';
 import { benchDir, machineFacts, writeResult, type Measurement } from './bench-harness.js';
 import { ensureGguf, ensureOrtModel, loadConfig } from './llm-bench-models.js';

@@ -50,6 +50,13 @@ export const encodeParams = z.object({
 export const askParams = encodeParams.extend({
   history: z.array(z.object({ question: z.string().max(LIMITS.questionChars), answer: z.string().max(LIMITS.answerChars) })).max(LIMITS.historyTurns),
   question: z.string().min(1).max(LIMITS.questionChars),
+  /**
+   * "Answer now": answer from the clips encoded so far (kept by a cancelled or stopped encode), as
+   * Apollo's prompt for that subset, encoding nothing more. With `answerAfterClips`, clips are first
+   * encoded (coarse-to-fine) until that many exist.
+   */
+  answerNow: z.boolean().optional(),
+  answerAfterClips: z.number().int().min(1).max(100_000).optional(),
 });
 
 export const prepareParams = z.object({ modelDir: path, precision });
@@ -89,6 +96,8 @@ export interface AskResult extends DeviceReport {
   stopReason: 'stop-token' | 'max-new-tokens' | 'cancelled';
   droppedTurns: number;
   plan: { clips: number; effectiveRatio: number };
+  /** The clips the answer saw: all of them normally; fewer for "answer now" (label: "from 21 of 84 clips"). */
+  clipsUsed: { used: number; total: number; label: string };
   embeddingsFromCache: boolean;
   /** Why the vision towers did not run as planned (GPU out of memory: smaller batches, or the CPU); empty normally. */
   visionFallbacks: string[];

@@ -44,6 +44,7 @@ export const ERROR_CODES = {
   VIDEO_DECODE_FAILED: { exit: 1, message: 'Part of the video could not be decoded (the file may be damaged); re-encode it or download it again.' },
   PROMPT_TOO_LONG: { exit: 1, message: "The video and the question do not fit in the model's context; lower the clip sampling ratio (fewer clips), lower max new tokens, or ask a shorter question." },
   QUESTION_TOO_LONG: { exit: 1, message: 'This question is too long to fit beside the video in the model\'s context, even with earlier questions dropped; ask a shorter question.' },
+  NOTHING_ENCODED_YET: { exit: 1, message: 'No clip of this video is encoded yet, so there is nothing to answer from; wait for the first clips, or ask without "answer now".' },
   VIDEO_TOKEN_MISMATCH: { exit: 1, message: 'The prompt and the encoded video clips disagree (stale clip embeddings?); re-open the video to encode it again.' },
   PREPARE_BUSY: { exit: 1, message: 'Another Apollo process is preparing this model right now; wait for it to finish, or stop it and run the command again.' },
   PREPARED_MODEL_INVALID: { exit: 1, message: 'The prepared model files are damaged or incomplete; run `apollo-chat prepare MODEL_DIR` again to rebuild them.' },

@@ -168,13 +168,13 @@ describe('clip embeddings through the cache', () => {
   let prepared: PreparedModel;
   beforeAll(async () => {
     model = await loadVisionModel(modelDir);
-    // fp16 folders hold float16 and float32 vision graphs (the latter for the CPU)
+    // fp16 folders hold float16 vision graphs (GPUs) and int8 ones (the CPU)
     prepared = await prepareModel(modelDir, { precision: 'fp16', cacheDir: join(dir, 'cache16') });
   }, 120_000);
 
   it('re-opening, or opening a renamed copy, runs neither tower nor the connector', async () => {
     const cache = new ClipEmbeddingCache(join(dir, 'clip-cache'));
-    const options = { dtype: 'float32' as const, prepared, session: { intraOpNumThreads: 1 } };
+    const options = { dtype: 'int8' as const, prepared, session: { intraOpNumThreads: 1 } };
     const settings = samplingSettingsFromConfig(model.config.root);
     let plans = 0;
     const toEmbed = async (path: string) => ({ key: await videoFingerprint(path), settings, planned: () => (plans++, planVideo(path, settings)) });

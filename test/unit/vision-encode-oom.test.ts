@@ -57,11 +57,17 @@ function failingAbove(runner: VisionRunner, maxClips: number, attempts: number[]
   };
 }
 
-const prepare = async (first: number, count: number): Promise<PreparedChunk> => ({
-  clips: count,
-  siglipPixels: siglipPixels.slice(first * sizes.siglipPixelsPerClip, (first + count) * sizes.siglipPixelsPerClip),
-  internVideoPixels: ivPixels.slice(first * sizes.internVideoPixelsPerClip, (first + count) * sizes.internVideoPixelsPerClip),
-});
+/** The chunk of the clips `indices` (ascending), cut from the whole video's pixels. */
+function pixelsOf(indices: readonly number[], sig = siglipPixels, iv = ivPixels): PreparedChunk {
+  const take = (all: Float32Array, per: number) => {
+    const out = new Float32Array(indices.length * per);
+    indices.forEach((clip, j) => out.set(all.subarray(clip * per, (clip + 1) * per), j * per));
+    return out;
+  };
+  return { clips: indices.length, siglipPixels: take(sig, sizes.siglipPixelsPerClip), internVideoPixels: take(iv, sizes.internVideoPixelsPerClip) };
+}
+
+const prepare = async (indices: readonly number[]): Promise<PreparedChunk> => pixelsOf(indices);
 
 describe('encodeVideoClips under device out-of-memory', () => {
   it('recognises allocation failures by the runtime wording, through the runner wrapping', () => {

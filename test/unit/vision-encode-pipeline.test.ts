@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApolloError } from '../../electron/shared/errors.js';
 import type { ProgressEvent } from '../../electron/shared/progress.js';
 import { connectorReference } from '../reference/connector-reference.js';
-import { encodeVideoClips, visionSizes, type PreparedChunk } from '../../electron/engine/vision/encode-video-clips.js';
+import { encodeVideoClips, newEncodeState, visionSizes, type PreparedChunk } from '../../electron/engine/vision/encode-video-clips.js';
+import { coarseToFineOrder } from '../../electron/engine/vision/encode-order.js';
 import { internVideoReference } from '../reference/internvideo-reference.js';
 import { siglipReference } from '../reference/siglip-reference.js';
 import { fuseTowerFeatures } from '../../electron/engine/vision/trilinear-fusion.js';
@@ -34,15 +35,21 @@ beforeAll(async () => {
 });
 afterAll(async () => runner?.release());
 
+/** The chunk of the clips `indices` (ascending), cut from the whole video's pixels. */
+function pixelsOf(indices: readonly number[], sig = siglipPixels, iv = ivPixels): PreparedChunk {
+  const take = (all: Float32Array, per: number) => {
+    const out = new Float32Array(indices.length * per);
+    indices.forEach((clip, j) => out.set(all.subarray(clip * per, (clip + 1) * per), j * per));
+    return out;
+  };
+  return { clips: indices.length, siglipPixels: take(sig, sizes.siglipPixelsPerClip), internVideoPixels: take(iv, sizes.internVideoPixelsPerClip) };
+}
+
 function preparer(log: string[]) {
-  return async (first: number, count: number): Promise<PreparedChunk> => {
-    log.push(`prepare ${first}+${count}`);
+  return async (indices: readonly number[]): Promise<PreparedChunk> => {
+    log.push(`prepare ${indices.join(',')}`);
     await new Promise((r) => setTimeout(r, 5));
-    return {
-      clips: count,
-      siglipPixels: siglipPixels.slice(first * sizes.siglipPixelsPerClip, (first + count) * sizes.siglipPixelsPerClip),
-      internVideoPixels: ivPixels.slice(first * sizes.internVideoPixelsPerClip, (first + count) * sizes.internVideoPixelsPerClip),
-    };
+    return pixelsOf(indices, siglipPixels, ivPixels);
   };
 }
 
@@ -81,8 +88,8 @@ describe('encodeVideoClips', () => {
     const log: string[] = [];
     await encodeVideoClips(logged(log), shapes, preparer(log), { clipCount: K, chunkSize: 2 });
     expect(log).toEqual([
-      'prepare 0+2', 'prepare 2+2', 'siglip', 'internvideo', 'connector', 'siglip', 'internvideo', 'connector',
-      'prepare 4+1', 'siglip', 'internvideo', 'connector', 'siglip', 'internvideo', 'connector',
+      'prepare 0,1', 'prepare 2,3', 'siglip', 'internvideo', 'connector', 'siglip', 'internvideo', 'connector',
+      'prepare 4', 'siglip', 'internvideo', 'connector', 'siglip', 'internvideo', 'connector',
       'siglip', 'internvideo', 'connector',
     ]);
   });
@@ -100,5 +107,65 @@ describe('encodeVideoClips', () => {
     });
     await expect(run).rejects.toMatchObject({ code: 'CANCELLED' });
     expect(log.filter((l) => l === 'connector')).toHaveLength(1);
+  });
+
+  it('encodes coarse-to-fine to the same embeddings, chunks in that order and each extracted in file order', async () => {
+    const sequential = await encodeVideoClips(runner, shapes, preparer([]), { clipCount: K, chunkSize: 2 });
+    const log: string[] = [];
+    const order = coarseToFineOrder(K);
+    expect(order).toEqual([0, 4, 2, 1, 3]);
+    const out = await encodeVideoClips(runner, shapes, preparer(log), { clipCount: K, chunkSize: 2, order });
+    expect(Buffer.from(out.buffer).equals(Buffer.from(sequential.buffer))).toBe(true);
+    expect(log).toEqual(['prepare 0,4', 'prepare 1,2', 'prepare 3']);
+  });
+
+  it('keeps the clips encoded before a cancel and resumes with only the rest', async () => {
+    const full = await encodeVideoClips(runner, shapes, preparer([]), { clipCount: K, chunkSize: 2 });
+    const state = newEncodeState(shapes, K);
+    const controller = new AbortController();
+    const order = coarseToFineOrder(K);
+    const first = encodeVideoClips(runner, shapes, preparer([]), {
+      clipCount: K,
+      chunkSize: 2,
+      order,
+      state,
+      signal: controller.signal,
+      onProgress: (e) => {
+        if (e.done === 3) controller.abort(new ApolloError('CANCELLED'));
+      },
+    });
+    await expect(first).rejects.toMatchObject({ code: 'CANCELLED' });
+    // the first three of the order, whatever the chunks: 0 and 4, then 2 (chunk [1, 2] encodes 2 before 1)
+    expect([...state.encoded].sort()).toEqual([0, 2, 4]);
+    const per = sizes.embeddingsPerClip;
+    for (const c of state.encoded) expect(Buffer.from(state.embeddings.slice(c * per, (c + 1) * per).buffer).equals(Buffer.from(full.slice(c * per, (c + 1) * per).buffer))).toBe(true);
+    const log: string[] = [];
+    const events: ProgressEvent[] = [];
+    const resumed = await encodeVideoClips(logged(log), shapes, preparer(log), { clipCount: K, chunkSize: 2, order, state, onProgress: (e) => events.push(e) });
+    expect(log.filter((l) => l.startsWith('prepare'))).toEqual(['prepare 1,3']);
+    expect(log.filter((l) => l === 'connector')).toHaveLength(2);
+    expect(events.map((e) => e.done)).toEqual([3, 4, 5]);
+    expect(Buffer.from(resumed.buffer).equals(Buffer.from(full.buffer))).toBe(true);
+  });
+
+  it('rejects an order that is not a permutation of the clips', async () => {
+    await expect(encodeVideoClips(runner, shapes, preparer([]), { clipCount: K, chunkSize: 2, order: [0, 1, 1, 2, 3] })).rejects.toThrow(/permutation/);
+  });
+});
+
+describe('coarseToFineOrder', () => {
+  it('is a permutation whose first k clips leave no gap wider than twice the even step', () => {
+    for (let n = 0; n <= 300; n++) {
+      const order = coarseToFineOrder(n);
+      expect([...order].sort((a, b) => a - b)).toEqual(Array.from({ length: n }, (_, i) => i));
+      for (let k = 1; k <= n; k++) {
+        const s = order.slice(0, k).sort((a, b) => a - b);
+        let gap = Math.max(s[0]! + 1, n - s[k - 1]!);
+        for (let i = 1; i < k; i++) gap = Math.max(gap, s[i]! - s[i - 1]!);
+        expect(gap).toBeLessThanOrEqual((2 * n) / k);
+      }
+    }
+    // 84 clips (any video over ~3 minutes): the first quarter is every fourth clip
+    expect(coarseToFineOrder(84).slice(0, 21).sort((a, b) => a - b)).toEqual(Array.from({ length: 21 }, (_, i) => 4 * i));
   });
 });

@@ -12,6 +12,8 @@ import { makeTinyCheckpoint } from '../../electron/engine/model/tiny-checkpoint.
 import { defaultPrepareArtifacts } from '../../electron/engine/prepare/default-artifacts.js';
 import { prepareModel, readPreparedManifest } from '../../electron/engine/prepare/prepare-model.js';
 import { visionShapesOf } from '../../electron/engine/vision/vision-shapes-from-config.js';
+import { openVisionSessions } from '../../electron/engine/vision/vision-sessions.js';
+import { visionSizes } from '../../electron/engine/vision/encode-video-clips.js';
 import {
   fetcherFromSource,
   visionDtypeFor,
@@ -31,16 +33,19 @@ beforeAll(async () => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('vision graphs as prepare artifacts', () => {
-  it('are part of every prepared folder: float32 always, float16 too for fp16', () => {
+  it('are part of every prepared folder: what a GPU opens, then what the CPU opens', () => {
     const names = (p: 'fp32' | 'fp16' | 'int4') => defaultPrepareArtifacts(p).map((a) => a.name);
     expect(names('fp32')).toEqual(['config', 'decoder', 'siglip-float32', 'internvideo2-float32', 'connector-float32']);
-    expect(names('int4')).toEqual(names('fp32'));
-    expect(names('fp16')).toEqual(['config', 'decoder', 'siglip-float16', 'internvideo2-float16', 'connector-float16', 'siglip-float32', 'internvideo2-float32', 'connector-float32']);
+    // the int8 variant keeps the connector in float32 (quant-settings' INT8_VISION_PARTS)
+    expect(names('int4')).toEqual(['config', 'decoder', 'siglip-float32', 'internvideo2-float32', 'connector-float32', 'siglip-int8', 'internvideo2-int8']);
+    expect(names('fp16')).toEqual(['config', 'decoder', 'siglip-float16', 'internvideo2-float16', 'connector-float16', 'siglip-int8', 'internvideo2-int8', 'connector-float32']);
   });
 
   it.each([
     ['fp16', 'cuda', 'float16'],
-    ['fp16', 'cpu', 'float32'],
+    ['fp16', 'cpu', 'int8'],
+    ['int4', 'cpu', 'int8'],
+    ['fp32', 'cpu', 'float32'],
     ['int4', 'cuda', 'float32'],
     ['fp32', 'webgpu', 'float32'],
   ] as const)('%s on %s opens %s graphs', (precision, device, dtype) => {
@@ -90,5 +95,44 @@ describe('vision graphs as prepare artifacts', () => {
     const r = await prepareModel(modelDir, { precision: 'fp32', cacheDir, artifacts: visionGraphArtifacts(['float32']) });
     expect(r.resumedArtifacts).toEqual(['siglip-float32']);
     expect(Object.keys(r.manifest.artifacts)).toEqual(['siglip-float32', 'internvideo2-float32', 'connector-float32']);
+  });
+
+  it('builds the int8 variant for int4, whose runner encodes a clip close to the float32 one', async () => {
+    const cacheDir = join(dir, 'cache-int8');
+    const r = await prepareModel(modelDir, { precision: 'int4', cacheDir, artifacts: visionGraphArtifacts(['float32', 'int8']) });
+    expect(Object.keys(r.manifest.artifacts)).toEqual(['siglip-float32', 'internvideo2-float32', 'connector-float32', 'siglip-int8', 'internvideo2-int8']);
+    expect(visionGraphPaths(r, 'int8').connector).toBe(visionGraphPaths(r, 'float32').connector);
+    const int8Graph = readFileSync(visionGraphPaths(r, 'int8').internVideo);
+    expect(int8Graph.includes(Buffer.from('DynamicQuantizeMatMul'))).toBe(true);
+    // int8 matrices: the side file shrinks (to ~45% on the tiny model, whose float32 position table weighs as much as its matrices)
+    const ratio = readFileSync(`${visionGraphPaths(r, 'int8').internVideo}.data`).length / readFileSync(`${visionGraphPaths(r, 'float32').internVideo}.data`).length;
+    expect(ratio).toBeLessThan(0.55);
+    const shapes = visionShapesOf(await loadApolloCheckpointConfig(modelDir));
+    const sizes = visionSizes(shapes);
+    const sigPixels = Float32Array.from({ length: sizes.siglipPixelsPerClip }, (_, i) => Math.sin(i * 0.37));
+    const ivPixels = Float32Array.from({ length: sizes.internVideoPixelsPerClip }, (_, i) => Math.cos(i * 0.11));
+    const embed = async (dtype: 'float32' | 'int8') => {
+      const runner = await openVisionSessions(visionGraphPaths(r, dtype), shapes, { intraOpNumThreads: 1 });
+      try {
+        const F = shapes.fusion.frames;
+        return await runner.connector(await runner.siglip(sigPixels, F), await runner.internVideo(ivPixels, 1), 1);
+      } finally {
+        await runner.release();
+      }
+    };
+    const a = await embed('int8');
+    const b = await embed('float32');
+    let ab = 0;
+    let aa = 0;
+    let bb = 0;
+    for (let i = 0; i < a.length; i++) {
+      ab += a[i]! * b[i]!;
+      aa += a[i]! * a[i]!;
+      bb += b[i]! * b[i]!;
+    }
+    const cosine = ab / Math.sqrt(aa * bb);
+    console.log(`tiny checkpoint clip embedding, int8 vs float32 graphs: cosine ${cosine}`);
+    expect(cosine).toBeGreaterThan(0.99);
+    expect(cosine).toBeLessThan(1);
   });
 });

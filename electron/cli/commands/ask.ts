@@ -2,7 +2,7 @@
 // conversation (the engine keeps its KV cache, so a follow-up prefills only its own tokens).
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { ApolloError } from '../../shared/errors.js';
 import type { AskResult } from '../../shared/engine-protocol.js';
 import { EngineClient, nodeEngineLauncher } from '../../host/engine-client/engine-client.js';
@@ -28,7 +28,14 @@ export function registerAskCommand(program: Command, run: RunAction): void {
       .description('ask questions about a video (each extra QUESTION is a follow-up in the same chat)')
       .argument('<video>', 'video file')
       .argument('<questions...>', 'one or more questions'),
-  ).action(async (video: string, questions: string[], opts: AskCliOptions, command: Command) => {
+  )
+    .addOption(new Option('--answer-now', 'answer the first question from the clips encoded so far (kept by a cancelled encode), encoding nothing more'))
+    .addOption(new Option('--answer-after-clips <n>', 'encode clips coarse-to-fine until N exist, then answer the first question from them').argParser((v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1) throw new ApolloError('INVALID_ARGUMENT', `--answer-after-clips takes a whole number of clips, 1 or more; got ${v}.`);
+      return n;
+    }))
+    .action(async (video: string, questions: string[], opts: AskCliOptions & { answerNow?: boolean; answerAfterClips?: number }, command: Command) => {
     await run(command, async (ctx) => {
       const settings = askSettingsFrom(opts);
       const videoPath = await requireVideoFile(video);
@@ -43,7 +50,8 @@ export function registerAskCommand(program: Command, run: RunAction): void {
           if (!ctx.json && questions.length > 1) ctx.print(`${i === 0 ? '' : '\n'}> ${question}`);
           const result = await engine.call(
             'ask',
-            { videoPath, videoKey, modelDir, settings, history, question },
+            // "answer now" applies to the first question; follow-ups use every clip
+            { videoPath, videoKey, modelDir, settings, history, question, ...(i === 0 && opts.answerNow === true ? { answerNow: true } : {}), ...(i === 0 && opts.answerAfterClips !== undefined ? { answerAfterClips: opts.answerAfterClips } : {}) },
             {
               signal: ctx.signal,
               onEvent: (event) => {
@@ -60,7 +68,8 @@ export function registerAskCommand(program: Command, run: RunAction): void {
           last = result;
           if (i === 0) for (const w of result.videoWarnings) ctx.stderr.write(`warning [${w.code}]: ${w.message}\n`);
           history.push({ question, answer: result.answer });
-          turns.push({ question, answer: result.answer, tokenIds: result.tokenIds, stopReason: result.stopReason, timings: result.timings, embeddingsFromCache: result.embeddingsFromCache });
+          turns.push({ question, answer: result.answer, tokenIds: result.tokenIds, stopReason: result.stopReason, timings: result.timings, embeddingsFromCache: result.embeddingsFromCache, clipsUsed: result.clipsUsed });
+          if (!ctx.json && result.clipsUsed.used < result.clipsUsed.total) ctx.print(`(answered ${result.clipsUsed.label})`);
           if (result.stopReason === 'cancelled') break;
         }
       } finally {

@@ -67,12 +67,15 @@ export function registerEmbedCommand(program: Command, run: RunAction): void {
           session: { executionProviders: device.executionProviders, intraOpNumThreads: threads },
           signal: ctx.signal,
           onProgress: ctx.progress,
-          onChunk: (c) => {
-            siglipPixels.set(c.prepared.siglipPixels, c.first * sizes.siglipPixelsPerClip);
-            ivPixels.set(c.prepared.internVideoPixels, c.first * sizes.internVideoPixelsPerClip);
-            siglipFeatures.set(c.siglipFeatures, c.first * sizes.siglipFeaturesPerClip);
-            ivFeatures.set(c.internVideoFeatures, c.first * sizes.internVideoFeaturesPerClip);
-          },
+          // clip by clip, so any encode order lands in place
+          onChunk: (c) =>
+            c.indices.forEach((clip, j) => {
+              const part = (a: Float32Array, n: number) => a.subarray(j * n, (j + 1) * n);
+              siglipPixels.set(part(c.prepared.siglipPixels, sizes.siglipPixelsPerClip), clip * sizes.siglipPixelsPerClip);
+              ivPixels.set(part(c.prepared.internVideoPixels, sizes.internVideoPixelsPerClip), clip * sizes.internVideoPixelsPerClip);
+              siglipFeatures.set(part(c.siglipFeatures, sizes.siglipFeaturesPerClip), clip * sizes.siglipFeaturesPerClip);
+              ivFeatures.set(part(c.internVideoFeatures, sizes.internVideoFeaturesPerClip), clip * sizes.internVideoFeaturesPerClip);
+            }),
         });
         const G = siglipGridSide(s);
         const G2 = internVideoGridSide(v);

@@ -11,7 +11,7 @@ import { DECODER_ARTIFACTS_FILE, readDecoderArtifacts } from '../../engine/llm/q
 import { Qwen2DecoderSession } from '../../engine/llm/qwen2-decoder-session.js';
 import { DECODER_ARTIFACT_NAME } from '../../engine/llm/qwen2-prepare-artifact.js';
 import { resolvePreparedModel } from '../../engine/prepare/prepare-model.js';
-import { DEFAULT_INT4 } from '../../engine/quant/int4-settings.js';
+import { DEFAULT_INT4 } from '../../engine/quant/quant-settings.js';
 import { PRECISIONS, type Precision } from '../../engine/prepare/prepare-manifest.js';
 import { INT4_BLOCK_SIZES, type Int4BlockSize } from '../../engine/quant/int4-layout.js';
 import type { RunAction } from '../command-types.js';

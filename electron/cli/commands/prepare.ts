@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { INT4_BLOCK_SIZES, type Int4BlockSize } from '../../engine/quant/int4-layout.js';
 import { prepareModel } from '../../engine/prepare/prepare-model.js';
-import { DEFAULT_INT4 } from '../../engine/quant/int4-settings.js';
+import { DEFAULT_INT4 } from '../../engine/quant/quant-settings.js';
 import { PRECISIONS, type Precision } from '../../engine/prepare/prepare-manifest.js';
 import type { RunAction } from '../command-types.js';
 import { parseIntegerOption } from '../option-parsers.js';

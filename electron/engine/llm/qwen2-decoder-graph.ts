@@ -16,13 +16,13 @@ import { emitRotary } from '../onnx/emit-rotary.js';
 import { ExternalDataWriter } from '../onnx/external-data-writer.js';
 import type { FloatDType } from '../onnx/float-encoding.js';
 import { attr, GraphBuilder } from '../onnx/graph-builder.js';
-import { DEFAULT_INT4, type Int4Settings as Int4LayerSettings } from '../quant/int4-settings.js';
+import { DEFAULT_INT4, type Int4Settings as Int4LayerSettings } from '../quant/quant-settings.js';
 import type { Int4Quantized, Int4QuantizeOptions } from '../quant/int4-layout.js';
 import { outputMatrixName, qwen2Names, type Qwen2Config } from './qwen2-config.js';
 
 export type DecoderPrecision = 'fp32' | 'fp16' | 'int4';
 
-/** prepare's int4 settings (quant/int4-settings.ts) plus the decoder's own choice for the output matrix. */
+/** prepare's int4 settings (quant/quant-settings.ts) plus the decoder's own choice for the output matrix. */
 export interface Int4Settings extends Int4LayerSettings {
   /** The output matrix (tied embedding): 4-bit like the layers, or kept in float32. */
   lmHead: 'int4' | 'float';

@@ -1,5 +1,6 @@
 // y = x·Wᵀ + b for a PyTorch Linear W [out, in], dense or 4-bit.
 import type { Int4Quantized } from '../quant/int4-layout.js';
+import type { Int8Quantized } from '../quant/int8-quantize.js';
 import { encodeFloats, transposeMatrix, type FloatDType } from './float-encoding.js';
 import { attr, MS_DOMAIN, type GraphBuilder } from './graph-builder.js';
 
@@ -11,6 +12,12 @@ export type LinearWeights =
       bias?: Float32Array;
       /** MatMulNBits accuracy_level: 4 = int8 activations (fastest on CPU), 0 = unset (float). */
       accuracyLevel: number;
+    }
+  | {
+      /** int8 weights per output channel, activations quantized at run time (float32 graphs only). */
+      kind: 'int8';
+      quantized: Int8Quantized;
+      bias?: Float32Array;
     };
 
 /**
@@ -19,6 +26,9 @@ export type LinearWeights =
  * weight bytes read, so never dequantizing to a full matrix is the whole point) and computes
  * exactly A · dequant(B)ᵀ with dequant = (q - zero_point) * scale per block (accuracy_level 4
  * additionally quantizes A to int8 per block, an approximation that is measured, not assumed).
+ * int8 uses com.microsoft DynamicQuantizeMatMul: A is quantized to uint8 per tensor at run time
+ * (scale and zero point from its min/max), multiplied with the int8 B in integers (VNNI on CPU)
+ * and scaled back per column; the bias is added inside the same kernel.
  */
 export function emitLinear(g: GraphBuilder, x: string, name: string, w: LinearWeights, dtype: FloatDType): string {
   let y: string;
@@ -28,6 +38,14 @@ export function emitLinear(g: GraphBuilder, x: string, name: string, w: LinearWe
     outFeatures = w.outFeatures;
     const wt = g.initializer(`${name}.weight`, dtype, [w.inFeatures, w.outFeatures], encodeFloats(transposeMatrix(w.weight, w.outFeatures, w.inFeatures), dtype));
     y = g.op('MatMul', [x, wt]);
+  } else if (w.kind === 'int8') {
+    if (dtype !== 'float32') throw new Error(`${name}: int8 weights need a float32 graph, not ${dtype}`);
+    const q = w.quantized;
+    const b = g.initializer(`${name}.weight_i8`, 'int8', [q.k, q.n], q.data);
+    const scales = g.initializer(`${name}.weight_scales`, 'float32', [q.n], q.scales);
+    if (w.bias !== undefined && w.bias.length !== q.n) throw new Error(`${name}: bias has ${w.bias.length} values, expected ${q.n}`);
+    const inputs = w.bias === undefined ? [x, b, scales] : [x, b, scales, '', g.initializer(`${name}.bias`, 'float32', [q.n], w.bias)];
+    return g.op('DynamicQuantizeMatMul', inputs, {}, MS_DOMAIN);
   } else {
     const q = w.quantized;
     if (q.scaleDtype !== dtype) throw new Error(`${name}: scales are ${q.scaleDtype} but the graph is ${dtype}`);

@@ -2,7 +2,7 @@
 // The list is open: the LLM decoder, the vision towers and the connector each add an artifact
 // with its own version, and bumping a version rebuilds prepared folders made by the old one.
 import type { Int4Quantizer } from '../quant/int4-quantize.js';
-import type { Int4Settings } from '../quant/int4-settings.js';
+import type { Int4Settings } from '../quant/quant-settings.js';
 import type { Precision } from './prepare-manifest.js';
 
 export interface ArtifactBuildContext {

@@ -13,7 +13,7 @@ import { readJsonValidated, writeJsonAtomic } from '../../common/persist/atomic-
 import { acquirePidLock, type ReleaseLock } from '../../common/persist/pid-lock.js';
 import { int4Quantizer, type Int4Quantizer } from '../quant/int4-quantize.js';
 import type { Int4BlockSize } from '../quant/int4-layout.js';
-import { DEFAULT_INT4, type Int4AccuracyLevel, type Int4Settings } from '../quant/int4-settings.js';
+import { DEFAULT_INT4, type Int4AccuracyLevel, type Int4Settings } from '../quant/quant-settings.js';
 import { defaultPrepareArtifacts } from './default-artifacts.js';
 import type { PrepareArtifact } from './prepare-artifact.js';
 import { preparedRootDir } from '../../common/platform/prepare-cache-dir.js';

@@ -17,14 +17,17 @@ import { loadChatTokenizer, type ChatTokenizer } from '../chat/tokenizer.js';
 import { defaultThreadCount, selectDevice, type DeviceChoice, type DeviceName } from '../llm/execution-device.js';
 import { Qwen2DecoderSession } from '../llm/qwen2-decoder-session.js';
 import { DECODER_ARTIFACT_NAME } from '../llm/qwen2-prepare-artifact.js';
-import type { FloatDType } from '../onnx/float-encoding.js';
 import { resolvePreparedModel, type PreparedModel } from '../prepare/prepare-model.js';
 import type { Precision } from '../prepare/prepare-manifest.js';
 import type { PlannedVideo } from '../video/plan-video.js';
 import { samplingSettingsFromConfig } from '../video/sampling-settings.js';
 import { VideoPlanMemo } from '../video/video-plan-memo.js';
-import { ClipEmbeddingCache } from '../vision/clip-embedding-cache.js';
-import { defaultClipCacheDir, frameIssuesOf, loadVisionModel, videoClipEmbeddings, type VisionModel } from '../vision/video-clip-embeddings.js';
+import { ClipEmbeddingCache, type CachedClipEmbeddings } from '../vision/clip-embedding-cache.js';
+import { ApolloError } from '../../shared/errors.js';
+import { buildVideoText } from '../video/video-text.js';
+import { defaultClipCacheDir, frameIssuesOf, loadVisionModel, openVisionRunner, videoClipEmbeddings, videoClipsSoFar, type VideoEmbeddingsResult, type VisionModel } from '../vision/video-clip-embeddings.js';
+import type { VisionDtype } from '../vision/vision-graph-parts.js';
+import type { VisionRunner } from '../vision/vision-sessions.js';
 import { visionDtypeFor } from '../vision/vision-prepare-artifact.js';
 
 export interface RuntimeKey {
@@ -40,6 +43,42 @@ export interface AskRequest {
   question: string;
   clipSamplingRatio?: number;
   generation: GenerationOverrides;
+  /** Answer from the clips encoded so far (see askParams.answerNow). */
+  answerNow?: boolean;
+  /** Encode (coarse-to-fine) until this many clips exist, then answer from them. */
+  answerAfterClips?: number;
+}
+
+/** What the prompt shows of the video: all clips, or the subset encoded so far as Apollo's prompt for it. */
+export interface VideoForPrompt {
+  videoText: string;
+  clipCount: number;
+  /** (clipCount · tokensPerClip, hidden) rows, clip after clip in time order. */
+  clipRows: Float32Array;
+  used: number;
+  total: number;
+}
+
+/** "from 21 of 84 clips", or "from all 84 clips". */
+export function clipsUsedLabel(used: number, total: number): string {
+  return used === total ? `from all ${total} clips` : `from ${used} of ${total} clips`;
+}
+
+/**
+ * The prompt's view of a video whose clips `encoded` (ascending) are encoded: Apollo's own video
+ * text for that many clips (count in words, each clip's time label) and their rows, in time order.
+ * All clips: the video's text and rows unchanged.
+ */
+export function videoForPrompt(video: PlannedVideo, embeddings: Float32Array, rowsPerClip: number, encoded: readonly number[] | undefined): VideoForPrompt {
+  const total = video.plan.groupCount;
+  if (encoded === undefined || encoded.length === total) return { videoText: video.videoText, clipCount: total, clipRows: embeddings, used: total, total };
+  if (video.plan.clips.length !== total) {
+    throw new ApolloError('VIDEO_TOKEN_MISMATCH', 'This video\'s clips and their time labels do not line up one to one, so it cannot be answered from part of its clips; wait for the encoding to finish.');
+  }
+  const clips = encoded.map((i) => video.plan.clips[i]!);
+  const rows = new Float32Array(encoded.length * rowsPerClip);
+  encoded.forEach((clip, j) => rows.set(embeddings.subarray(clip * rowsPerClip, (clip + 1) * rowsPerClip), j * rowsPerClip));
+  return { videoText: buildVideoText({ ...video.plan, clips, groupCount: clips.length }, video.settings), clipCount: clips.length, clipRows: rows, used: clips.length, total };
 }
 
 export class ApolloRuntime {
@@ -81,8 +120,18 @@ export class ApolloRuntime {
     return new ApolloRuntime(key, deviceChoice, decoder, tokenizer, vision, options.plans ?? new VideoPlanMemo(), prepared, options.clipCache ?? new ClipEmbeddingCache(defaultClipCacheDir()));
   }
 
-  private get visionDtype(): FloatDType {
+  private get visionDtype(): VisionDtype {
     return visionDtypeFor(this.key.precision, this.deviceChoice.device);
+  }
+
+  /** The vision sessions, opened at the first encode and kept warm for the next video (released with the runtime). */
+  private visionRunner: Promise<VisionRunner> | undefined;
+
+  private warmVisionRunner(): Promise<VisionRunner> {
+    this.visionRunner ??= openVisionRunner(this.vision, this.prepared, this.visionDtype, { executionProviders: this.deviceChoice.executionProviders, intraOpNumThreads: defaultThreadCount() });
+    // a failed open is not kept: the next encode tries again
+    this.visionRunner.catch(() => (this.visionRunner = undefined));
+    return this.visionRunner;
   }
 
   /** The video's probe and plan under these settings, from the engine's memo (analyze-video may have made it). */
@@ -95,42 +144,60 @@ export class ApolloRuntime {
    * The video's clip embeddings, from the cache or encoded now (progress as events). Called when a
    * video is opened, so that the first question finds them ready.
    */
-  async encode(request: Pick<AskRequest, 'videoPath' | 'videoKey' | 'clipSamplingRatio'>, emit: (event: RuntimeEvent) => void, signal?: AbortSignal) {
+  async encode(request: Pick<AskRequest, 'videoPath' | 'videoKey' | 'clipSamplingRatio'>, emit: (event: RuntimeEvent) => void, signal?: AbortSignal, options: { stopAfter?: number } = {}) {
     const video = await this.plannedVideo(request, emit, signal);
     const started = performance.now();
     // The conversation's video stays in memory: a follow-up does not re-read and re-check its entry.
     const id = `${request.videoKey}:${request.clipSamplingRatio ?? 'default'}`;
-    // What the user is told about the video: the plan's warnings and frames decoded with errors (kept in the cache entry).
-    const warningsOf = (entry: Parameters<typeof frameIssuesOf>[0]): VideoWarning[] => {
-      const { damagedTimes, missingTimes } = frameIssuesOf(entry);
-      return [...video.warnings, ...frameWarnings(damagedTimes, missingTimes)];
-    };
-    if (this.lastEmbeddings?.id === id) return { video, embeddings: { ...this.lastEmbeddings.result, fromCache: true }, encodeMs: performance.now() - started, videoWarnings: warningsOf(this.lastEmbeddings.result.entry) };
+    if (this.lastEmbeddings?.id === id) return { video, embeddings: { ...this.lastEmbeddings.result, fromCache: true }, encodeMs: performance.now() - started, videoWarnings: this.videoWarningsOf(video, this.lastEmbeddings.result.entry) };
     const embeddings = await videoClipEmbeddings({ key: request.videoKey, settings: video.settings, planned: () => Promise.resolve(video) }, this.vision, this.clipCache, {
       dtype: this.visionDtype,
+      cpuDtype: visionDtypeFor(this.key.precision, 'cpu'),
+      runner: () => this.warmVisionRunner(),
+      // clips spread over the whole video first, so an early answer sees all of it (encode-order.ts)
+      order: 'coarse-to-fine',
+      ...(options.stopAfter === undefined ? {} : { stopAfter: options.stopAfter }),
       prepared: this.prepared,
       session: { executionProviders: this.deviceChoice.executionProviders, intraOpNumThreads: defaultThreadCount() },
       onProgress: (p) => emit({ type: 'progress', progress: p }),
       ...(signal === undefined ? {} : { signal }),
     });
-    this.lastEmbeddings = { id, result: embeddings };
-    return { video, embeddings, encodeMs: performance.now() - started, videoWarnings: warningsOf(embeddings.entry) };
+    // only a complete video is kept as the conversation's
+    if (embeddings.encodedClips === undefined) this.lastEmbeddings = { id, result: embeddings };
+    return { video, embeddings, encodeMs: performance.now() - started, videoWarnings: this.videoWarningsOf(video, embeddings.entry) };
+  }
+
+  /** What the user is told about the video: the plan's warnings and frames decoded with errors (kept in the cache entry). */
+  private videoWarningsOf(video: PlannedVideo, entry: CachedClipEmbeddings): VideoWarning[] {
+    const { damagedTimes, missingTimes } = frameIssuesOf(entry);
+    return [...video.warnings, ...frameWarnings(damagedTimes, missingTimes)];
+  }
+
+  /** The clips to answer from: all (encoding what is missing), or for "answer now" those encoded so far. */
+  private async embeddingsForAsk(request: AskRequest, emit: (event: RuntimeEvent) => void, signal: AbortSignal | undefined): Promise<{ video: PlannedVideo; embeddings: VideoEmbeddingsResult; encodeMs: number; videoWarnings: VideoWarning[] }> {
+    if (request.answerAfterClips !== undefined) return this.encode(request, emit, signal, { stopAfter: request.answerAfterClips });
+    if (request.answerNow !== true) return this.encode(request, emit, signal);
+    const video = await this.plannedVideo(request, emit, signal);
+    const soFar = await videoClipsSoFar({ key: request.videoKey, settings: video.settings, planned: () => Promise.resolve(video) }, this.vision, this.clipCache, this.visionDtype);
+    if (soFar === undefined) throw new ApolloError('NOTHING_ENCODED_YET');
+    return { video, embeddings: soFar, encodeMs: 0, videoWarnings: this.videoWarningsOf(video, soFar.entry) };
   }
 
   async ask(request: AskRequest, emit: (event: RuntimeEvent) => void, signal?: AbortSignal): Promise<AskResult> {
     const progress = (p: ProgressEvent) => emit({ type: 'progress', progress: p });
-    const { video, embeddings, encodeMs, videoWarnings } = await this.encode(request, emit, signal);
+    const { video, embeddings, encodeMs, videoWarnings } = await this.embeddingsForAsk(request, emit, signal);
+    const shown = videoForPrompt(video, embeddings.entry.embeddings, embeddings.entry.numLatents * embeddings.entry.hiddenSize, embeddings.encodedClips);
     const settings = resolveGenerationSettings(this.vision.config.generation, request.generation);
     const askStart = performance.now();
     const planTurn = () =>
       planConversationTurn(this.tokenizer, {
-        videoText: video.videoText,
+        videoText: shown.videoText,
         history: request.history,
         question: request.question,
         cachedIds: this.cached?.videoKey === request.videoKey ? this.cached.ids : [],
         modelMaxLength: video.settings.modelMaxLength,
         reserveTokens: settings.maxNewTokens,
-        clipCount: embeddings.entry.clips,
+        clipCount: shown.clipCount,
         tokensPerClip: embeddings.entry.numLatents,
       });
     let plan = planTurn();
@@ -150,7 +217,7 @@ export class ApolloRuntime {
     this.decoder.truncate(plan.reuseLength);
     const segments = planSplice(plan.ids, plan.reuseLength);
     const hidden = this.decoder.config.hiddenSize;
-    const embeds = assembleInputsEmbeds(segments, { hiddenSize: hidden, embedTokens: (ids) => this.decoder.embed(ids), clipRows: embeddings.entry.embeddings });
+    const embeds = assembleInputsEmbeds(segments, { hiddenSize: hidden, embedTokens: (ids) => this.decoder.embed(ids), clipRows: shown.clipRows });
     const total = plan.prefillIds.length;
     let logits: Float32Array;
     try {
@@ -196,6 +263,7 @@ export class ApolloRuntime {
       deviceReason: this.deviceChoice.reason,
       precision: this.key.precision,
       plan: { clips: embeddings.entry.clips, effectiveRatio: video.plan.effectiveRatio },
+      clipsUsed: { used: shown.used, total: shown.total, label: clipsUsedLabel(shown.used, shown.total) },
       embeddingsFromCache: embeddings.fromCache,
       visionFallbacks: embeddings.fallbacks.map((f) => f.reason),
       videoWarnings,
@@ -210,6 +278,9 @@ export class ApolloRuntime {
   }
 
   async release(): Promise<void> {
+    const runner = this.visionRunner;
+    this.visionRunner = undefined;
+    await runner?.then((r) => r.release(), () => undefined);
     await this.decoder.release();
   }
 }

@@ -42,6 +42,14 @@ export function clipCacheKey(parts: ClipCacheKeyParts): string {
   return createHash('sha256').update(stableJson({ format: FORMAT_VERSION, ...parts })).digest('hex');
 }
 
+/**
+ * The key of a video's partial entry: the clips encoded before a cancel (or an early answer), kept
+ * so the next encode resumes with the rest. Its metadata lists them (`encodedClips`).
+ */
+export function partialClipCacheKey(key: string): string {
+  return createHash('sha256').update(`partial:${key}`).digest('hex');
+}
+
 export interface CachedClipEmbeddings {
   clips: number;
   numLatents: number;
@@ -94,6 +102,11 @@ export class ClipEmbeddingCache {
   private pathOf(key: string): string {
     if (!/^[0-9a-f]{64}$/.test(key)) throw new RangeError('cache keys are SHA-256 hex digests');
     return join(this.dir, `${key}${ENTRY_SUFFIX}`);
+  }
+
+  /** Deletes an entry (absent is fine). */
+  async remove(key: string): Promise<void> {
+    await rm(this.pathOf(key), { force: true });
   }
 
   /** The entry, or why there is none; a damaged entry is deleted. */

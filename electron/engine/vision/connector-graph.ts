@@ -6,10 +6,9 @@
 import { emitScaledDotProductAttention } from '../onnx/emit-attention.js';
 import { emitSwiGluMlp } from '../onnx/emit-mlp.js';
 import { emitLayerNorm } from '../onnx/emit-norm.js';
-import type { FloatDType } from '../onnx/float-encoding.js';
 import { attr, GraphBuilder, type GraphBuilderOptions } from '../onnx/graph-builder.js';
 import { linearAxisTaps, type GridSize } from './trilinear-fusion.js';
-import { emitBatchBroadcast, f32Initializer, fusedLinears, linearFrom, toCompute, toFloat32, type WeightFetcher } from './vision-graph-parts.js';
+import { computeDtype, emitBatchBroadcast, f32Initializer, fusedLinears, linearFrom, linearWeightsFor, toCompute, toFloat32, type VisionDtype, type WeightFetcher } from './vision-graph-parts.js';
 import type { ConnectorShape } from './vision-shapes.js';
 
 export const CONNECTOR_SIGLIP_INPUT = 'siglip_features';
@@ -70,7 +69,7 @@ async function emitWeightedNorm(g: GraphBuilder, fetch: WeightFetcher, x: string
   return g.op('Mul', [n, f32Initializer(g, `${prefix}.wheight`, [width], await fetch(`${prefix}.wheight`, width))]);
 }
 
-export async function buildConnectorGraph(shape: ConnectorShape, fusion: FusionInputs, fetch: WeightFetcher, dtype: FloatDType, options: Omit<GraphBuilderOptions, 'name'> = {}): Promise<GraphBuilder> {
+export async function buildConnectorGraph(shape: ConnectorShape, fusion: FusionInputs, fetch: WeightFetcher, dtype: VisionDtype, options: Omit<GraphBuilderOptions, 'name'> = {}): Promise<GraphBuilder> {
   const { visionHiddenSize: Dv, textHiddenSize: H, numLatents: L, numHeads: nh, headDim: hd, numKvHeads: nkv, ffMult, layerNormEps: eps } = shape;
   if (fusion.siglipChannels + fusion.internVideoChannels !== Dv) {
     throw new RangeError(`connector expects ${Dv} vision channels, the towers give ${fusion.siglipChannels} + ${fusion.internVideoChannels}`);
@@ -97,12 +96,12 @@ export async function buildConnectorGraph(shape: ConnectorShape, fusion: FusionI
       H,
       dtype,
     );
-    const att = emitScaledDotProductAttention(g, q, k!, v!, { numHeads: nh, numKvHeads: nkv, headDim: hd, dtype });
+    const att = emitScaledDotProductAttention(g, q, k!, v!, { numHeads: nh, numKvHeads: nkv, headDim: hd, dtype: computeDtype(dtype) });
     lat = g.op('Add', [lat, toFloat32(g, await linearFrom(g, fetch, att, `${P}self_attn.o_proj`, H, nh * hd, false, dtype), dtype)]);
     const p = toCompute(g, await emitWeightedNorm(g, fetch, lat, `${P}post_attention_layernorm`, H, eps), dtype);
     const F = ffMult * H;
-    const dense = async (n: string, outF: number, inF: number) => ({ kind: 'dense' as const, weight: await fetch(`${P}mlp.${n}.weight`, outF * inF), outFeatures: outF, inFeatures: inF });
-    const mlp = emitSwiGluMlp(g, p, `${P}mlp`, { gate: await dense('gate_proj', F, H), up: await dense('up_proj', F, H), down: await dense('down_proj', H, F) }, dtype);
+    const weights = async (n: string, outF: number, inF: number) => linearWeightsFor(await fetch(`${P}mlp.${n}.weight`, outF * inF), outF, inF, undefined, dtype);
+    const mlp = emitSwiGluMlp(g, p, `${P}mlp`, { gate: await weights('gate_proj', F, H), up: await weights('up_proj', F, H), down: await weights('down_proj', H, F) }, computeDtype(dtype));
     lat = g.op('Add', [lat, toFloat32(g, mlp, dtype)]);
   }
   g.output(await emitWeightedNorm(g, fetch, lat, 'resampler.norm', H, eps), CONNECTOR_OUTPUT, 'float32', ['clips', L, H]);

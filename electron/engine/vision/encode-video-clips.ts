@@ -1,6 +1,8 @@
-// The encoder pipeline: clips in chunks of encode_batch_size, the next chunk's extraction and
-// preprocessing running while the current one is encoded, progress per clip (stage 'encode'),
-// cancellable between clips. Memory holds at most two chunks of pixels and the clip embeddings.
+// The encoder pipeline: clips in chunks of encode_batch_size, taken in the encode order (sequential,
+// or coarse-to-fine: see encode-order.ts), the next chunk's extraction and preprocessing running
+// while the current one is encoded, progress per clip (stage 'encode'), cancellable between clips,
+// resumable: clips already encoded (kept from a cancelled run) are skipped. Memory holds at most two
+// chunks of pixels and the clip embeddings.
 import { ApolloError } from '../../shared/errors.js';
 import { EtaEstimator, type ProgressListener } from '../../shared/progress.js';
 import type { VisionRunner } from './vision-sessions.js';
@@ -13,11 +15,12 @@ export interface PreparedChunk {
   internVideoPixels: Float32Array;
 }
 
-/** Extracts and preprocesses clips [first, first + count). */
-export type ChunkPreparer = (first: number, count: number, signal: AbortSignal | undefined) => Promise<PreparedChunk>;
+/** Extracts and preprocesses the clips `indices` (ascending), in that order. */
+export type ChunkPreparer = (indices: readonly number[], signal: AbortSignal | undefined) => Promise<PreparedChunk>;
 
 export interface EncodedChunk {
-  first: number;
+  /** The chunk's clip indices, ascending (consecutive in the sequential order). */
+  indices: readonly number[];
   prepared: PreparedChunk;
   /** (clips, F, G, G, C1) */
   siglipFeatures: Float32Array;
@@ -27,12 +30,28 @@ export interface EncodedChunk {
   embeddings: Float32Array;
 }
 
+/**
+ * The embeddings of every clip (clipCount, numLatents, textHidden) and which clips they hold. Filled
+ * in place as clips are encoded, so a caller still has what was done when encoding throws
+ * (cancelled); clips already in `encoded` when encoding starts are skipped (resumed).
+ */
+export interface EncodeState {
+  embeddings: Float32Array;
+  encoded: Set<number>;
+}
+
 export interface EncodeOptions {
   clipCount: number;
   /** Clips extracted and preprocessed together (config encode_batch_size). */
   chunkSize: number;
   /** Clips per tower run inside a chunk (1 gives per-clip progress; larger batches suit GPUs). */
   runClips?: number;
+  /** The order clips are encoded in, a permutation of 0 … clipCount−1 (default sequential). */
+  order?: readonly number[];
+  /** Where the embeddings go, with the clips already encoded (see EncodeState); default: a fresh one. */
+  state?: EncodeState;
+  /** Return once this many clips are encoded (counting those already in the state), the rest left undone. */
+  stopAfter?: number;
   signal?: AbortSignal;
   onProgress?: ProgressListener;
   /** Sees every chunk's inputs and features before they are dropped (e.g. to write them out). */
@@ -95,11 +114,36 @@ function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw signal.reason instanceof ApolloError ? signal.reason : new ApolloError('CANCELLED');
 }
 
-/** Encodes every clip; returns the clip embeddings (clipCount, numLatents, textHidden). */
+/** The clips at `positions` of a chunk's tensor as one batch: a view when they are consecutive, else a copy. */
+function gather(all: Float32Array, positions: readonly number[], per: number): Float32Array {
+  const first = positions[0]!;
+  if (positions.every((p, j) => p === first + j)) return all.subarray(first * per, (first + positions.length) * per);
+  const out = new Float32Array(positions.length * per);
+  positions.forEach((p, j) => out.set(all.subarray(p * per, (p + 1) * per), j * per));
+  return out;
+}
+
+/** A fresh EncodeState for `clipCount` clips. */
+export function newEncodeState(shapes: VisionShapes, clipCount: number): EncodeState {
+  return { embeddings: new Float32Array(clipCount * visionSizes(shapes).embeddingsPerClip), encoded: new Set() };
+}
+
+/** Encodes every clip not yet in the state, in the encode order; returns the clip embeddings (clipCount, numLatents, textHidden). */
 export async function encodeVideoClips(runner: VisionRunner, shapes: VisionShapes, prepare: ChunkPreparer, options: EncodeOptions): Promise<Float32Array> {
   const { clipCount, signal } = options;
   const chunkSize = Math.max(1, Math.floor(options.chunkSize));
   let runClips = Math.max(1, Math.min(chunkSize, Math.floor(options.runClips ?? 1)));
+  const order = options.order ?? Array.from({ length: clipCount }, (_, i) => i);
+  if (order.length !== clipCount || new Set(order).size !== clipCount || order.some((i) => !Number.isInteger(i) || i < 0 || i >= clipCount)) {
+    throw new RangeError(`the encode order must be a permutation of the ${clipCount} clips`);
+  }
+  const state = options.state ?? newEncodeState(shapes, clipCount);
+  if (state.embeddings.length !== clipCount * visionSizes(shapes).embeddingsPerClip) throw new RangeError('the encode state does not match the clip count');
+  const todo = order.filter((i) => !state.encoded.has(i));
+  const rank = new Map(order.map((clip, r) => [clip, r]));
+  // chunks follow the encode order; inside a chunk clips are extracted in file order
+  const chunks: number[][] = [];
+  for (let p = 0; p < todo.length; p += chunkSize) chunks.push(todo.slice(p, p + chunkSize).sort((a, b) => a - b));
   let active = runner;
   let cpuRunner: VisionRunner | undefined;
   let fallbackDetail: string | undefined;
@@ -115,40 +159,46 @@ export async function encodeVideoClips(runner: VisionRunner, shapes: VisionShape
   };
   const sizes = visionSizes(shapes);
   const framesPerClip = shapes.fusion.frames;
-  const embeddings = new Float32Array(clipCount * sizes.embeddingsPerClip);
+  const embeddings = state.embeddings;
   const eta = new EtaEstimator();
   const now = options.now ?? (() => Date.now());
   const report = (done: number) => {
     const etaMs = eta.update(done, clipCount, now());
     options.onProgress?.({ stage: 'encode', done, total: clipCount, unit: 'clips', ...(etaMs === undefined ? {} : { etaMs }), ...(fallbackDetail === undefined ? {} : { detail: fallbackDetail }) });
   };
-  report(0);
-  const start = (first: number): Promise<PreparedChunk> | undefined => {
-    if (first >= clipCount) return undefined;
-    const p = prepare(first, Math.min(chunkSize, clipCount - first), signal);
+  report(state.encoded.size);
+  const start = (c: number): Promise<PreparedChunk> | undefined => {
+    if (c >= chunks.length) return undefined;
+    const p = prepare(chunks[c]!, signal);
     p.catch(() => {}); // a failure surfaces when the chunk is awaited; never as an unhandled rejection
     return p;
   };
   try {
     let next = start(0);
-    for (let first = 0; first < clipCount; first += chunkSize) {
+    for (let ci = 0; ci < chunks.length; ci++) {
       throwIfAborted(signal);
       const prepared = await next!;
-      const count = Math.min(chunkSize, clipCount - first);
+      const indices = chunks[ci]!;
+      const count = indices.length;
       if (prepared.clips !== count || prepared.siglipPixels.length !== count * sizes.siglipPixelsPerClip || prepared.internVideoPixels.length !== count * sizes.internVideoPixelsPerClip) {
-        throw new ApolloError('INTERNAL', `Chunk at clip ${first} came back with the wrong size; report this with --debug output.`);
+        throw new ApolloError('INTERNAL', `Chunk at clip ${indices[0]} came back with the wrong size; report this with --debug output.`);
       }
       // the next chunk's extraction and preprocessing overlap this chunk's encoding
-      next = start(first + chunkSize);
+      next = start(ci + 1);
       const keep = options.onChunk !== undefined;
       const sigAll = keep ? new Float32Array(count * sizes.siglipFeaturesPerClip) : undefined;
       const ivAll = keep ? new Float32Array(count * sizes.internVideoFeaturesPerClip) : undefined;
+      const embAll = keep ? new Float32Array(count * sizes.embeddingsPerClip) : undefined;
+      // positions in the chunk, taken in the encode order (the chunk is extracted in file order)
+      const ranked = indices.map((_, j) => j).sort((a, b) => rank.get(indices[a]!)! - rank.get(indices[b]!)!);
       for (let c = 0; c < count; ) {
         throwIfAborted(signal);
-        const n = Math.min(runClips, count - c);
+        if (options.stopAfter !== undefined && state.encoded.size >= options.stopAfter) return embeddings;
+        const n = Math.min(runClips, count - c, options.stopAfter === undefined ? Infinity : options.stopAfter - state.encoded.size);
+        const batch = ranked.slice(c, c + n);
         let out: Awaited<ReturnType<typeof encodeRun>>;
         try {
-          out = await encodeRun(prepared.siglipPixels.subarray(c * sizes.siglipPixelsPerClip, (c + n) * sizes.siglipPixelsPerClip), prepared.internVideoPixels.subarray(c * sizes.internVideoPixelsPerClip, (c + n) * sizes.internVideoPixelsPerClip), n);
+          out = await encodeRun(gather(prepared.siglipPixels, batch, sizes.siglipPixelsPerClip), gather(prepared.internVideoPixels, batch, sizes.internVideoPixelsPerClip), n);
         } catch (error) {
           if (!isAllocationFailure(error)) throw error;
           if (n > 1) {
@@ -162,21 +212,18 @@ export async function encodeVideoClips(runner: VisionRunner, shapes: VisionShape
           fallBack({ kind: 'cpu', runClips, reason: 'the GPU ran out of memory even for one clip; encoding continues on the CPU (slower)' });
           continue;
         }
-        embeddings.set(out.emb, (first + c) * sizes.embeddingsPerClip);
-        sigAll?.set(out.sig, c * sizes.siglipFeaturesPerClip);
-        ivAll?.set(out.iv, c * sizes.internVideoFeaturesPerClip);
-        c += n;
-        report(first + c);
-      }
-      if (keep) {
-        await options.onChunk!({
-          first,
-          prepared,
-          siglipFeatures: sigAll!,
-          internVideoFeatures: ivAll!,
-          embeddings: embeddings.subarray(first * sizes.embeddingsPerClip, (first + count) * sizes.embeddingsPerClip),
+        batch.forEach((pos, j) => {
+          const part = (a: Float32Array, per: number) => a.subarray(j * per, (j + 1) * per);
+          embeddings.set(part(out.emb, sizes.embeddingsPerClip), indices[pos]! * sizes.embeddingsPerClip);
+          state.encoded.add(indices[pos]!);
+          sigAll?.set(part(out.sig, sizes.siglipFeaturesPerClip), pos * sizes.siglipFeaturesPerClip);
+          ivAll?.set(part(out.iv, sizes.internVideoFeaturesPerClip), pos * sizes.internVideoFeaturesPerClip);
+          embAll?.set(part(out.emb, sizes.embeddingsPerClip), pos * sizes.embeddingsPerClip);
         });
+        c += n;
+        report(state.encoded.size);
       }
+      if (keep) await options.onChunk!({ indices, prepared, siglipFeatures: sigAll!, internVideoFeatures: ivAll!, embeddings: embAll! });
     }
     return embeddings;
   } finally {

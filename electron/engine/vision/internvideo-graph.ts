@@ -5,15 +5,14 @@
 import { emitScaledDotProductAttention } from '../onnx/emit-attention.js';
 import { emitGelu } from '../onnx/emit-mlp.js';
 import { emitRmsNorm } from '../onnx/emit-norm.js';
-import type { FloatDType } from '../onnx/float-encoding.js';
 import { attr, GraphBuilder, type GraphBuilderOptions } from '../onnx/graph-builder.js';
-import { emitBatchBroadcast, emitPatchRows, f32Initializer, linearFrom, toCompute, toFloat32, type WeightFetcher } from './vision-graph-parts.js';
+import { computeDtype, emitBatchBroadcast, emitPatchRows, f32Initializer, linearFrom, toCompute, toFloat32, type VisionDtype, type WeightFetcher } from './vision-graph-parts.js';
 import { internVideoBlocksToRun, internVideoGridFrames, internVideoGridSide, type InternVideoShape } from './vision-shapes.js';
 
 export const INTERNVIDEO_INPUT = 'pixel_values';
 export const INTERNVIDEO_OUTPUT = 'internvideo_features';
 
-export async function buildInternVideoGraph(shape: InternVideoShape, fetch: WeightFetcher, dtype: FloatDType, options: Omit<GraphBuilderOptions, 'name'> = {}): Promise<GraphBuilder> {
+export async function buildInternVideoGraph(shape: InternVideoShape, fetch: WeightFetcher, dtype: VisionDtype, options: Omit<GraphBuilderOptions, 'name'> = {}): Promise<GraphBuilder> {
   const { hiddenSize: C, numHeads, mlpHiddenSize: M, imageSize: S, patchSize: Pz, numFrames: F, tubeletSize: U, numChannels: ch, normEps: eps } = shape;
   const G = internVideoGridSide(shape);
   const Tg = internVideoGridFrames(shape);
@@ -35,7 +34,7 @@ export async function buildInternVideoGraph(shape: InternVideoShape, fetch: Weig
     // q/k norms span all heads (weights of the full width), before the head split; fp32 statistics
     const qn = toCompute(g, emitRmsNorm(g, toFloat32(g, q!, dtype), `${B}attn.q_norm`, await fetch(`${B}attn.q_norm.weight`, C), eps, 'float32'), dtype);
     const kn = toCompute(g, emitRmsNorm(g, toFloat32(g, k!, dtype), `${B}attn.k_norm`, await fetch(`${B}attn.k_norm.weight`, C), eps, 'float32'), dtype);
-    const att = emitScaledDotProductAttention(g, qn, kn, v!, { numHeads, numKvHeads: numHeads, headDim: C / numHeads, dtype });
+    const att = emitScaledDotProductAttention(g, qn, kn, v!, { numHeads, numKvHeads: numHeads, headDim: C / numHeads, dtype: computeDtype(dtype) });
     const o = toFloat32(g, await linearFrom(g, fetch, att, `${B}attn.proj`, C, C, true, dtype), dtype);
     // layer scale in fp32 (trained gammas can be far below fp16's normal range)
     h = g.op('Add', [h, g.op('Mul', [o, f32Initializer(g, `${B}ls1.gamma`, [C], await fetch(`${B}ls1.gamma`, C))])]);

@@ -5,9 +5,8 @@
 import { emitScaledDotProductAttention } from '../onnx/emit-attention.js';
 import { emitGelu } from '../onnx/emit-mlp.js';
 import { emitLayerNorm } from '../onnx/emit-norm.js';
-import type { FloatDType } from '../onnx/float-encoding.js';
 import { GraphBuilder, type GraphBuilderOptions } from '../onnx/graph-builder.js';
-import { emitPatchRows, f32Initializer, fusedLinears, linearFrom, toCompute, toFloat32, type WeightFetcher } from './vision-graph-parts.js';
+import { computeDtype, emitPatchRows, f32Initializer, fusedLinears, linearFrom, toCompute, toFloat32, type VisionDtype, type WeightFetcher } from './vision-graph-parts.js';
 import { siglipGridSide, siglipLayersToRun, type SiglipShape } from './vision-shapes.js';
 
 export const SIGLIP_INPUT = 'pixel_values';
@@ -15,7 +14,7 @@ export const SIGLIP_OUTPUT = 'siglip_features';
 
 const P = 'vision_model.';
 
-export async function buildSiglipGraph(shape: SiglipShape, fetch: WeightFetcher, dtype: FloatDType, options: Omit<GraphBuilderOptions, 'name'> = {}): Promise<GraphBuilder> {
+export async function buildSiglipGraph(shape: SiglipShape, fetch: WeightFetcher, dtype: VisionDtype, options: Omit<GraphBuilderOptions, 'name'> = {}): Promise<GraphBuilder> {
   const { hiddenSize: C, numHeads, intermediateSize: I, imageSize: S, patchSize: Pz, numChannels: ch, layerNormEps: eps } = shape;
   const G = siglipGridSide(shape);
   const T = G * G;
@@ -37,7 +36,7 @@ export async function buildSiglipGraph(shape: SiglipShape, fetch: WeightFetcher,
       C,
       dtype,
     );
-    const att = emitScaledDotProductAttention(g, q!, k!, v!, { numHeads, numKvHeads: numHeads, headDim: C / numHeads, dtype });
+    const att = emitScaledDotProductAttention(g, q!, k!, v!, { numHeads, numKvHeads: numHeads, headDim: C / numHeads, dtype: computeDtype(dtype) });
     h = g.op('Add', [h, toFloat32(g, await linearFrom(g, fetch, att, `${L}self_attn.out_proj`, C, C, true, dtype), dtype)]);
     const n2 = emitLayerNorm(g, h, `${L}layer_norm2`, await fetch(`${L}layer_norm2.weight`, C), await fetch(`${L}layer_norm2.bias`, C), eps, 'float32');
     const f1 = emitGelu(g, await linearFrom(g, fetch, toCompute(g, n2, dtype), `${L}mlp.fc1`, I, C, true, dtype), 'tanh');

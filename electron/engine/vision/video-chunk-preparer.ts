@@ -19,11 +19,12 @@ export function towerClipRequests(plan: ClipPlan, framesPerClip: number): ClipRe
 export function videoChunkPreparer(probe: VideoProbe, clips: readonly ClipRequest[], preprocessing: PreprocessorConfig, framesPerClip: number, onFrameIssues?: (issues: { damagedTimes: number[]; missingTimes: number[] }) => void): ChunkPreparer {
   const sigLen = clipTensorLength(preprocessing.siglip, framesPerClip);
   const ivLen = clipTensorLength(preprocessing.internVideo, framesPerClip);
-  return async (first, count, signal) => {
+  return async (indices, signal) => {
+    const count = indices.length;
     const siglipPixels = new Float32Array(count * sigLen);
     const internVideoPixels = new Float32Array(count * ivLen);
     let k = 0;
-    for await (const clip of extractClipFrames(probe, clips.slice(first, first + count), signal === undefined ? {} : { signal })) {
+    for await (const clip of extractClipFrames(probe, indices.map((i) => clips[i]!), signal === undefined ? {} : { signal })) {
       if (clip.damagedTimes.length > 0 || clip.missingTimes.length > 0) onFrameIssues?.({ damagedTimes: clip.damagedTimes, missingTimes: clip.missingTimes });
       preprocessClipForSiglip(clip.frames, preprocessing, { out: siglipPixels, outOffset: k * sigLen });
       preprocessClipForInternVideo(clip.frames, preprocessing, { out: internVideoPixels, outOffset: k * ivLen });

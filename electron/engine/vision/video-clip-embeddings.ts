@@ -4,7 +4,6 @@
 import { join } from 'node:path';
 import type { ProgressListener } from '../../shared/progress.js';
 import { loadApolloCheckpointConfig, type ApolloCheckpointConfig } from '../model/apollo-config.js';
-import type { FloatDType } from '../onnx/float-encoding.js';
 import type { PreparedManifest } from '../prepare/prepare-manifest.js';
 import { assertVideoUnchanged, videoFileStamp } from '../../common/fingerprint/video-fingerprint.js';
 import { apolloCacheDir } from '../../common/platform/prepare-cache-dir.js';
@@ -12,8 +11,10 @@ import { fingerprintSource } from '../prepare/source-fingerprint.js';
 import type { PlannedVideo } from '../video/plan-video.js';
 import type { SamplingSettings } from '../video/sampling-settings.js';
 import { preprocessorConfigOf } from '../video/preprocessor-config.js';
-import { clipCacheKey, type CachedClipEmbeddings, type ClipEmbeddingCache } from './clip-embedding-cache.js';
-import { encodeVideoClips, type EncodedChunk, type EncodeFallback } from './encode-video-clips.js';
+import { clipCacheKey, partialClipCacheKey, type CachedClipEmbeddings, type ClipEmbeddingCache } from './clip-embedding-cache.js';
+import { encodeOrder, type EncodeOrder } from './encode-order.js';
+import { encodeVideoClips, newEncodeState, type EncodedChunk, type EncodeFallback, type EncodeState } from './encode-video-clips.js';
+import type { VisionDtype } from './vision-graph-parts.js';
 import { visionGraphPaths } from './vision-prepare-artifact.js';
 import { openVisionSessions, type VisionRunner, type VisionSessionOptions } from './vision-sessions.js';
 import { visionShapesOf } from './vision-shapes-from-config.js';
@@ -44,7 +45,7 @@ export interface PreparedVisionFolder {
 }
 
 /** Opens sessions over the prepared folder's vision graphs at `dtype`. */
-export function openVisionRunner(model: VisionModel, prepared: PreparedVisionFolder, dtype: FloatDType, options: VisionSessionOptions = {}): Promise<VisionRunner> {
+export function openVisionRunner(model: VisionModel, prepared: PreparedVisionFolder, dtype: VisionDtype, options: VisionSessionOptions = {}): Promise<VisionRunner> {
   return openVisionSessions(visionGraphPaths(prepared, dtype), model.shapes, options);
 }
 
@@ -64,15 +65,33 @@ export function planMetadata(input: PlannedVideo): Record<string, unknown> {
 }
 
 export interface EncodeVideoOptions {
-  dtype: FloatDType;
+  dtype: VisionDtype;
+  /** The graphs a GPU that runs out of memory hands over to on the CPU (default float32; see visionDtypeFor). */
+  cpuDtype?: VisionDtype;
   /** The prepared folder whose vision graphs run (unused when `runner` is given or on a cache hit). */
   prepared: PreparedVisionFolder;
   session?: VisionSessionOptions;
   signal?: AbortSignal;
   onProgress?: ProgressListener;
   onChunk?: (chunk: EncodedChunk) => void | Promise<void>;
-  /** Reuse an open runner (sessions) instead of opening one. */
-  runner?: VisionRunner;
+  /**
+   * Sessions kept warm by the caller (not released here), or how to get them (called on a cache
+   * miss only), instead of opening and releasing sessions for this video.
+   */
+  runner?: VisionRunner | (() => Promise<VisionRunner>);
+  /** The order clips are encoded in (default sequential; the app encodes coarse-to-fine). */
+  order?: EncodeOrder;
+  /** Clips already encoded (resumed) and where the embeddings go; filled in place, so kept on a cancel. */
+  state?: EncodeState;
+  /** Stop once this many clips are encoded (the rest are left for a later encode). */
+  stopAfter?: number;
+  /** Where the times of damaged and missing frames are collected (a resumed encode passes the earlier ones). */
+  frameIssues?: FrameIssues;
+}
+
+export interface FrameIssues {
+  damagedTimes: number[];
+  missingTimes: number[];
 }
 
 /** True when the sessions run on the CPU provider only (no device memory to run out of). */
@@ -89,15 +108,15 @@ export async function encodeVideo(model: VisionModel, input: PlannedVideo, optio
   const F = model.shapes.fusion.frames;
   if (input.settings.framesPerClip !== F) throw new RangeError(`the plan samples ${input.settings.framesPerClip} frames per clip, the towers take ${F}`);
   const owned = options.runner === undefined;
-  const runner = options.runner ?? (await openVisionRunner(model, options.prepared, options.dtype, options.session));
+  const given = typeof options.runner === 'function' ? await options.runner() : options.runner;
+  const runner = given ?? (await openVisionRunner(model, options.prepared, options.dtype, options.session));
   const clips = towerClipRequests(input.plan, F);
   const preprocessing = preprocessorConfigOf(model.config);
   let embeddings: Float32Array;
   const fallbacks: EncodeFallback[] = [];
-  const damagedTimes: number[] = [];
-  const missingTimes: number[] = [];
+  const { damagedTimes, missingTimes } = options.frameIssues ?? { damagedTimes: [], missingTimes: [] };
   // A GPU that runs out of memory even one clip at a time hands over to float32 graphs on the CPU.
-  const cpuFallback = () => openVisionRunner(model, options.prepared, 'float32', { executionProviders: ['cpu'], ...(options.session?.intraOpNumThreads === undefined ? {} : { intraOpNumThreads: options.session.intraOpNumThreads }) });
+  const cpuFallback = () => openVisionRunner(model, options.prepared, options.cpuDtype ?? 'float32', { executionProviders: ['cpu'], ...(options.session?.intraOpNumThreads === undefined ? {} : { intraOpNumThreads: options.session.intraOpNumThreads }) });
   try {
     embeddings = await encodeVideoClips(runner, model.shapes, videoChunkPreparer(input.probe, clips, preprocessing, F, (issues) => {
       damagedTimes.push(...issues.damagedTimes);
@@ -105,6 +124,9 @@ export async function encodeVideo(model: VisionModel, input: PlannedVideo, optio
     }), {
     clipCount: clips.length,
     chunkSize: model.shapes.encodeBatchSize,
+    order: encodeOrder(options.order ?? 'sequential', clips.length),
+    ...(options.state === undefined ? {} : { state: options.state }),
+    ...(options.stopAfter === undefined ? {} : { stopAfter: options.stopAfter }),
     ...(options.signal === undefined ? {} : { signal: options.signal }),
     ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
     ...(options.onChunk === undefined ? {} : { onChunk: options.onChunk }),
@@ -118,7 +140,7 @@ export async function encodeVideo(model: VisionModel, input: PlannedVideo, optio
 }
 
 /** The damaged and missing frame times an entry was encoded with (stored in its metadata, so a cache hit still warns). */
-export function frameIssuesOf(entry: CachedClipEmbeddings): { damagedTimes: number[]; missingTimes: number[] } {
+export function frameIssuesOf(entry: CachedClipEmbeddings): FrameIssues {
   const times = (v: unknown) => (Array.isArray(v) ? v.filter((t): t is number => typeof t === 'number') : []);
   return { damagedTimes: times(entry.metadata.damagedTimes), missingTimes: times(entry.metadata.missingTimes) };
 }
@@ -131,6 +153,11 @@ export interface VideoEmbeddingsResult {
   runner?: VisionRunner;
   /** Out-of-memory fallbacks taken while encoding (smaller tower batches, the CPU); empty normally. */
   fallbacks: EncodeFallback[];
+  /**
+   * Present when not every clip is encoded (`stopAfter`, or `videoClipsSoFar`): the clips whose rows
+   * `entry.embeddings` holds (ascending; the other rows are zero). Absent: all of them.
+   */
+  encodedClips?: number[];
 }
 
 /** The video to embed: its content fingerprint, the sampling settings, and its plan (made on a cache miss only). */
@@ -140,22 +167,84 @@ export interface VideoToEmbed {
   planned: () => Promise<PlannedVideo>;
 }
 
+function cacheKeyOf(video: VideoToEmbed, model: VisionModel, dtype: string): string {
+  return clipCacheKey({ videoFingerprint: video.key, modelId: model.modelId, sampling: video.settings, precision: dtype });
+}
+
+/** The clips a partial entry holds, when it fits this video's clip count and model. */
+function partialClips(entry: CachedClipEmbeddings, clips: number, model: VisionModel): number[] | undefined {
+  const list = entry.metadata.encodedClips;
+  if (entry.clips !== clips || entry.numLatents !== model.shapes.connector.numLatents || entry.hiddenSize !== model.shapes.connector.textHiddenSize) return undefined;
+  if (!Array.isArray(list) || !list.every((i) => Number.isInteger(i) && i >= 0 && i < clips)) return undefined;
+  return [...new Set(list as number[])].sort((a, b) => a - b);
+}
+
 /**
  * The clip embeddings of a video: from the cache when this content (the fingerprint), model,
  * sampling and precision were encoded before (no probe, tower or connector run), else planned,
- * encoded and stored.
+ * encoded and stored. An encode resumes from the video's partial entry (clips kept from a cancelled
+ * or stopped encode) and, when it stops early or is cancelled, leaves what it did as that entry.
  */
 export async function videoClipEmbeddings(video: VideoToEmbed, model: VisionModel, cache: ClipEmbeddingCache, options: EncodeVideoOptions): Promise<VideoEmbeddingsResult> {
-  const key = clipCacheKey({ videoFingerprint: video.key, modelId: model.modelId, sampling: video.settings, precision: options.dtype });
+  const key = cacheKeyOf(video, model, options.dtype);
   const found = await cache.lookup(key);
   if ('hit' in found) return { entry: found.hit, fromCache: true, key, fallbacks: [] };
   const planned = await video.planned();
+  const clipCount = planned.plan.groupCount;
+  const partialKey = partialClipCacheKey(key);
+  const state = options.state ?? newEncodeState(model.shapes, clipCount);
+  const partial = await cache.get(partialKey);
+  const kept = partial === undefined ? undefined : partialClips(partial, clipCount, model);
+  // Frame damage seen by the earlier, interrupted encode stays reported when it resumes.
+  const frameIssues: FrameIssues = kept === undefined || partial === undefined ? { damagedTimes: [], missingTimes: [] } : frameIssuesOf(partial);
+  if (partial !== undefined && kept !== undefined && state.encoded.size === 0) {
+    state.embeddings.set(partial.embeddings);
+    for (const i of kept) state.encoded.add(i);
+  }
   // Stored only if the file is the content `video.key` names, unchanged from before the probe's
   // result is used to the end of extraction (else another video's embeddings would be cached, and
   // answered from, under this one's key).
   const before = await videoFileStamp(planned.probe.path);
-  const { runner, fallbacks, ...entry } = await encodeVideo(model, planned, options);
-  await assertVideoUnchanged(planned.probe.path, video.key, before);
+  const unchanged = () => assertVideoUnchanged(planned.probe.path, video.key, before);
+  const keepPartial = async () => {
+    if (state.encoded.size === 0) return;
+    const encodedClips = [...state.encoded].sort((a, b) => a - b);
+    const entry = { clips: clipCount, numLatents: model.shapes.connector.numLatents, hiddenSize: model.shapes.connector.textHiddenSize, embeddings: state.embeddings, metadata: { plan: planMetadata(planned), encodedClips, ...frameIssues } };
+    // a partial entry that cannot be written (or of a file changed meanwhile) costs a later encode those clips, not this one
+    await unchanged()
+      .then(() => cache.put(partialKey, entry))
+      .catch(() => {});
+  };
+  let result: Awaited<ReturnType<typeof encodeVideo>>;
+  try {
+    result = await encodeVideo(model, planned, { ...options, state, frameIssues });
+  } catch (error) {
+    await keepPartial();
+    throw error;
+  }
+  await unchanged();
+  const { runner, fallbacks, ...entry } = result;
+  if (state.encoded.size < clipCount) {
+    await keepPartial();
+    return { entry, fromCache: false, key: partialKey, runner, fallbacks, encodedClips: [...state.encoded].sort((a, b) => a - b) };
+  }
   await cache.put(key, entry);
+  await cache.remove(partialKey);
   return { entry, fromCache: false, key, runner, fallbacks };
+}
+
+/**
+ * What is encoded of a video so far, without encoding anything: the whole entry, or the partial
+ * one (`encodedClips` set), or undefined when no clip is encoded yet.
+ */
+export async function videoClipsSoFar(video: VideoToEmbed, model: VisionModel, cache: ClipEmbeddingCache, dtype: string): Promise<VideoEmbeddingsResult | undefined> {
+  const key = cacheKeyOf(video, model, dtype);
+  const full = await cache.get(key);
+  if (full !== undefined) return { entry: full, fromCache: true, key, fallbacks: [] };
+  const partialKey = partialClipCacheKey(key);
+  const partial = await cache.get(partialKey);
+  if (partial === undefined) return undefined;
+  const kept = partialClips(partial, partial.clips, model);
+  if (kept === undefined || kept.length === 0) return undefined;
+  return { entry: partial, fromCache: true, key: partialKey, fallbacks: [], encodedClips: kept };
 }

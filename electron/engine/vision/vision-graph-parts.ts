@@ -1,9 +1,10 @@
 // Pieces shared by the vision graphs that the shared emitters in electron/engine/onnx do not cover:
 // weight fetching by checkpoint name, precision casts around an fp32 residual stream, and the
 // stride = kernel patch embedding as reshape/transpose + MatMul (a Conv would not run in fp16 on
-// every provider; this is the same sum in the same weight layout).
-import { emitLinear } from '../onnx/emit-linear.js';
+// every provider; this is the same sum in the same weight layout), and the int8 variant's linears.
+import { emitLinear, type LinearWeights } from '../onnx/emit-linear.js';
 import { type FloatDType } from '../onnx/float-encoding.js';
+import { quantizeInt8PerChannel } from '../quant/int8-quantize.js';
 import { attr, type GraphBuilder } from '../onnx/graph-builder.js';
 import { MissingWeightError, type Float32Weights } from './vision-weights.js';
 
@@ -19,17 +20,36 @@ export function fetcherFromMap(weights: Float32Weights): WeightFetcher {
   };
 }
 
+/**
+ * The variants a vision graph is built in: float32; float16 (matrix products in fp16, residual
+ * stream and norms fp32; for GPUs); int8 (every Linear's weights int8 per output channel with
+ * activations quantized at run time by DynamicQuantizeMatMul, everything else float32; for CPUs).
+ */
+export type VisionDtype = FloatDType | 'int8';
+export const VISION_DTYPES: readonly VisionDtype[] = ['float32', 'float16', 'int8'];
+
+/** The float dtype the graph's activations and non-linear ops run in. */
+export function computeDtype(dtype: VisionDtype): FloatDType {
+  return dtype === 'float16' ? 'float16' : 'float32';
+}
+
+/** A Linear's weights in the variant's form: dense float, or int8 per output channel. */
+export function linearWeightsFor(weight: Float32Array, outF: number, inF: number, bias: Float32Array | undefined, dtype: VisionDtype): LinearWeights {
+  if (dtype === 'int8') return { kind: 'int8', quantized: quantizeInt8PerChannel(weight, outF, inF), ...(bias === undefined ? {} : { bias }) };
+  return { kind: 'dense', weight, outFeatures: outF, inFeatures: inF, ...(bias === undefined ? {} : { bias }) };
+}
+
 const ONNX_FLOAT = 1;
 const ONNX_FLOAT16 = 10;
 
 /** Casts an fp32 value into the graph's compute dtype (no node in fp32). */
-export function toCompute(g: GraphBuilder, x: string, dtype: FloatDType): string {
-  return dtype === 'float32' ? x : g.op('Cast', [x], { to: attr.int(ONNX_FLOAT16) });
+export function toCompute(g: GraphBuilder, x: string, dtype: VisionDtype): string {
+  return dtype !== 'float16' ? x : g.op('Cast', [x], { to: attr.int(ONNX_FLOAT16) });
 }
 
 /** Casts a compute-dtype value back to fp32 (no node in fp32). */
-export function toFloat32(g: GraphBuilder, x: string, dtype: FloatDType): string {
-  return dtype === 'float32' ? x : g.op('Cast', [x], { to: attr.int(ONNX_FLOAT) });
+export function toFloat32(g: GraphBuilder, x: string, dtype: VisionDtype): string {
+  return dtype !== 'float16' ? x : g.op('Cast', [x], { to: attr.int(ONNX_FLOAT) });
 }
 
 export function f32Initializer(g: GraphBuilder, name: string, dims: number[], values: Float32Array): string {
@@ -37,13 +57,13 @@ export function f32Initializer(g: GraphBuilder, name: string, dims: number[], va
 }
 
 /** A dense Linear from checkpoint weights `${prefix}.weight` [out, in] and optionally `.bias`. */
-export async function linearFrom(g: GraphBuilder, fetch: WeightFetcher, x: string, prefix: string, outF: number, inF: number, bias: boolean, dtype: FloatDType): Promise<string> {
+export async function linearFrom(g: GraphBuilder, fetch: WeightFetcher, x: string, prefix: string, outF: number, inF: number, bias: boolean, dtype: VisionDtype): Promise<string> {
   const weight = await fetch(`${prefix}.weight`, outF * inF);
-  return emitLinear(g, x, prefix, bias ? { kind: 'dense', weight, outFeatures: outF, inFeatures: inF, bias: await fetch(`${prefix}.bias`, outF) } : { kind: 'dense', weight, outFeatures: outF, inFeatures: inF }, dtype);
+  return emitLinear(g, x, prefix, linearWeightsFor(weight, outF, inF, bias ? await fetch(`${prefix}.bias`, outF) : undefined, dtype), computeDtype(dtype));
 }
 
 /** Several Linears over the same input as one MatMul (weights stacked on the output axis), split back. */
-export async function fusedLinears(g: GraphBuilder, fetch: WeightFetcher, x: string, name: string, parts: { weight: string; bias?: string; outF: number }[], inF: number, dtype: FloatDType): Promise<string[]> {
+export async function fusedLinears(g: GraphBuilder, fetch: WeightFetcher, x: string, name: string, parts: { weight: string; bias?: string; outF: number }[], inF: number, dtype: VisionDtype): Promise<string[]> {
   const total = parts.reduce((a, p) => a + p.outF, 0);
   const weight = new Float32Array(total * inF);
   const withBias = parts.every((p) => p.bias !== undefined);
@@ -54,7 +74,7 @@ export async function fusedLinears(g: GraphBuilder, fetch: WeightFetcher, x: str
     if (bias !== undefined) bias.set(await fetch(p.bias!, p.outF), row);
     row += p.outF;
   }
-  const y = emitLinear(g, x, name, bias === undefined ? { kind: 'dense', weight, outFeatures: total, inFeatures: inF } : { kind: 'dense', weight, outFeatures: total, inFeatures: inF, bias }, dtype);
+  const y = emitLinear(g, x, name, linearWeightsFor(weight, total, inF, bias, dtype), computeDtype(dtype));
   if (parts.length === 1) return [y];
   return g.node('Split', [y, g.constInt64(`${name}.split`, parts.map((p) => p.outF))], parts.length, { axis: attr.int(-1) });
 }

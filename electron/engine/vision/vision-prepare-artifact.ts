@@ -10,14 +10,14 @@ import { loadApolloCheckpointConfig } from '../model/apollo-config.js';
 import { openCheckpointFolder } from '../model/safetensors-checkpoint.js';
 import type { TensorSource } from '../model/safetensors.js';
 import { ExternalDataWriter } from '../onnx/external-data-writer.js';
-import type { FloatDType } from '../onnx/float-encoding.js';
 import type { GraphBuilder } from '../onnx/graph-builder.js';
 import type { PrepareArtifact } from '../prepare/prepare-artifact.js';
 import type { Precision, PreparedManifest } from '../prepare/prepare-manifest.js';
+import { DEFAULT_CPU_VISION_INT8, INT8_VISION_PARTS } from '../quant/quant-settings.js';
 import { buildConnectorGraph } from './connector-graph.js';
 import { buildInternVideoGraph } from './internvideo-graph.js';
 import { buildSiglipGraph } from './siglip-graph.js';
-import type { WeightFetcher } from './vision-graph-parts.js';
+import type { VisionDtype, WeightFetcher } from './vision-graph-parts.js';
 import { visionShapesOf } from './vision-shapes-from-config.js';
 import { internVideoGridFrames, internVideoGridSide, type VisionShapes } from './vision-shapes.js';
 import { MissingWeightError } from './vision-weights.js';
@@ -33,21 +33,23 @@ export type VisionGraphSources = Record<VisionGraphPart, WeightFetcher>;
 export type VisionGraphPaths = Record<VisionGraphPart, string>;
 
 /** Manifest key and folder of one graph at one dtype, e.g. 'siglip-float16'. */
-export function visionArtifactName(part: VisionGraphPart, dtype: FloatDType): string {
+export function visionArtifactName(part: VisionGraphPart, dtype: VisionDtype): string {
   return `${VISION_GRAPH_FILES[part].replace(/\.onnx$/, '')}-${dtype}`;
 }
 
 /**
- * The dtypes of the vision graphs a prepared folder holds: float32 always (the CPU, where int4 and
- * fp32 run, and the fallback when a GPU runs out of memory), float16 as well for fp16 (a GPU).
+ * The graphs a runtime opens: on a CPU int8 (quant-settings' DEFAULT_CPU_VISION_INT8) except for
+ * fp32, the exact mode, which stays float32; on a GPU float16 for fp16, float32 otherwise (the
+ * int8 kernels are CPU ones). A GPU that runs out of memory falls back to the CPU's choice.
  */
-export function visionDtypesFor(precision: Precision): FloatDType[] {
-  return precision === 'fp16' ? ['float16', 'float32'] : ['float32'];
+export function visionDtypeFor(precision: Precision, device: DeviceChoice['device']): VisionDtype {
+  if (device === 'cpu') return precision !== 'fp32' && DEFAULT_CPU_VISION_INT8 ? 'int8' : 'float32';
+  return precision === 'fp16' ? 'float16' : 'float32';
 }
 
-/** The graphs a runtime opens: float16 only for fp16 on a GPU (the CPU provider computes fp16 slowly or not at all). */
-export function visionDtypeFor(precision: Precision, device: DeviceChoice['device']): FloatDType {
-  return precision === 'fp16' && device !== 'cpu' ? 'float16' : 'float32';
+/** The dtypes of the vision graphs a prepared folder holds: what a GPU and what the CPU open for it. */
+export function visionDtypesFor(precision: Precision): VisionDtype[] {
+  return [...new Set([visionDtypeFor(precision, 'cuda'), visionDtypeFor(precision, 'cpu')])];
 }
 
 /** A fetcher over a safetensors source: float32 widened, element count checked. */
@@ -70,14 +72,14 @@ export function fusionInputsOf(shapes: VisionShapes) {
   };
 }
 
-function graphOf(part: VisionGraphPart, shapes: VisionShapes, fetch: WeightFetcher, dtype: FloatDType, writer: ExternalDataWriter): Promise<GraphBuilder> {
+function graphOf(part: VisionGraphPart, shapes: VisionShapes, fetch: WeightFetcher, dtype: VisionDtype, writer: ExternalDataWriter): Promise<GraphBuilder> {
   if (part === 'siglip') return buildSiglipGraph(shapes.siglip, fetch, dtype, { externalData: writer });
   if (part === 'internVideo') return buildInternVideoGraph(shapes.internVideo, fetch, dtype, { externalData: writer });
   return buildConnectorGraph(shapes.connector, fusionInputsOf(shapes), fetch, dtype, { externalData: writer });
 }
 
 /** Writes one vision graph (`<file>.onnx` + `<file>.onnx.data`) into `dir`; returns the graph's path. */
-export async function writeVisionGraph(dir: string, part: VisionGraphPart, shapes: VisionShapes, fetch: WeightFetcher, dtype: FloatDType): Promise<string> {
+export async function writeVisionGraph(dir: string, part: VisionGraphPart, shapes: VisionShapes, fetch: WeightFetcher, dtype: VisionDtype): Promise<string> {
   const file = join(dir, VISION_GRAPH_FILES[part]);
   const writer = new ExternalDataWriter(`${file}.data`);
   try {
@@ -93,7 +95,7 @@ export async function writeVisionGraph(dir: string, part: VisionGraphPart, shape
 const LABELS: Record<VisionGraphPart, string> = { siglip: 'SigLIP', internVideo: 'InternVideo2', connector: 'connector' };
 
 /** The `prepare` artifact of one vision graph at one dtype. */
-export function visionGraphArtifact(part: VisionGraphPart, dtype: FloatDType): PrepareArtifact {
+export function visionGraphArtifact(part: VisionGraphPart, dtype: VisionDtype): PrepareArtifact {
   return {
     name: visionArtifactName(part, dtype),
     version: VISION_GRAPH_VERSION,
@@ -116,18 +118,26 @@ export function visionGraphArtifact(part: VisionGraphPart, dtype: FloatDType): P
 }
 
 /** Every vision graph at each of `dtypes`, in build order. */
-export function visionGraphArtifacts(dtypes: readonly FloatDType[]): PrepareArtifact[] {
-  return dtypes.flatMap((dtype) => VISION_GRAPH_PARTS.map((part) => visionGraphArtifact(part, dtype)));
+export function visionGraphArtifacts(dtypes: readonly VisionDtype[]): PrepareArtifact[] {
+  const names = new Set<string>();
+  return dtypes.flatMap((dtype) => VISION_GRAPH_PARTS.map((part) => partDtype(part, dtype))
+    .map((d, i) => visionGraphArtifact(VISION_GRAPH_PARTS[i]!, d))
+    .filter((a) => !names.has(a.name) && names.add(a.name)));
+}
+
+/** The dtype a part's graph has in a variant: the int8 variant keeps the parts quant-settings' INT8_VISION_PARTS leaves out in float32. */
+export function partDtype(part: VisionGraphPart, dtype: VisionDtype): VisionDtype {
+  return dtype === 'int8' && !INT8_VISION_PARTS[part] ? 'float32' : dtype;
 }
 
 /** The graph files of a prepared folder at `dtype`, from its manifest. */
-export function visionGraphPaths(prepared: { preparedDir: string; manifest: PreparedManifest }, dtype: FloatDType): VisionGraphPaths {
+export function visionGraphPaths(prepared: { preparedDir: string; manifest: PreparedManifest }, dtype: VisionDtype): VisionGraphPaths {
   const paths = {} as VisionGraphPaths;
   for (const part of VISION_GRAPH_PARTS) {
-    const entry = prepared.manifest.artifacts[visionArtifactName(part, dtype)]?.entry;
+    const entry = prepared.manifest.artifacts[visionArtifactName(part, partDtype(part, dtype))]?.entry;
     if (entry === undefined) {
-      throw new ApolloError('PREPARED_MODEL_INVALID', `The prepared folder ${prepared.preparedDir} has no ${dtype} ${LABELS[part]} graph; run \`apollo-chat prepare\` on the original checkpoint folder (with --precision ${dtype === 'float16' ? 'fp16' : 'fp32'}) to build it.`, {
-        details: { preparedDir: prepared.preparedDir, artifact: visionArtifactName(part, dtype) },
+      throw new ApolloError('PREPARED_MODEL_INVALID', `The prepared folder ${prepared.preparedDir} has no ${dtype} ${LABELS[part]} graph; run \`apollo-chat prepare\` on the original checkpoint folder (with --precision ${dtype === 'float16' ? 'fp16' : dtype === 'int8' ? 'int4' : 'fp32'}) to build it.`, {
+        details: { preparedDir: prepared.preparedDir, artifact: visionArtifactName(part, partDtype(part, dtype)) },
       });
     }
     paths[part] = join(prepared.preparedDir, entry);

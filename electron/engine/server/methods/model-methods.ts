@@ -79,6 +79,8 @@ export function createModelMethods(plans: VideoPlanMemo, clipCache = new ClipEmb
           videoKey: params.videoKey,
           history: params.history,
           question: params.question,
+          ...(params.answerNow === undefined ? {} : { answerNow: params.answerNow }),
+          ...(params.answerAfterClips === undefined ? {} : { answerAfterClips: params.answerAfterClips }),
           ...(s.clipSamplingRatio === undefined ? {} : { clipSamplingRatio: s.clipSamplingRatio }),
           generation: {
             ...(s.greedy === undefined ? {} : { greedy: s.greedy }),

@@ -3,9 +3,11 @@
 // finally from the beginning, so the frames equal a whole-file decode, and damage that even a decode
 // from the beginning shows is kept and named by time instead of passed on silently.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { decodeFrameIndex } from '../../electron/engine/video/apollo-clip-plan.js';
+import { decodeFrameIndex, planApolloClips } from '../../electron/engine/video/apollo-clip-plan.js';
+import { DEFAULT_SAMPLING_SETTINGS } from '../../electron/engine/video/sampling-settings.js';
 import { extractClipFrames, readDecodeLog, type ClipRequest, type ExtractedClip } from '../../electron/engine/video/extract-clip-frames.js';
 import { probeVideo, type VideoProbe } from '../../electron/engine/video/probe-video.js';
 import { makeTestVideo, readFrameNumber } from '../helpers/make-test-video.js';
@@ -37,6 +39,22 @@ function expectWholeDecodeFrames(probe: VideoProbe, clips: ExtractedClip[]): voi
 }
 
 describe('verified seek-based extraction', () => {
+  it('H.264 High 4:4:4 Predictive with scene cuts, open GOPs, a B-pyramid and an edit list: every seek is clean (no needless retry) and equals a whole-file decode', async () => {
+    const path = join(dir, 'h264-444-open-gop.mp4');
+    const scenes = 'testsrc2=s=320x180:r=20:d=5,format=yuv444p[a];mandelbrot=s=320x180:r=20,trim=duration=5,setpts=PTS-STARTPTS,format=yuv444p[b];cellauto=s=320x180:r=20,trim=duration=5,setpts=PTS-STARTPTS,format=yuv444p[c];[a][b][c]concat=n=3:v=1';
+    execFileSync('ffmpeg', ['-v', 'error', '-y', '-filter_complex', scenes, '-c:v', 'libx264', '-profile:v', 'high444', '-pix_fmt', 'yuv444p', '-preset', 'veryfast', '-x264-params', 'open-gop=1:bframes=3:b-pyramid=normal', path]);
+    const probe = await probeVideo(path);
+    expect(execFileSync('ffprobe', ['-v', 'error', '-select_streams', 'v', '-show_entries', 'stream=profile', '-of', 'csv=p=0', path], { encoding: 'utf8' }).trim()).toBe('High 4:4:4 Predictive');
+    expect(readFileSync(path).includes('elst')).toBe(true);
+    expect(probe.packets.keyframes.length).toBeGreaterThan(2); // the scene cuts
+    const clips = await extractAll(probe, planApolloClips(probe, DEFAULT_SAMPLING_SETTINGS).clips);
+    for (const clip of clips) {
+      expect(clip.damagedTimes).toEqual([]);
+      expect(clip.attempts, `clip ${clip.clipIndex}`).toHaveLength(1);
+    }
+    expectWholeDecodeFrames(probe, clips);
+  });
+
   it('retries a seek that starts on a frame the container wrongly flags as a keyframe (the frames equal a whole-file decode)', async () => {
     const path = makeTestVideo(dir, { name: 'mpeg4-all-sync.mp4', frames: 150, fps: 25, encode: ['-c:v', 'mpeg4', '-q:v', '4', '-bf', '2', '-g', '30'] });
     dropSyncSampleTable(path);
@@ -102,5 +120,9 @@ describe('readDecodeLog', () => {
   it('ignores errors of other contexts (the muxer, the demuxer) and counts the parser and bare decode errors', () => {
     const log = [frame(0, 1), '[rawvideo @ 0x1] [error] Application provided invalid, non monotonically increasing dts', '[mov,mp4,m4a,3gp,3g2,mj2 @ 0x2] [error] stream 1: bad', frame(1, 0), '[NULL @ 0x3] [error] Invalid NAL unit size (20773 > 1061).', frame(2, 0), frame(3, 1), '[error] Error while decoding stream #0:0: Invalid data found when processing input', frame(4, 1)].join('\n');
     expect([...readDecodeLog(log, names).damagedPts]).toEqual([2, 4]);
+  });
+  it("ignores H.264's 'mmco: unref short failure' after a seek (it names a frame from before the seek)", () => {
+    const log = [frame(0, 1), '[h264 @ 0x55d1] [error] mmco: unref short failure', frame(1, 0), frame(2, 0)].join('\n');
+    expect([...readDecodeLog(log, names).damagedPts]).toEqual([]);
   });
 });

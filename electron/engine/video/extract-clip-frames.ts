@@ -91,6 +91,14 @@ interface DecodedFrames {
   damagedPts: Set<number>;
 }
 
+/**
+ * H.264's complaint, after a seek, that a memory-management op names a reference decoded before
+ * the seek point: it changes no picture (frames that really lack a reference log their own errors
+ * or concealment), and counting it would send every seek into an open-GOP B-pyramid stream back to
+ * a decode from the beginning.
+ */
+const HARMLESS_AFTER_SEEK = /mmco: unref short failure/;
+
 /** Decoder messages that mean a picture was concealed, decoded from missing references, or dropped. */
 const DAMAGE_WARNING = /conceal|no keyframe|reference|corrupt|damaged|error|missing|invalid|overread|out of range|truncat/i;
 
@@ -125,7 +133,7 @@ export function readDecodeLog(stderr: string, names: { decoder: string; allName:
       continue;
     }
     const d = decoderContext.exec(line);
-    if ((d !== null && (d[1] !== 'warning' || DAMAGE_WARNING.test(d[2]!))) || bareError.test(line)) {
+    if ((d !== null && !HARMLESS_AFTER_SEEK.test(d[2]!) && (d[1] !== 'warning' || DAMAGE_WARNING.test(d[2]!))) || bareError.test(line)) {
       pending = true;
       if (damageLines.length < 20) damageLines.push(line);
     }

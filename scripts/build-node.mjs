@@ -25,7 +25,9 @@ const onnxruntimeFirst = { js: `import './onnxruntime-env.mjs'; ${common.banner.
 
 await Promise.all([
   build({ ...common, format: 'esm', entryPoints: ['electron/common/platform/onnxruntime-env.ts'], outfile: 'dist/onnxruntime-env.mjs' }),
-  build({ ...common, format: 'esm', entryPoints: ['electron/main/index.ts'], outfile: 'dist/main.mjs' }),
+  // The packaged app drops developer overrides (APOLLO_NATIVE_PATH, APOLLO_FFMPEG_PATH, …) unless
+  // built with APOLLO_BUILD_DEVELOPER_OVERRIDES=1 (electron/main/developer-overrides.ts).
+  build({ ...common, format: 'esm', entryPoints: ['electron/main/index.ts'], outfile: 'dist/main.mjs', define: { __APOLLO_DEVELOPER_OVERRIDES__: JSON.stringify(process.env.APOLLO_BUILD_DEVELOPER_OVERRIDES === '1') } }),
   build({ ...common, banner: onnxruntimeFirst, format: 'esm', entryPoints: ['electron/engine/server/engine-main.ts'], outfile: 'dist/engine.mjs' }),
   build({ ...common, banner: onnxruntimeFirst, format: 'esm', entryPoints: ['electron/cli/main.ts'], outfile: 'dist/cli.mjs' }),
   // A sandboxed preload must be CommonJS.

@@ -9,12 +9,16 @@ import { EngineClient } from '../host/engine-client/engine-client.js';
 import { APP_EVENT_CHANNEL } from '../shared/app-contract.js';
 import { serveRendererFile } from './app-protocol.js';
 import { buildAppMenu, videoPathFromArgv } from './app-menu.js';
+import { dropDeveloperOverrides } from './developer-overrides.js';
 import { registerIpcHandlers } from './ipc-handlers.js';
 import { handleMediaRequest, MEDIA_SCHEME, MEDIA_SCHEME_PRIVILEGES, mediaUrlFor } from './media-protocol.js';
 import { utilityEngineLauncher, type UtilityFork } from './utility-engine-launcher.js';
 import { APP_ORIGIN, APP_SCHEME, denyAllPermissions, guardNavigation, secureWebPreferences } from './window-security.js';
 
 const distDir = join(fileURLToPath(import.meta.url), '..');
+
+// Before anything reads them, and before the engine process inherits this environment.
+dropDeveloperOverrides(process.env, { packaged: app.isPackaged });
 
 protocol.registerSchemesAsPrivileged([
   { scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } },

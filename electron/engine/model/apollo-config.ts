@@ -2,48 +2,56 @@
 // size derived from them (spec sections 1, 5, 7, 9, 10). Unknown keys pass through untouched. Where
 // a key may be absent, its default is the one of the Python class that reads it (transformers,
 // configuration_internvideo2.py), never a guess about Apollo.
-import { readFile } from 'node:fs/promises';
+import { constants as fsConstants } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { ApolloError } from '../../shared/errors.js';
 
 const positiveInt = z.number().int().positive();
+/**
+ * A size of the model: a positive integer no larger than the Apollo family (Qwen2.5 LLMs, SigLIP,
+ * InternVideo2, the Perceiver connector) can have, with room to spare. A hostile or damaged file
+ * (max_position_embeddings 25,000,000, absurd widths) is CHECKPOINT_CONFIG_INVALID before anything
+ * is allocated from it.
+ */
+const dim = (max: number) => positiveInt.max(max, `must be at most ${max} for an Apollo model`);
 const tokenId = z.number().int().nonnegative();
 const folderName = z
   .string()
   .min(1)
   .refine((s) => !/[\\/]/.test(s) && s !== '.' && s !== '..', 'must be a folder name inside the checkpoint');
-const triple = z.tuple([positiveInt, positiveInt, positiveInt]);
+const triple = z.tuple([dim(65536), dim(65536), dim(65536)]);
 
 /** Root `config.json` (ApolloConfig). */
 export const apolloRootConfigSchema = z.looseObject({
   architectures: z.array(z.string()).optional(),
   model_type: z.string().optional(),
   llm_cfg: z.looseObject({
-    model_max_length: positiveInt.optional(),
-    tokenizer_model_max_length: positiveInt.optional(),
+    model_max_length: dim(131072).optional(),
+    tokenizer_model_max_length: dim(131072).optional(),
   }),
   vision_tower_cfg: z.looseObject({}),
-  mm_connector_cfg: z.looseObject({ num_output_tokens: positiveInt.optional() }),
+  mm_connector_cfg: z.looseObject({ num_output_tokens: dim(4096).optional() }),
   // Spec 11.1: the reference crashes on null, so the real file carries an integer; -2 or -1.
   mm_vision_select_layer: z.number().int(),
   // Spec 11.2: must be "patch" for the InternVideo2 reshape (SigLIP forces cls_patch anyway).
   mm_vision_select_feature: z.enum(['patch', 'cls_patch']).default('patch'),
-  clip_duration: z.number().positive(),
+  clip_duration: z.number().positive().max(3600),
   // Spec 11.3: present (16384) in the real files; llm_cfg's copy is the fallback.
-  model_max_length: positiveInt.optional(),
-  tokenizer_model_max_length: positiveInt.optional(),
+  model_max_length: dim(131072).optional(),
+  tokenizer_model_max_length: dim(131072).optional(),
   // Only bounds memory while encoding (spec 2); absent in some sizes.
-  encode_batch_size: positiveInt.optional(),
-  hidden_size: positiveInt.optional(),
-  intermediate_size: positiveInt.optional(),
+  encode_batch_size: dim(512).optional(),
+  hidden_size: dim(16384).optional(),
+  intermediate_size: dim(65536).optional(),
   attn_implementation: z.string().optional(),
   drop_path_rate: z.number().optional(),
   image_aspect_ratio: z.string().optional(),
   interpolate_mode: z.string().optional(),
   model_dtype: z.string().optional(),
   use_mm_start_end: z.boolean().default(false),
-  num_video_frames: positiveInt.nullable().optional(),
+  num_video_frames: dim(256).nullable().optional(),
 });
 export type ApolloRootConfig = z.infer<typeof apolloRootConfigSchema>;
 
@@ -61,15 +69,15 @@ export const qwen2ConfigSchema = z
   .looseObject({
     architectures: z.array(z.string()).optional(),
     model_type: z.literal('qwen2'),
-    hidden_size: positiveInt,
-    intermediate_size: positiveInt,
-    num_hidden_layers: positiveInt,
-    num_attention_heads: positiveInt,
-    num_key_value_heads: positiveInt,
+    hidden_size: dim(16384),
+    intermediate_size: dim(65536),
+    num_hidden_layers: dim(256),
+    num_attention_heads: dim(256),
+    num_key_value_heads: dim(256),
     // Newer transformers read an explicit head_dim; 4.44 (Apollo's) always uses hidden / heads.
-    head_dim: positiveInt.optional(),
-    vocab_size: positiveInt,
-    max_position_embeddings: positiveInt,
+    head_dim: dim(1024).optional(),
+    vocab_size: dim(524288),
+    max_position_embeddings: dim(131072),
     rope_theta: z.number().positive(),
     rms_norm_eps: z.number().positive(),
     tie_word_embeddings: z.boolean(),
@@ -83,8 +91,8 @@ export const qwen2ConfigSchema = z
     bos_token_id: tokenId.nullable().optional(),
     eos_token_id: z.union([tokenId, z.array(tokenId)]).nullable().optional(),
     torch_dtype: z.string().optional(),
-    model_max_length: positiveInt.optional(),
-    tokenizer_model_max_length: positiveInt.optional(),
+    model_max_length: dim(131072).optional(),
+    tokenizer_model_max_length: dim(131072).optional(),
   })
   .check((ctx) => {
     const c = ctx.value;
@@ -109,7 +117,7 @@ export const generationConfigSchema = z.preprocess(withoutNulls, z.looseObject({
   top_p: z.number().min(0).max(1).default(1),
   top_k: z.number().int().nonnegative().default(50),
   repetition_penalty: z.number().positive().default(1),
-  max_new_tokens: positiveInt.optional(),
+  max_new_tokens: dim(131072).optional(),
   transformers_version: z.string().optional(),
 }));
 export type GenerationConfig = z.infer<typeof generationConfigSchema>;
@@ -118,7 +126,7 @@ export type GenerationConfig = z.infer<typeof generationConfigSchema>;
 export const hybridVisionTowerConfigSchema = z
   .looseObject({
     model_type: z.literal('hybrid_vision_tower'),
-    num_vision_encoders: positiveInt,
+    num_vision_encoders: dim(8),
     token_output_shape: triple,
     vision_towers: z.array(folderName).min(1),
   })
@@ -132,13 +140,13 @@ export const siglipVisionConfigSchema = z
   .looseObject({
     architectures: z.array(z.string()).optional(),
     model_type: z.literal('siglip_vision_model'),
-    hidden_size: positiveInt,
-    intermediate_size: positiveInt,
-    num_hidden_layers: positiveInt,
-    num_attention_heads: positiveInt,
-    image_size: positiveInt,
-    patch_size: positiveInt,
-    num_channels: positiveInt.default(3),
+    hidden_size: dim(16384),
+    intermediate_size: dim(65536),
+    num_hidden_layers: dim(256),
+    num_attention_heads: dim(256),
+    image_size: dim(4096),
+    patch_size: dim(1024),
+    num_channels: dim(4).default(3),
     hidden_act: z.literal('gelu_pytorch_tanh').default('gelu_pytorch_tanh'),
     layer_norm_eps: z.number().positive().default(1e-6),
     attention_dropout: z.number().optional(),
@@ -158,7 +166,7 @@ export const siglipPreprocessorConfigSchema = z.looseObject({
   do_normalize: z.boolean().default(true),
   do_convert_rgb: z.boolean().nullable().optional(),
   // A dict in the stock file; an int (a square) in older image processors.
-  size: z.union([positiveInt, z.looseObject({ height: positiveInt, width: positiveInt })]),
+  size: z.union([dim(4096), z.looseObject({ height: dim(4096), width: dim(4096) })]),
   resample: z.number().int().min(0).max(5).default(3),
   rescale_factor: z.number().positive().default(1 / 255),
   image_mean: z.tuple([z.number(), z.number(), z.number()]).default([0.5, 0.5, 0.5]),
@@ -175,24 +183,24 @@ export const internVideo2ConfigSchema = z
   .looseObject({
     architectures: z.array(z.string()).optional(),
     model_type: z.literal('internvideo2'),
-    d_model: positiveInt,
-    num_heads: positiveInt,
-    img_size: positiveInt,
-    patch_size: positiveInt,
-    num_frames: positiveInt,
-    tubelet_size: positiveInt.default(1),
-    in_chans: positiveInt.default(3),
-    depth: positiveInt.default(40),
-    mlp_ratio: z.number().positive().default(48 / 11),
+    d_model: dim(16384),
+    num_heads: dim(256),
+    img_size: dim(4096),
+    patch_size: dim(1024),
+    num_frames: dim(256),
+    tubelet_size: dim(64).default(1),
+    in_chans: dim(4).default(3),
+    depth: dim(256).default(40),
+    mlp_ratio: z.number().positive().max(64).default(48 / 11),
     init_values: z.number().nonnegative().default(1e-5),
     qk_normalization: z.boolean().default(true),
     qkv_bias: z.boolean().default(false),
     sep_image_video_pos_embed: z.boolean().default(true),
-    attn_pool_num_heads: positiveInt.default(16),
-    clip_embed_dim: positiveInt.default(768),
-    clip_teacher_embed_dim: positiveInt.default(3200),
-    clip_teacher_final_dim: z.number().int().nonnegative().default(768),
-    clip_return_layer: z.number().int().nonnegative().default(1),
+    attn_pool_num_heads: dim(256).default(16),
+    clip_embed_dim: dim(16384).default(768),
+    clip_teacher_embed_dim: dim(16384).default(3200),
+    clip_teacher_final_dim: z.number().int().nonnegative().max(16384).default(768),
+    clip_return_layer: z.number().int().nonnegative().max(256).default(1),
     use_flash_attn: z.boolean().optional(),
     use_fused_mlp: z.boolean().optional(),
     use_fused_rmsnorm: z.boolean().optional(),
@@ -215,15 +223,15 @@ export const connectorConfigSchema = z
     model_type: z.literal('mm_connector'),
     projector_type: z.literal('mlp1x_gelu'),
     resampler_type: z.literal('perciver'),
-    resampler_depth: positiveInt,
-    resampler_n_heads: positiveInt,
-    resampler_head_dim: positiveInt,
-    num_key_value_heads: positiveInt,
-    ff_multi: positiveInt,
+    resampler_depth: dim(64),
+    resampler_n_heads: dim(256),
+    resampler_head_dim: dim(1024),
+    num_key_value_heads: dim(256),
+    ff_multi: dim(64),
     hidden_act: z.literal('silu').default('silu'),
-    num_output_tokens: positiveInt,
-    vision_hidden_size: positiveInt,
-    text_hidden_size: positiveInt,
+    num_output_tokens: dim(4096),
+    vision_hidden_size: dim(65536),
+    text_hidden_size: dim(16384),
     token_input_shape: triple,
     rms_norm_eps: z.number().positive().optional(),
     num_patches: z.number().int().optional(),
@@ -512,6 +520,43 @@ export function parseConfigText<S extends z.ZodType>(schema: S, text: string, fi
   return parsed.data;
 }
 
+/** Configuration files are a few KiB; anything past this is not one. */
+export const CONFIG_FILE_MAX_BYTES = 4 * 1024 * 1024;
+
+/**
+ * A configuration file's text, or undefined when it does not exist. Opened without blocking and
+ * checked before a byte is read: a FIFO (which would hang the read), a device (endless bytes), a
+ * socket or a folder is refused, and so is a file over CONFIG_FILE_MAX_BYTES.
+ */
+export async function readConfigFileText(path: string): Promise<string | undefined> {
+  let handle: FileHandle;
+  try {
+    handle = await open(path, fsConstants.O_RDONLY | (fsConstants.O_NONBLOCK ?? 0));
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    if (code === 'EISDIR') throw new ApolloError('CHECKPOINT_CONFIG_INVALID', `The model configuration ${path} is a folder, not a file; check the model folder or download the model again.`, { cause: error, details: { file: path } });
+    if (code === 'ENXIO') throw configError(path, 'is not a regular file (a socket or a pipe)');
+    throw new ApolloError('FILE_UNREADABLE', `The model configuration ${path} cannot be read (${code ?? 'unknown error'}); check its permissions.`, { cause: error });
+  }
+  try {
+    const info = await handle.stat();
+    if (info.isDirectory()) throw new ApolloError('CHECKPOINT_CONFIG_INVALID', `The model configuration ${path} is a folder, not a file; check the model folder or download the model again.`, { details: { file: path } });
+    if (!info.isFile()) throw configError(path, `is not a regular file (a ${info.isFIFO() ? 'FIFO' : info.isSocket() ? 'socket' : 'device'})`);
+    if (info.size > CONFIG_FILE_MAX_BYTES) throw configError(path, `is ${info.size} bytes, far larger than a configuration file (at most ${CONFIG_FILE_MAX_BYTES})`);
+    const bytes = Buffer.alloc(info.size);
+    let read = 0;
+    while (read < bytes.length) {
+      const { bytesRead } = await handle.read(bytes, read, bytes.length - read, read);
+      if (bytesRead === 0) break;
+      read += bytesRead;
+    }
+    return bytes.toString('utf8', 0, read);
+  } finally {
+    await handle.close();
+  }
+}
+
 async function readConfig<S extends z.ZodType>(schema: S, dir: string, relative: string): Promise<z.infer<S>> {
   const parsed = await readOptionalConfig(schema, dir, relative);
   if (parsed === undefined) {
@@ -524,16 +569,8 @@ async function readConfig<S extends z.ZodType>(schema: S, dir: string, relative:
 /** The parsed file, or undefined when it does not exist. */
 async function readOptionalConfig<S extends z.ZodType>(schema: S, dir: string, relative: string): Promise<z.infer<S> | undefined> {
   const path = join(dir, relative);
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
-    if (code === 'EISDIR') throw new ApolloError('CHECKPOINT_CONFIG_INVALID', `The model configuration ${path} is a folder, not a file; check the model folder or download the model again.`, { cause: error, details: { file: path } });
-    throw new ApolloError('FILE_UNREADABLE', `The model configuration ${path} cannot be read (${code ?? 'unknown error'}); check its permissions.`, { cause: error });
-  }
-  return parseConfigText(schema, text, path);
+  const text = await readConfigFileText(path);
+  return text === undefined ? undefined : parseConfigText(schema, text, path);
 }
 
 /** Where each part's files are, relative to the checkpoint root. */

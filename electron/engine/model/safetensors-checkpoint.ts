@@ -1,7 +1,7 @@
 // A checkpoint folder's weights as one TensorSource: a single `model.safetensors`, or the shards
 // listed by `model.safetensors.index.json` (the Hugging Face sharded layout). The index and the
 // shards must agree exactly: every listed tensor is in its shard, every shard tensor is listed.
-import { readFile } from 'node:fs/promises';
+import { readConfigFileText } from './apollo-config.js';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { ApolloError } from '../../shared/errors.js';
@@ -35,12 +35,9 @@ export interface CheckpointTensorSource extends TensorSource {
 
 
 async function readIndex(path: string): Promise<SafetensorsIndex> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    throw new ApolloError('FILE_UNREADABLE', `The checkpoint index ${path} cannot be read; check its permissions.`, { cause: error });
-  }
+  // Special files (FIFO, device, socket) and oversized files are refused before a byte is read.
+  const text = await readConfigFileText(path);
+  if (text === undefined) throw new ApolloError('CHECKPOINT_INVALID', `The checkpoint index ${path} is missing; download the model again.`);
   let json: unknown;
   try {
     json = JSON.parse(text);

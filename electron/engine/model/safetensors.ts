@@ -1,5 +1,6 @@
 // One safetensors file, opened for reading tensors by name with positional reads: only the header
 // is read at open, and each tensor's bytes are read when asked for (shards never load whole).
+import { constants as fsConstants } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { ApolloError } from '../../shared/errors.js';
@@ -68,7 +69,8 @@ export function bytesToFloat32(dtype: string, raw: Uint8Array, label: string): F
 export async function openSafetensors(path: string): Promise<SafetensorsFile> {
   let handle: FileHandle;
   try {
-    handle = await open(path, 'r');
+    // Without blocking: opening a FIFO for reading would wait for a writer forever; it is refused below.
+    handle = await open(path, fsConstants.O_RDONLY | (fsConstants.O_NONBLOCK ?? 0));
   } catch (error) {
     throw openError(path, error);
   }

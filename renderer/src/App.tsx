@@ -1,5 +1,6 @@
 import { useCallback, useState } from 'react';
 import { ChatPanel } from './components/ChatPanel';
+import { ClipTrack } from './components/ClipTrack';
 import { DropOverlay, EmptyState, OpenVideoButton, useWindowDrop } from './components/DropZone';
 import { Filmstrip } from './components/Filmstrip';
 import { ModelsDialog } from './components/ModelsDialog';
@@ -34,6 +35,7 @@ function VideoWorkspace() {
           <OpenVideoButton className="shrink-0 !px-3 !py-1 !text-xs" />
         </div>
         {!unreadable && <VideoPlayer />}
+        {!unreadable && <ClipTrack />}
         {progress !== null && <ProgressPanel progress={progress} onCancel={() => void cancel()} />}
         {progress === null && startingEncode && phase === 'ready' && <ProgressPanel progress={{ stage: 'starting', done: 0, total: 0 }} onCancel={() => void cancel()} />}
         {progress === null && encodeCancelled && (

@@ -140,6 +140,17 @@ describe('issue 15 in Chromium on the demo model', () => {
     await expect.poll(() => currentTime(page), { timeout: 15_000 }).toBeCloseTo(10, 1);
     const active = await page.getByTestId('clip').evaluateAll((els) => els.map((e, i) => (e.getAttribute('data-active') === 'true' ? i : -1)).filter((i) => i >= 0));
     expect(active).toEqual([5, 6, 7]);
+    // Cited moments (Deliver 5): each time snapped to its clip, shown under the answer; a click seeks.
+    const cited = turns(page).first().getByTestId('cited-clip');
+    expect(await cited.evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-clip'))))).toEqual([2, 5, 6, 7]);
+    await cited.first().click();
+    await expect.poll(() => currentTime(page), { timeout: 15_000 }).toBeCloseTo(5, 1);
+    // The seek bar of sampled clips: one mark per clip; a click at its middle seeks to the middle.
+    expect(await page.getByTestId('clip-mark').count()).toBe(12);
+    const track = (await page.getByTestId('clip-track').boundingBox())!;
+    await page.getByTestId('clip-track').click({ position: { x: track.width / 2, y: track.height / 2 } });
+    await expect.poll(() => currentTime(page), { timeout: 15_000 }).toBeCloseTo(12, 0);
+    expect(await page.getByTestId('clip-mark').nth(6).getAttribute('data-active')).toBe('true');
     await page.emulateMedia({ colorScheme: 'light' });
     await page.screenshot({ path: screenshotPath('web-ux-light'), fullPage: true });
     await page.emulateMedia({ colorScheme: 'dark' });

@@ -7,6 +7,7 @@ import { getApi } from '../stores/api-instance';
 import { isAnswering, useChatStore } from '../stores/chat-store';
 import { useVideoStore } from '../stores/video-store';
 import { AnswerText } from './AnswerText';
+import { CitedClips } from './CitedClips';
 
 function downloadText(name: string, text: string): void {
   const url = URL.createObjectURL(new Blob([text], { type: 'text/markdown' }));
@@ -91,6 +92,7 @@ function TurnView({ turn, isLast, busy }: { turn: ChatTurn; isLast: boolean; bus
           )}
           {turn.status === 'streaming' && <span className="ml-0.5 inline-block h-4 w-1.5 animate-pulse bg-zinc-400 align-middle" />}
         </div>
+        {turn.answer !== '' && turn.status !== 'pending' && turn.status !== 'streaming' && <CitedClips answer={turn.answer} />}
         <div className="flex flex-wrap items-center gap-3 text-xs text-zinc-500">
           <VersionSwitch turn={turn} busy={busy} />
           {turn.status === 'stopped' && <span>Stopped</span>}

@@ -4,6 +4,7 @@ import { create } from 'zustand';
 import type { ClipSummary, VideoAnalysis, VideoRef } from '../../../electron/shared/app-api';
 import type { ProgressEvent } from '../../../electron/shared/progress';
 import { errorMessage, getApi } from './api-instance';
+import { nearestClip } from '../chat/cited-clips';
 import { useAppStore } from './app-store';
 import { useChatStore } from './chat-store';
 
@@ -165,7 +166,8 @@ export const useVideoStore = create<VideoStore>((set, get) => ({
   },
   seekTo(time, end) {
     const clips = get().analysis?.clips ?? [];
-    const at = clipAt(clips, time);
+    // A time between two clips is snapped to the nearer one (the moment the model saw).
+    const at = nearestClip(clips, time);
     const focusedClips = end !== undefined && end > time ? clipsInRange(clips, time, end) : at === null ? null : [at];
     set({ seekRequest: { time, nonce: ++nonce }, currentTime: time, focusedClips: focusedClips?.length ? focusedClips : null });
   },

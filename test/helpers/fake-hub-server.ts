@@ -46,6 +46,8 @@ export interface FakeHubFaults {
   missingOnResolve?: string[];
   /** Model info ignores ?blobs=true (siblings carry names only), as a minimal hub stand-in may. */
   modelInfoWithoutBlobs?: boolean;
+  /** Send no hash at all for these (non-LFS) paths: no blob id in listings, an opaque etag on resolve. */
+  noHashFor?: string[];
   /** Body bytes per second on file downloads (0 = unlimited). */
   throttleBytesPerSecond?: number;
 }
@@ -171,8 +173,12 @@ export class FakeHubServer {
     return entry;
   }
 
+  private hashless(f: FileFacts): boolean {
+    return !f.file.lfs && this.faults.noHashFor?.includes(f.file.path) === true;
+  }
+
   private treeEntry(f: FileFacts): Record<string, unknown> {
-    const base = { type: 'file', oid: f.gitOid, size: f.file.lfs ? f.file.content.length : f.file.content.length, path: f.file.path };
+    const base = { type: 'file', ...(this.hashless(f) ? {} : { oid: f.gitOid }), size: f.file.lfs ? f.file.content.length : f.file.content.length, path: f.file.path };
     return f.file.lfs ? { ...base, lfs: { oid: f.sha256, size: f.file.content.length, pointerSize: f.pointer.length } } : base;
   }
 
@@ -184,7 +190,7 @@ export class FakeHubServer {
       const blobs = this.faults.modelInfoWithoutBlobs !== true && (url.searchParams.get('blobs') === 'true' || url.searchParams.get('blobs') === 'True');
       const siblings = facts.map((f) => {
         if (!blobs) return { rfilename: f.file.path };
-        const s: Record<string, unknown> = { rfilename: f.file.path, blobId: f.gitOid, size: f.file.content.length };
+        const s: Record<string, unknown> = { rfilename: f.file.path, ...(this.hashless(f) ? {} : { blobId: f.gitOid }), size: f.file.content.length };
         if (f.file.lfs) s.lfs = { sha256: f.sha256, size: f.file.content.length, pointerSize: f.pointer.length };
         return s;
       });
@@ -235,7 +241,7 @@ export class FakeHubServer {
       });
       return void res.end();
     }
-    return this.sendBytes(req, res, f, { 'x-repo-commit': entry.repo.commit, etag: `"${f.gitOid}"` });
+    return this.sendBytes(req, res, f, { 'x-repo-commit': entry.repo.commit, etag: this.hashless(f) ? `"opaque-${f.gitOid.slice(0, 12)}"` : `"${f.gitOid}"` });
   }
 
   private async serveCdn(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {

@@ -6,7 +6,7 @@
 // - two servers on one data folder: the second is refused with DATA_FOLDER_BUSY naming the first
 //   (they overwrote each other's chats), and the folder is free again once the first stops or dies.
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { statfs } from 'node:fs/promises';
 import { request } from 'node:http';
 import { join } from 'node:path';
@@ -71,6 +71,9 @@ describe('web mode uploads', () => {
 
   beforeAll(async () => {
     dataDir = join(makeTempDir('uploads'), 'data');
+    // A folder an older version left with the default mode is made owner-only.
+    mkdirSync(join(dataDir, 'uploads'), { recursive: true, mode: 0o755 });
+    chmodSync(dataDir, 0o755);
     app = new AppService({ dataDir, engine: noEngine(), mediaUrlFor: (id) => `media/${id}` });
     await app.init();
     uploads = new UploadStore(dataDir, { maxBytes, reserveBytes: 0 });

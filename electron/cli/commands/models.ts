@@ -43,7 +43,7 @@ export function registerModelsCommand(program: Command, run: RunAction): void {
           }
           ctx.print(`Models in ${listing.cacheDir}:`);
           for (const m of listing.models) {
-            const state = [m.verified ? 'verified' : 'not verified by Apollo', m.prepared.length > 0 ? `prepared ${m.prepared.join(', ')}` : 'not prepared'].join(', ');
+            const state = [m.verified ? 'verified' : m.sizeOnly.length > 0 ? `size only (no hash from the hub for ${m.sizeOnly.length} file(s))` : 'not verified by Apollo', m.prepared.length > 0 ? `prepared ${m.prepared.join(', ')}` : 'not prepared'].join(', ');
             ctx.print(`${(m.name ?? m.repoId).padEnd(12)} ${m.repoId}@${m.commit.slice(0, 12)}${m.refs.length > 0 ? ` (${m.refs.join(', ')})` : ''}  ${gb(m.sizeBytes)}, ${m.fileCount} files, ${state}`);
           }
         }

@@ -68,6 +68,7 @@ export function registerPullCommand(program: Command, run: RunAction): void {
           totalBytes: result.totalBytes,
           downloadedBytes: result.downloadedBytes,
           verified: result.verified,
+          sizeOnly: result.sizeOnly,
           mirrors: result.mirrors,
           precision,
           prepared: prepared === undefined ? null : { preparedDir: prepared.preparedDir, reused: prepared.reused },
@@ -75,7 +76,7 @@ export function registerPullCommand(program: Command, run: RunAction): void {
         if (ctx.json) ctx.printJson(summary);
         else {
           const gb = (n: number) => (n >= 1e9 ? `${(n / 1e9).toFixed(2)} GB` : `${(n / 1e6).toFixed(1)} MB`);
-          ctx.print(`${summary.model}: ${result.repoId} at ${result.commit.slice(0, 12)}, ${result.files.length} files, ${gb(result.totalBytes)} (${gb(result.downloadedBytes)} downloaded now), every file verified.`);
+          ctx.print(`${summary.model}: ${result.repoId} at ${result.commit.slice(0, 12)}, ${result.files.length} files, ${gb(result.totalBytes)} (${gb(result.downloadedBytes)} downloaded now), ${result.verified ? 'every file verified' : `${result.sizeOnly.length} file(s) checked by size only (the hub sent no hash for ${result.sizeOnly.join(', ')}), the rest verified`}.`);
           ctx.print(`Files: ${result.snapshotDir}`);
           ctx.print(prepared === undefined ? 'Not prepared yet (--no-prepare): it is prepared on first use.' : `Prepared (${precision}): ${prepared.preparedDir}`);
         }

@@ -104,3 +104,46 @@ export async function verifyFiles(base: string, files: ManifestFile[], full: boo
   }
   return undefined;
 }
+
+/**
+ * Content checks without re-hashing gigabytes at every launch: `.verified.json` beside the manifest
+ * records, per file, the stat (device, inode, size, mtime, ctime) it had when its SHA-256 last
+ * matched the manifest. A file whose stat still matches was not touched since (a write changes
+ * ctime, which no user can set back); any other file is hashed again before the folder is used.
+ */
+export const VERIFIED_STAMPS_FILE = '.verified.json';
+
+export interface FileStamp {
+  dev: number;
+  ino: number;
+  size: number;
+  mtimeMs: number;
+  ctimeMs: number;
+}
+
+const sameStamp = (a: FileStamp | undefined, b: FileStamp) => a !== undefined && a.dev === b.dev && a.ino === b.ino && a.size === b.size && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs;
+
+/**
+ * Verifies `files` under `base` by content, hashing only those whose stamp changed since they last
+ * matched; returns the problem (or undefined) and the stamps to record.
+ */
+export async function verifyFilesByContent(base: string, files: ManifestFile[], known: Record<string, FileStamp>, onBytes?: (n: number) => void): Promise<{ problem?: string; stamps: Record<string, FileStamp>; hashed: string[] }> {
+  const stamps: Record<string, FileStamp> = {};
+  const hashed: string[] = [];
+  for (const f of files) {
+    let stamp: FileStamp;
+    try {
+      const s = await stat(join(base, f.path), { bigint: false });
+      stamp = { dev: s.dev, ino: s.ino, size: s.size, mtimeMs: s.mtimeMs, ctimeMs: s.ctimeMs };
+    } catch {
+      return { problem: `${f.path} is missing`, stamps, hashed };
+    }
+    if (stamp.size !== f.bytes) return { problem: `${f.path} has ${stamp.size} bytes, expected ${f.bytes}`, stamps, hashed };
+    if (!sameStamp(known[f.path], stamp)) {
+      hashed.push(f.path);
+      if ((await sha256File(join(base, f.path), onBytes)) !== f.sha256) return { problem: `${f.path} does not match its SHA-256 (the file was changed or damaged)`, stamps, hashed };
+    }
+    stamps[f.path] = stamp;
+  }
+  return { stamps, hashed };
+}

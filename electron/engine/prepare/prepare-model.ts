@@ -24,6 +24,9 @@ import {
   MANIFEST_FORMAT,
   manifestSchema,
   verifyFiles,
+  verifyFilesByContent,
+  VERIFIED_STAMPS_FILE,
+  type FileStamp,
   type ManifestArtifact,
   type Precision,
   type PreparedManifest,
@@ -138,14 +141,29 @@ async function removeAbandonedPartial(root: string, name: string): Promise<void>
   }
 }
 
-/** Reads and checks a prepared folder's manifest; sizes always, hashes when `fullVerify`. */
+const stampsSchema = z.record(z.string(), z.object({ dev: z.number(), ino: z.number(), size: z.number(), mtimeMs: z.number(), ctimeMs: z.number() }));
+
+/**
+ * Reads and checks a prepared folder's manifest, by content: every file whose stat changed since
+ * its SHA-256 last matched (or that was never checked here) is hashed again (`fullVerify`: all of
+ * them). A damaged file is PREPARED_MODEL_INVALID before any session opens on it, so no answer or
+ * cached clip embedding comes from it; `prepare` then rebuilds the folder.
+ */
 export async function readPreparedManifest(preparedDir: string, fullVerify = false): Promise<PreparedManifest> {
   const read = await readJsonValidated(join(preparedDir, MANIFEST_FILE), manifestSchema);
   if (!read.ok) throw new ApolloError('PREPARED_MODEL_INVALID', undefined, { details: { preparedDir, reason: `manifest ${read.reason}` } });
+  const stampsFile = join(preparedDir, VERIFIED_STAMPS_FILE);
+  const known = fullVerify ? {} : ((r) => (r.ok ? r.value : {}))(await readJsonValidated(stampsFile, stampsSchema));
+  const stamps: Record<string, FileStamp> = {};
+  let hashedAny = false;
   for (const artifact of Object.values(read.value.artifacts)) {
-    const problem = await verifyFiles(preparedDir, artifact.files, fullVerify);
-    if (problem !== undefined) throw new ApolloError('PREPARED_MODEL_INVALID', undefined, { details: { preparedDir, reason: problem } });
+    const checked = await verifyFilesByContent(preparedDir, artifact.files, known);
+    if (checked.problem !== undefined) throw new ApolloError('PREPARED_MODEL_INVALID', undefined, { details: { preparedDir, reason: checked.problem } });
+    Object.assign(stamps, checked.stamps);
+    hashedAny ||= checked.hashed.length > 0;
   }
+  // Best effort: a read-only cache is hashed again next time.
+  if (hashedAny || Object.keys(known).length !== Object.keys(stamps).length) await writeJsonAtomic(stampsFile, stamps).catch(() => undefined);
   return read.value;
 }
 

@@ -3,7 +3,7 @@
 // happens in the engine process, reached through EngineClient; the chat history lives here, so
 // an engine crash never loses it.
 import { randomUUID } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
+import { chmod, mkdir } from 'node:fs/promises';
 import type { AppEvent, AppSettings, ChatHistory, ChatTurn, DeviceStatus, TurnVersion, VideoAnalysis, VideoRef } from '../../shared/app-api.js';
 import type { DeviceReport, RuntimeEvent } from '../../shared/engine-protocol.js';
 import { ApolloError, serializeError, toApolloError } from '../../shared/errors.js';
@@ -64,6 +64,8 @@ export class AppService {
   /** Takes the data folder (one process per folder: data-folder-lock.ts), then loads the settings. */
   async init(): Promise<void> {
     await mkdir(this.options.dataDir, { recursive: true, mode: 0o700 });
+    // Owner-only, also for a folder an older version created with the default mode.
+    if (process.platform !== 'win32') await chmod(this.options.dataDir, 0o700).catch(() => undefined);
     this.releaseDataFolder ??= await lockDataFolder(this.options.dataDir);
     await this.settings.load();
     if (this.options.modelDir === undefined) await this.useInstalledModel();

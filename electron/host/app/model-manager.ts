@@ -45,6 +45,7 @@ export class ModelManager {
       revision: m.commit.slice(0, 12),
       sizeBytes: m.sizeBytes,
       verified: m.verified,
+      sizeOnly: m.sizeOnly.length,
       prepared: m.prepared,
     }));
     const cacheDir = hubCacheDir(this.env);

@@ -4,6 +4,7 @@ import { readdir, readlink, realpath, rm, stat } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
 import { ApolloError } from '../../shared/errors.js';
 import { isCommitHash } from '../../shared/model-spec.js';
+import { sizeOnlyFiles } from './snapshot-manifest.js';
 import { hubCacheDir, readRef, refFilePath, repoCachePaths, repoIdFromFolder, type RepoCachePaths } from './hf-cache-layout.js';
 import { catalogModelForRepo, resolveModelSource, type ModelCatalog } from './model-catalog.js';
 import { assertCheckpointFolder, forgetLocalModel, listLocalModels, looksLikePath, type LocalModel } from './local-models.js';
@@ -24,6 +25,8 @@ export interface InstalledModel {
   fileCount: number;
   /** Apollo downloaded and checked every file of this snapshot (SHA-256 for LFS, git sha1 otherwise). */
   verified: boolean;
+  /** Files the hub sent no hash for, checked by size only when downloaded. */
+  sizeOnly: string[];
   /** Precisions the prepare step has built for this snapshot (with its default int4 settings). */
   prepared: Precision[];
   snapshotDir: string;
@@ -118,7 +121,9 @@ export async function listInstalledModels(catalog: ModelCatalog, env: NodeJS.Pro
         refs: snap.refs,
         sizeBytes: snap.sizeBytes,
         fileCount: snap.fileCount,
-        verified: manifest !== undefined,
+        // Downloaded by Apollo and every file matched a content hash (size-only files say so).
+        verified: manifest !== undefined && sizeOnlyFiles(manifest.files).length === 0,
+        sizeOnly: manifest === undefined ? [] : sizeOnlyFiles(manifest.files),
         prepared: await preparedPrecisions(snap.dir, env),
         snapshotDir: snap.dir,
       });

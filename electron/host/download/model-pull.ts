@@ -13,7 +13,7 @@ import { DownloadProgressTracker, type DownloadProgress } from './download-progr
 import { blobPath, hubCacheDir, linkSnapshotFile, readRef, repoCachePaths, snapshotFilePath, writeRef, type RepoCachePaths } from './hf-cache-layout.js';
 import { HubClient, HubHttpError, hubSettingsFromEnv, isNetworkError, type RemoteFile, type RepoSnapshotInfo } from './hub-client.js';
 import { backoffDelayMs, DEFAULT_RETRY_POLICY, sleep, type RetryPolicy } from './retry-policy.js';
-import { readManifest, writeManifest, type SnapshotManifest } from './snapshot-manifest.js';
+import { readManifest, sizeOnlyFiles, writeManifest, type SnapshotManifest } from './snapshot-manifest.js';
 
 export interface PullOptions {
   /** Mirrors in fallback order (one for a plain repo id). */
@@ -54,7 +54,10 @@ export interface PullResult {
   /** Bytes that came over the network in this run. */
   downloadedBytes: number;
   mirrors: Array<{ repoId: string; outcome: 'used' | 'not-found' | 'unauthorized' | 'unreachable' | 'cached' }>;
-  verified: true;
+  /** Every file matched a content hash (SHA-256 or git blob id) from the hub, not just its size. */
+  verified: boolean;
+  /** Files the hub sent no hash for: checked by size only (then `verified` is false). */
+  sizeOnly: string[];
 }
 
 async function runPool<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>, onFirstFailure?: () => void): Promise<void> {
@@ -145,7 +148,8 @@ async function pullOffline(options: PullOptions, cacheDir: string): Promise<Pull
       totalBytes: manifest.files.reduce((n, f) => n + f.size, 0),
       downloadedBytes: 0,
       mirrors: [{ repoId, outcome: 'cached' }],
-      verified: true,
+      verified: sizeOnlyFiles(manifest.files).length === 0,
+      sizeOnly: sizeOnlyFiles(manifest.files),
     };
   }
   throw new ApolloError('HUB_OFFLINE', undefined, { details: { repos: options.repos } });
@@ -332,7 +336,7 @@ async function pullModelUnchecked(options: PullOptions): Promise<PullResult> {
 
     await writeManifest(paths, { version: 1, repoId: info.repoId, revision: options.revision, commit, completedAt: new Date().toISOString(), files: pulled.sort((a, b) => a.path.localeCompare(b.path)) });
     await writeRef(paths, options.revision, commit);
-    return { repoId: info.repoId, revision: options.revision, commit, cacheDir, snapshotDir: join(paths.snapshotsDir, commit), files: pulled, totalBytes, downloadedBytes, mirrors, verified: true };
+    return { repoId: info.repoId, revision: options.revision, commit, cacheDir, snapshotDir: join(paths.snapshotsDir, commit), files: pulled, totalBytes, downloadedBytes, mirrors, verified: sizeOnlyFiles(pulled).length === 0, sizeOnly: sizeOnlyFiles(pulled) };
   } finally {
     await client.close();
   }

@@ -18,6 +18,14 @@ const manifestSchema = z.object({
 
 export type SnapshotManifest = z.infer<typeof manifestSchema>;
 
+/**
+ * The files the hub sent no hash for, checked by size only. A snapshot is `verified` only when this
+ * is empty: a size match says nothing about the content.
+ */
+export function sizeOnlyFiles(files: ReadonlyArray<{ path: string; check: 'sha256' | 'git-sha1' | 'size' }>): string[] {
+  return files.filter((f) => f.check === 'size').map((f) => f.path);
+}
+
 export function manifestPath(paths: RepoCachePaths, commit: string): string {
   return join(paths.repoDir, '.apollo', `${commit}.json`);
 }

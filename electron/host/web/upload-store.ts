@@ -10,7 +10,7 @@
 // - not kept for nothing: at start, uploads that no chat refers to are deleted (`sweep`).
 import { createHash, randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, readdir, rename, rm, statfs } from 'node:fs/promises';
+import { chmod, mkdir, readdir, rename, rm, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -53,6 +53,7 @@ export class UploadStore {
 
   private async ensureDirs(): Promise<void> {
     await mkdir(join(this.dir, PARTIAL), { recursive: true, mode: 0o700 });
+    if (process.platform !== 'win32') await chmod(this.dir, 0o700);
   }
 
   /** Stores an upload of `declaredBytes` bytes; returns the path of its (possibly earlier) copy. */

@@ -116,7 +116,7 @@ export function ModelsDialog() {
                       <div>
                         <div className="font-medium">{m.name ?? m.repoId}</div>
                         <div className="text-xs text-zinc-500">
-                          {m.repoId} @ {m.revision} · {size(m.sizeBytes)} · {m.verified ? 'verified' : 'not verified'} · {m.prepared.length > 0 ? `prepared (${m.prepared.join(', ')})` : 'not prepared'}
+                          {m.repoId} @ {m.revision} · {size(m.sizeBytes)} · {m.verified ? 'verified' : m.sizeOnly > 0 ? `size only: the hub sent no hash for ${m.sizeOnly} file(s)` : 'not verified'} · {m.prepared.length > 0 ? `prepared (${m.prepared.join(', ')})` : 'not prepared'}
                         </div>
                       </div>
                       <div className="flex gap-2 text-xs">

@@ -29,6 +29,10 @@ export interface VideoAnalysis {
   probe: { frameCount: number; fps: number; duration: number; width: number; height: number; rotation: number; codec: string };
   clips: ClipSummary[];
   clipSamplingRatio: number;
+  /** Language-model positions per clip (the connector's output tokens), from the model's config. */
+  tokensPerClip?: number;
+  /** What encoding this video costs here: the per-clip time last measured on this device and precision. */
+  estimate?: { msPerClip: number; device: string; precision: Precision };
 }
 
 export type TurnStatus = 'pending' | 'streaming' | 'done' | 'stopped' | 'error';

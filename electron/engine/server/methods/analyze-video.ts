@@ -17,6 +17,7 @@ export function createAnalyzeVideoMethod(plans: VideoPlanMemo) {
       probe: summarizeProbe(probe),
       clips: plan.clips.slice(0, plan.groupCount).map((c) => ({ index: c.index, start: c.start, end: c.end, label: clipLabel(c.start, c.end), frameIndices: c.frameIndices })),
       clipSamplingRatio: settings.clipSamplingRatio,
+      tokensPerClip: settings.numOutputTokens,
     };
   });
 }

@@ -38,6 +38,10 @@ export interface VideoAnalysis {
   clipSamplingRatio: number;
   /** What the user should know about the video (a derived frame rate, …); damaged frames come with `encode`/`ask`. */
   warnings?: VideoWarning[];
+  /** Language-model positions per clip (the connector's output tokens), from the model's config. */
+  tokensPerClip?: number;
+  /** What encoding this video costs here: the per-clip time last measured on this device and precision. */
+  estimate?: { msPerClip: number; device: string; precision: Precision };
 }
 
 export type TurnStatus = 'pending' | 'streaming' | 'done' | 'stopped' | 'error';

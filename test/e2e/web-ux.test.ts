@@ -330,6 +330,15 @@ describe('issue 15 in Chromium on the demo model', () => {
     await expect.poll(() => page.getByTestId('clip').count(), { timeout: 30_000 }).toBeGreaterThan(1);
     const labels = await page.getByTestId('clip').allTextContents();
     expect(labels).toEqual(['0:00.00–0:01.50', '0:00.04–0:01.54']);
+    // The cost of watching it here (Deliver 6): video tokens, and time at the per-clip rate measured
+    // when the demo video was encoded earlier in this run, with the choice of detail.
+    expect(await page.getByTestId('video-tokens').textContent()).toBe('256 video tokens');
+    expect(await page.getByTestId('encode-estimate').textContent()).toMatch(/about \d+:\d\d to watch on this machine \(\d+\.\d s per clip measured on CPU int4\)/);
+    await page.screenshot({ path: screenshotPath('web-ux-short-video-cost'), fullPage: true });
+    await page.getByTestId('clip-ratio').selectOption('1');
+    await expect.poll(async () => (await api<{ clipSamplingRatio: number }>(page, 'api/settings')).clipSamplingRatio).toBe(1);
+    await page.getByTestId('clip-ratio').selectOption('0.65');
+    await expect.poll(async () => (await api<{ clipSamplingRatio: number }>(page, 'api/settings')).clipSamplingRatio).toBe(0.65);
   });
 
   it('shows no player and no question box for a file that is not a video (item 5)', async () => {

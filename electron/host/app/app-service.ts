@@ -4,6 +4,9 @@
 // an engine crash never loses it.
 import { randomUUID } from 'node:crypto';
 import { chmod, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { readJsonValidated, writeJsonAtomic } from '../../common/persist/atomic-file.js';
 import type { AppEvent, AppSettings, ChatHistory, ChatTurn, DeviceStatus, TurnVersion, VideoAnalysis, VideoRef } from '../../shared/app-api.js';
 import type { DeviceReport, RuntimeEvent } from '../../shared/engine-protocol.js';
 import { ApolloError, serializeError, toApolloError } from '../../shared/errors.js';
@@ -31,6 +34,8 @@ export interface AppServiceOptions {
 }
 
 type Listener = (event: AppEvent) => void;
+
+const encodeRatesSchema = z.record(z.string(), z.object({ msPerClip: z.number().positive(), device: z.enum(['cuda', 'webgpu', 'dml', 'cpu']), precision: z.enum(['fp32', 'fp16', 'int4']) }));
 
 export class AppService {
   readonly videos: VideoLibrary;
@@ -169,7 +174,8 @@ export class AppService {
         { path: video.path, videoKey: video.key, clipSamplingRatio: ratio, ...(this.modelDir ? { modelDir: this.modelDir } : {}) },
         { signal: controller.signal, onEvent: (progress) => this.emit({ type: 'progress', scope: 'video', id: videoId, progress }) },
       );
-      const analysis: VideoAnalysis = { video: video.ref, ...result };
+      const rate = await this.encodeRate();
+      const analysis: VideoAnalysis = { video: video.ref, ...result, ...(rate !== undefined ? { estimate: rate } : {}) };
       this.warnAboutVideo(video.key, result.warnings);
       this.analyses.set(videoId, analysis);
       this.emit({ type: 'analysis', analysis });
@@ -197,6 +203,7 @@ export class AppService {
       );
       this.setDevice(result);
       this.warnAboutVideo(video.key, result.videoWarnings);
+      if (!result.fromCache && result.clips > 0) await this.recordEncodeRate(result.encodeMs / result.clips, result.device, result.precision);
     } catch (error) {
       const e = toApolloError(error);
       if (e.code !== 'CANCELLED') this.emit({ type: 'notice', level: 'error', message: `The video could not be encoded: ${withDisplayName(e, video.path, video.ref.name).message}` });
@@ -221,6 +228,20 @@ export class AppService {
     const fellBack = result.deviceReason.startsWith('fallback');
     this.device = { device: result.device, precision: result.precision, ...(fellBack ? { fallbackReason: result.deviceReason } : {}) };
     this.emit({ type: 'device', status: this.device });
+  }
+
+  /** The per-clip encoding time last measured with the current device and precision settings. */
+  private async encodeRate(): Promise<VideoAnalysis['estimate']> {
+    const s = this.settings.get();
+    const rates = await readJsonValidated(join(this.options.dataDir, 'encode-rates.json'), encodeRatesSchema);
+    return rates.ok ? rates.value[`${s.device}/${s.precision}`] : undefined;
+  }
+
+  private async recordEncodeRate(msPerClip: number, device: DeviceStatus['device'], precision: DeviceStatus['precision']): Promise<void> {
+    const s = this.settings.get();
+    const path = join(this.options.dataDir, 'encode-rates.json');
+    const rates = await readJsonValidated(path, encodeRatesSchema);
+    await writeJsonAtomic(path, { ...(rates.ok ? rates.value : {}), [`${s.device}/${s.precision}`]: { msPerClip: Math.round(msPerClip), device, precision } }).catch(() => {});
   }
 
   cancelVideoWork(videoId: string): void {
@@ -296,6 +317,8 @@ export class AppService {
       if (result.timings !== undefined) turn.timings = result.timings;
       this.setDevice(result);
       this.warnAboutVideo(videoKey, result.videoWarnings);
+      const encodeMs = result.timings?.encodeMs;
+      if (!result.embeddingsFromCache && encodeMs !== undefined && encodeMs > 0 && result.plan.clips > 0) await this.recordEncodeRate(encodeMs / result.plan.clips, result.device, result.precision);
       if (result.droppedTurns !== undefined && result.droppedTurns > 0) {
         stored.droppedTurns = result.droppedTurns;
         this.emit({ type: 'notice', level: 'info', message: `The oldest ${result.droppedTurns} question(s) were left out of the model's context to make room.` });

@@ -174,7 +174,7 @@ export function ChatPanel() {
         </button>
       </div>
       <ol ref={list} data-testid="turns" className="flex flex-1 flex-col gap-5 overflow-y-auto p-4">
-        {history?.turns.length === 0 && <li className="m-auto max-w-xs text-center text-sm text-zinc-500">Ask anything about this video: what happens, when, who, why. Times in answers are links.</li>}
+        {history?.turns.length === 0 && !unreadable && <li className="m-auto max-w-xs text-center text-sm text-zinc-500">Ask anything about this video: what happens, when, who, why. Times in answers are links.</li>}
         {history?.turns.map((turn, i) => <TurnView key={turn.id} turn={turn} isLast={i === history.turns.length - 1} busy={busy} />)}
       </ol>
       {error !== null && <p role="alert" className="mx-4 mb-2 rounded bg-red-50 px-3 py-2 text-sm text-red-700 dark:bg-red-950 dark:text-red-300">{error}</p>}

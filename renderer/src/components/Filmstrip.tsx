@@ -2,7 +2,9 @@
 // clip under the playhead (or the one a time link points at) is highlighted.
 import { useEffect, useRef, useState } from 'react';
 import type { ClipSummary } from '../../../electron/shared/app-api';
+import { formatDuration } from '../../../electron/shared/progress';
 import { getApi } from '../stores/api-instance';
+import { useSettingsStore } from '../stores/settings-store';
 import { clipAt, useVideoStore } from '../stores/video-store';
 import { formatClock } from './format-time';
 
@@ -37,6 +39,47 @@ function Thumbnail({ src }: { src: string }) {
   );
 }
 
+const RATIOS = [0.25, 0.5, 0.65, 0.8, 1] as const;
+
+/** What watching this video costs here: clips, video tokens, time at the rate measured on this device. */
+function CostLine() {
+  const analysis = useVideoStore((s) => s.analysis);
+  const ratio = useSettingsStore((s) => s.settings.clipSamplingRatio);
+  const update = useSettingsStore((s) => s.update);
+  if (analysis === null) return null;
+  const clips = analysis.clips.length;
+  const tokens = analysis.tokensPerClip !== undefined ? clips * analysis.tokensPerClip : undefined;
+  const estimate = analysis.estimate;
+  const device = estimate ? `${{ cuda: 'CUDA', webgpu: 'WebGPU', dml: 'DirectML', cpu: 'CPU' }[estimate.device] ?? estimate.device} ${estimate.precision}` : '';
+  return (
+    <p data-testid="encode-cost" className="flex flex-wrap items-center gap-x-2 gap-y-1 text-xs text-zinc-500">
+      {tokens !== undefined && <span data-testid="video-tokens">{tokens.toLocaleString('en-US')} video tokens</span>}
+      <span data-testid="encode-estimate">
+        {estimate
+          ? `· about ${formatDuration(clips * estimate.msPerClip)} to watch on this machine (${(estimate.msPerClip / 1000).toFixed(1)} s per clip measured on ${device})`
+          : '· time to watch: measured on the first video encoded with these settings'}
+      </span>
+      <label className="ml-auto flex items-center gap-1">
+        Detail
+        <select
+          data-testid="clip-ratio"
+          value={ratio}
+          title="Clip sampling ratio: lower = fewer clips, faster, less detail"
+          onChange={(e) => void update({ clipSamplingRatio: Number(e.target.value) })}
+          className="rounded border border-zinc-300 bg-white px-1 py-0.5 text-xs dark:border-zinc-700 dark:bg-zinc-900"
+        >
+          {(RATIOS as readonly number[]).includes(ratio) ? null : <option value={ratio}>{ratio}</option>}
+          {RATIOS.map((r) => (
+            <option key={r} value={r}>
+              {r === 1 ? 'all clips (1.0)' : r === 0.65 ? 'default (0.65)' : `${r}`}
+            </option>
+          ))}
+        </select>
+      </label>
+    </p>
+  );
+}
+
 export function Filmstrip() {
   const analysis = useVideoStore((s) => s.analysis);
   const currentTime = useVideoStore((s) => s.currentTime);
@@ -61,6 +104,7 @@ export function Filmstrip() {
       <h2 className="mb-2 text-sm font-medium text-zinc-600 dark:text-zinc-400">
         {clips.length} clip{clips.length === 1 ? '' : 's'} sampled from {formatClock(analysis.probe.duration)}
       </h2>
+      <CostLine />
       <ol ref={strip} data-testid="filmstrip" className="flex gap-2 overflow-x-auto pb-2">
         {clips.map((clip) => (
           <li key={clip.index} data-clip={clip.index}>

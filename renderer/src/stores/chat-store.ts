@@ -20,9 +20,14 @@ interface ChatStore {
   applyDelta(videoId: string, turnId: string, delta: string): void;
 }
 
+const stage = (t: ChatTurn) => (t.status === 'pending' ? 0 : t.status === 'streaming' ? 1 : 2);
+
 function upsert(turns: ChatTurn[], turn: ChatTurn): ChatTurn[] {
   const i = turns.findIndex((t) => t.id === turn.id);
   if (i < 0) return [...turns, turn];
+  // The reply to ask/regenerate/edit (a pending turn) can arrive after the turn's own events
+  // (streaming, done): an older state never replaces a newer one.
+  if (stage(turn) < stage(turns[i]!)) return turns;
   const next = turns.slice();
   next[i] = turn;
   return next;

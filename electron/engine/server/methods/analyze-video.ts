@@ -18,6 +18,7 @@ export function createAnalyzeVideoMethod(plans: VideoPlanMemo) {
       clips: plan.clips.slice(0, plan.groupCount).map((c) => ({ index: c.index, start: c.start, end: c.end, label: clipLabel(c.start, c.end), frameIndices: c.frameIndices })),
       clipSamplingRatio: settings.clipSamplingRatio,
       warnings,
+      tokensPerClip: settings.numOutputTokens,
     };
   });
 }

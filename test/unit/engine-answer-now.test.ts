@@ -19,6 +19,7 @@ import { loadVisionModel } from '../../electron/engine/vision/video-clip-embeddi
 import { ApolloError } from '../../electron/shared/errors.js';
 import type { RuntimeEvent } from '../../electron/shared/engine-protocol.js';
 import { makeTempDir } from '../helpers/paths.js';
+import { runCli } from '../helpers/run-cli.js';
 
 describe('answer now from the clips encoded so far', () => {
   let dir: string;
@@ -110,4 +111,17 @@ describe('answer now from the clips encoded so far', () => {
     expect([...sub.clipRows]).toEqual([0, 1, 4, 5]);
     expect(sub.videoText).toBe('You are provided the following series of two, 2 second clips from a 0:00:06 [H:MM:SS] video.\n0.0-1.5 seconds: <|video_token|>,\n4.0-5.5 seconds: <|video_token|>');
   });
+
+  it('apollo-chat ask --answer-after-clips N / --answer-now: labelled in --json, NOTHING_ENCODED_YET with nothing encoded', async () => {
+    const env = { APOLLO_CACHE_DIR: join(dir, 'cli-cache'), APOLLO_DATA_DIR: join(dir, 'cli-data') };
+    const common = ['--model', modelDir, '--device', 'cpu', '--precision', 'int4', '--greedy', '--max-new-tokens', '2', '--json', '--no-progress'];
+    const none = await runCli(['ask', videoPath, 'What happens?', '--answer-now', ...common], { env, timeoutMs: 240_000 });
+    expect(none.code).toBe(1);
+    expect(JSON.parse(none.stdout)).toMatchObject({ error: { code: 'NOTHING_ENCODED_YET' } });
+    const r = await runCli(['ask', videoPath, 'What happens?', 'And then?', '--answer-after-clips', '2', ...common], { env, timeoutMs: 240_000 });
+    expect(r.code).toBe(0);
+    const turns = (JSON.parse(r.stdout) as { turns: { clipsUsed: { label: string } }[] }).turns;
+    expect(turns.map((t) => t.clipsUsed.label)).toEqual(['from 2 of 5 clips', 'from all 5 clips']);
+    expect((await runCli(['ask', videoPath, 'x', '--answer-after-clips', '0', ...common], { env })).code).toBe(2);
+  }, 600_000);
 });

@@ -30,10 +30,10 @@ export const DEFAULT_CPU_VISION_INT8 = true;
 
 /**
  * Which parts the int8 variant quantizes; the others stay float32 in it. Chosen from
- * bench/vision-encode.bench.ts at Apollo-3B's real widths (docs/benchmarks.md, vision-encode, run
- * of 2026-12-02): int8 towers with everything int8 were 2.60× float32 per clip (CPU time) at a
- * clip-embedding cosine of 0.99978 and 2.1e-2 relative RMS error, and the int8 connector alone
- * made almost all of that error (2.05e-2) while taking ~1–2% of a clip's time; int8 towers with the
- * float32 connector were at cosine 0.99999, 4.2e-3 relative RMS.
+ * bench/vision-encode.bench.ts at Apollo-3B's real widths (docs/benchmarks.md, vision-encode):
+ * int8 towers with the float32 connector ran 2.67× float32 per clip in CPU time at a clip-embedding
+ * cosine of 0.99999 (4.2e-3 relative RMS); making the connector int8 as well saved only ~0.3–0.4
+ * CPU-s of a ~16.5 CPU-s clip but raised the error five-fold (cosine 0.99978, 2.1e-2 relative RMS),
+ * nearly all of it from the connector.
  */
 export const INT8_VISION_PARTS = { siglip: true, internVideo: true, connector: false } as const;

@@ -25,7 +25,7 @@ export function CitedClips({ answer }: { answer: string }) {
               onClick={() => seekTo(Math.max(c.start, Math.min(time, c.end)), undefined)}
               className="flex w-20 flex-col overflow-hidden rounded border border-zinc-200 text-left text-[10px] hover:border-indigo-400 dark:border-zinc-700"
             >
-              <img src={getApi().thumbnailUrl(analysis.video.id, clip)} alt="" loading="lazy" className="aspect-video w-full bg-zinc-200 object-cover dark:bg-zinc-800" />
+              <img src={getApi().thumbnailUrl(analysis.video, clip)} alt="" loading="lazy" className="aspect-video w-full bg-zinc-200 object-cover dark:bg-zinc-800" />
               <span className="px-1 py-0.5 tabular-nums text-zinc-600 dark:text-zinc-300">{formatClock(c.start)}</span>
             </button>
           </li>

@@ -41,7 +41,9 @@ const currentTime = (page: Page) => page.getByTestId('player').evaluate((v) => (
 async function api<T>(page: Page, path: string, init?: { method: string; body?: unknown }): Promise<T> {
   return page.evaluate(
     async ({ path, init }) => {
-      const r = await fetch(path, init ? { method: init.method, headers: { 'content-type': 'application/json' }, ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}) } : undefined);
+      // The page's own calls send the token from its address as a Bearer header (no cookie).
+      const authorization = `Bearer ${new URLSearchParams(location.search).get('token')}`;
+      const r = await fetch(path, init ? { method: init.method, headers: { 'content-type': 'application/json', authorization }, ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}) } : { headers: { authorization } });
       const type = r.headers.get('content-type') ?? '';
       return (type.includes('json') ? r.json() : r.text()) as Promise<T>;
     },

@@ -7,7 +7,7 @@
 // segment up to each depth (prefill time is the sum of the segments, i.e. one prompt of that
 // length prefilled in chunks); at each depth DECODE greedy tokens are timed, then taken back out
 // of the cache so the next segment continues the same prompt. Prints one JSON line.
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { getLlama, LlamaLogLevel, type Token } from 'node-llama-cpp';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -30,6 +30,14 @@ function rssNow(): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
   return m ? Number(m[1]) * 1024 : process.memoryUsage().rss;
 }
+/** Resets VmHWM (Linux: clear_refs 5), so that a later peak is of what follows. */
+function resetPeakRss(): void {
+  try {
+    writeFileSync('/proc/self/clear_refs', '5');
+  } catch {
+    // not Linux: the later peak includes what came before
+  }
+}
 function peakRssBytes(): number {
   const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
   return m ? Number(m[1]) * 1024 : process.resourceUsage().maxRSS * 1024;
@@ -46,7 +54,16 @@ function argmax(v: Float32Array): number {
 const cpu = { device: 'cpu' as const, reason: 'requested', executionProviders: ['cpu' as const] };
 const QUESTION = 20;
 
-async function runOrt(dir: string, threads: number, depths: number[], decode: number, kvDtype: KvDtype, reopenDepth: number): Promise<{ rows: DepthRow[]; reopen?: { depth: number; questionTokens: number; reopenTtftSeconds: number; coldTtftSeconds: number; prefixFileBytes: number } }> {
+interface ReopenResult {
+  depth: number;
+  questionTokens: number;
+  reopenTtftSeconds: number;
+  coldTtftSeconds: number;
+  prefixFileBytes: number;
+  peakRssBytes: number;
+}
+
+async function runOrt(dir: string, threads: number, depths: number[], decode: number, kvDtype: KvDtype, reopenDepth: number): Promise<{ rows: DepthRow[]; depthPeakRssBytes: number; reopen?: ReopenResult }> {
   const max = depths[depths.length - 1]!;
   const session = await Qwen2DecoderSession.open(dir, { device: cpu, threads, capacity: max + decode + QUESTION + 8, kvDtype });
   const prompt = promptIds(max, session.config.vocabSize);
@@ -54,7 +71,11 @@ async function runOrt(dir: string, threads: number, depths: number[], decode: nu
   session.reset();
   const rows: DepthRow[] = [];
   let prefillSeconds = 0;
-  let reopen: { depth: number; questionTokens: number; reopenTtftSeconds: number; coldTtftSeconds: number; prefixFileBytes: number } | undefined;
+  let reopen: ReopenResult | undefined;
+  let saved: { depth: number; coldTtftSeconds: number; prefixFileBytes: number } | undefined;
+  let cacheDir: string | undefined;
+  let cache: KvPrefixCache | undefined;
+  let key = '';
   for (const depth of depths) {
     const from = session.length;
     const t0 = performance.now();
@@ -75,23 +96,29 @@ async function runOrt(dir: string, threads: number, depths: number[], decode: nu
       await session.forward(session.embed(prompt.slice(0, QUESTION)), QUESTION);
       const coldTtftSeconds = prefillSeconds + (performance.now() - q0) / 1000;
       session.truncate(depth);
-      const cacheDir = mkdtempSync(join(tmpdir(), 'kv-prefix-bench-'));
-      const cache = new KvPrefixCache(new ClipEmbeddingCache(cacheDir, { maxBytes: 64 * 2 ** 30 }));
-      const key = kvPrefixKey({ embeddingsKey: '0'.repeat(64), decoderId: 'bench', kvDtype, prefixIds: prompt.slice(0, depth) });
+      cacheDir = mkdtempSync(join(tmpdir(), 'kv-prefix-bench-'));
+      cache = new KvPrefixCache(new ClipEmbeddingCache(cacheDir, { maxBytes: 64 * 2 ** 30 }));
+      key = kvPrefixKey({ embeddingsKey: '0'.repeat(64), decoderId: 'bench', kvDtype, prefixIds: prompt.slice(0, depth) });
       await cache.save(key, session, prompt.slice(0, depth));
-      const prefixFileBytes = (await import('node:fs')).statSync(join(cacheDir, `${key}.kvprefix`)).size;
-      const fresh = await Qwen2DecoderSession.open(dir, { device: cpu, threads, kvDtype });
-      const r0 = performance.now();
-      const loaded = await cache.load(key, fresh, { capacityHint: depth + QUESTION + 256 });
-      if (!('prefixIds' in loaded)) throw new Error(`the saved prefix did not load: ${loaded.miss}`);
-      await fresh.forward(fresh.embed(prompt.slice(0, QUESTION)), QUESTION);
-      reopen = { depth, questionTokens: QUESTION, reopenTtftSeconds: (performance.now() - r0) / 1000, coldTtftSeconds, prefixFileBytes };
-      await fresh.release();
-      rmSync(cacheDir, { recursive: true, force: true });
+      saved = { depth, coldTtftSeconds, prefixFileBytes: statSync(join(cacheDir, `${key}.kvprefix`)).size };
     }
   }
   await session.release();
-  return { rows, ...(reopen === undefined ? {} : { reopen }) };
+  // The depth run's peak is its own: the re-opened session below is measured after the first one
+  // is released, with the peak reset (a second session's weights are not what a user holds).
+  const depthPeakRssBytes = peakRssBytes();
+  if (saved !== undefined && cache !== undefined && cacheDir !== undefined) {
+    resetPeakRss();
+    const fresh = await Qwen2DecoderSession.open(dir, { device: cpu, threads, kvDtype });
+    const r0 = performance.now();
+    const loaded = await cache.load(key, fresh, { capacityHint: saved.depth + QUESTION + 256 });
+    if (!('prefixIds' in loaded)) throw new Error(`the saved prefix did not load: ${loaded.miss}`);
+    await fresh.forward(fresh.embed(prompt.slice(0, QUESTION)), QUESTION);
+    reopen = { depth: saved.depth, questionTokens: QUESTION, reopenTtftSeconds: (performance.now() - r0) / 1000, coldTtftSeconds: saved.coldTtftSeconds, prefixFileBytes: saved.prefixFileBytes, peakRssBytes: peakRssBytes() };
+    await fresh.release();
+    rmSync(cacheDir, { recursive: true, force: true });
+  }
+  return { rows, depthPeakRssBytes, ...(reopen === undefined ? {} : { reopen }) };
 }
 
 async function runLlama(gguf: string, threads: number, depths: number[], decode: number, vocab: number): Promise<DepthRow[]> {
@@ -133,4 +160,5 @@ async function runLlama(gguf: string, threads: number, depths: number[], decode:
 const [engine, path, threads, depthList, decode, extra, reopenDepth] = process.argv.slice(2);
 const depths = depthList!.split(',').map(Number);
 const result = engine === 'ort' ? await runOrt(path!, Number(threads), depths, Number(decode), extra as KvDtype, Number(reopenDepth ?? 0)) : { rows: await runLlama(path!, Number(threads), depths, Number(decode), Number(extra)) };
-process.stdout.write(JSON.stringify({ ...result, peakRssBytes: peakRssBytes() }) + '\n');
+// peakRssBytes: the depth run's peak (for ort, before the re-open step, which reports its own).
+process.stdout.write(JSON.stringify({ ...result, peakRssBytes: 'depthPeakRssBytes' in result ? result.depthPeakRssBytes : peakRssBytes() }) + '\n');

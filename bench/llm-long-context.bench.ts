@@ -54,7 +54,7 @@ const kvBytes = (c: Qwen2Config, positions: number, bytesPerValue: number) => c.
 interface WorkerOut {
   rows: DepthRow[];
   peakRssBytes: number;
-  reopen?: { depth: number; questionTokens: number; reopenTtftSeconds: number; coldTtftSeconds: number; prefixFileBytes: number };
+  reopen?: { depth: number; questionTokens: number; reopenTtftSeconds: number; coldTtftSeconds: number; prefixFileBytes: number; peakRssBytes?: number };
 }
 function runWorker(args: string[]): { out: WorkerOut; load: [number, number] } {
   const before = loadavg()[0]!;
@@ -118,6 +118,7 @@ for (const shape of shapes) {
       summary[`${shape}ColdTtftSeconds`] = o.coldTtftSeconds;
       summary[`${shape}ReopenTtftShareOfCold`] = o.reopenTtftSeconds / o.coldTtftSeconds;
       summary[`${shape}SavedPrefixMB`] = o.prefixFileBytes / 2 ** 20;
+      if (o.peakRssBytes !== undefined) summary[`${shape}ReopenPeakRssMB`] = o.peakRssBytes / 2 ** 20;
       summary.reopenDepth = o.depth;
     }
   }

@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "apollo_native",
-      "sources": ["src/addon.cc", "src/convert.cc", "src/quantize.cc", "src/memory-bandwidth.cc", "src/preprocess.cc", "src/attention.cc"],
+      "sources": ["src/addon.cc", "src/convert.cc", "src/quantize.cc", "src/memory-bandwidth.cc", "src/preprocess.cc", "src/attention.cc", "src/heap.cc"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_CPP_EXCEPTIONS"],
       "cflags_cc": ["-O3", "-std=c++17", "-fno-math-errno"],

@@ -61,12 +61,13 @@ void RegisterConvert(Napi::Env env, Napi::Object exports) {
 namespace {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   // Bump with any change to an exported function's contract (the loader checks it).
-  exports.Set("abiVersion", Napi::Number::New(env, 3));
+  exports.Set("abiVersion", Napi::Number::New(env, 4));
   apollo::RegisterConvert(env, exports);
   apollo::RegisterQuantize(env, exports);
   apollo::RegisterMemoryBandwidth(env, exports);
   apollo::RegisterPreprocess(env, exports);
   apollo::RegisterAttention(env, exports);
+  apollo::RegisterHeap(env, exports);
   return exports;
 }
 }  // namespace

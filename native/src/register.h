@@ -8,4 +8,5 @@ void RegisterQuantize(Napi::Env env, Napi::Object exports);
 void RegisterMemoryBandwidth(Napi::Env env, Napi::Object exports);
 void RegisterPreprocess(Napi::Env env, Napi::Object exports);
 void RegisterAttention(Napi::Env env, Napi::Object exports);
+void RegisterHeap(Napi::Env env, Napi::Object exports);
 }  // namespace apollo

@@ -167,6 +167,12 @@ describe('Qwen2 decoder graph (fp32) vs the naive reference', () => {
     expect(chunked.length).toBe(prompt.length);
     expect(maxAbsDiff(twoChunks, full) / maxAbs(full)).toBeLessThan(1e-5);
 
+    // A capacity hint sizes the one growth to what the caller expects (rounded to 64 positions).
+    const hinted = await open(dir, 4);
+    const hintedLogits = await hinted.forward(hinted.embed(prompt), prompt.length, { capacityHint: 70 });
+    expect(hinted.cacheBytes).toBe(2 * config.numLayers * config.numKvHeads * 128 * config.headDim * 4);
+    expect(maxAbsDiff(hintedLogits, full) / maxAbs(full)).toBeLessThan(1e-5);
+
     // Truncating back to N-1 and decoding the last token again gives the same logits.
     stepwise.truncate(prompt.length - 1);
     const redone = await stepwise.forward(stepwise.embed(prompt.slice(-1)), 1);
@@ -178,6 +184,18 @@ describe('Qwen2 decoder graph (fp32) vs the naive reference', () => {
     const auto = await autoChunked.forward(autoChunked.embed(prompt), prompt.length, { onProgress: (e) => events.push(e.done) });
     expect(events).toEqual([3, 6, 9, 12, 13]);
     expect(maxAbsDiff(auto, full) / maxAbs(full)).toBeLessThan(1e-5);
+
+    // Attention split into row blocks (a budget of 2 keys' scores per query head: 1-row blocks at
+    // first, as at a deep context) over chunks of 5 gives the same, in both cache types.
+    for (const kvDtype of ['float32', 'float16'] as const) {
+      const plain = await open(dir, undefined, 5, { kvDtype });
+      const whole = (await plain.forward(plain.embed(prompt), prompt.length)).slice();
+      const group = config.numHeads / config.numKvHeads;
+      const blocked = await open(dir, undefined, 5, { kvDtype, attentionScoreBudget: group * 2 * prompt.length });
+      const split = await blocked.forward(blocked.embed(prompt), prompt.length);
+      expect(maxAbsDiff(split, whole) / maxAbs(whole)).toBeLessThan(1e-6);
+      if (kvDtype === 'float32') expect(maxAbsDiff(split, full) / maxAbs(full)).toBeLessThan(1e-5);
+    }
   });
 
   it('decode steps attend natively and through the attention graph alike, at 1 and 2 threads', async () => {

@@ -34,7 +34,7 @@ export interface DecoderSessionOptions {
   threads: number;
   /** Initial cache capacity in tokens (default 256); grows by a quarter when exceeded. */
   capacity?: number;
-  /** Longest run of new positions per pass (default 512); shortened at long context so attention scores stay within ~128 MB. */
+  /** Longest run of new positions per pass (default DEFAULT_PREFILL_CHUNK); attention splits it further at long context (SCORE_BUDGET). */
   prefillChunk?: number;
   /** Element type of the cache (default float32). float16 halves the bytes every decode step reads. */
   kvDtype?: KvDtype;
@@ -42,18 +42,39 @@ export interface DecoderSessionOptions {
   decodeAttention?: 'native' | 'graph';
   /** The native kernel (default: the fastest this CPU runs); benchmarks compare them. */
   attentionKernel?: AttentionKernel;
+  /** Float32 scores one prefill attention call may hold per kv head (default SCORE_BUDGET); tests lower it. */
+  attentionScoreBudget?: number;
 }
 
 export interface ForwardOptions {
   signal?: AbortSignal;
   /** Progress over the new positions (stage 'prefill'), one event per chunk. */
   onProgress?: ProgressListener;
+  /**
+   * Positions the caller expects the cache to reach (this prompt and the answer to come): when the
+   * cache must grow, it grows to this instead of a quarter more than needed, so a 12k-token video
+   * prompt does not hold 3k positions of slack (the growth copies the cache once, too).
+   */
+  capacityHint?: number;
 }
 
 type KvData = Float32Array | Uint16Array;
 
-/** Attention scores of one prefill pass are kept within this many float32 values (128 MB). */
-const SCORE_BUDGET = 32 * 2 ** 20;
+/**
+ * Positions per prefill pass. 128 prefills as fast as 512 here (MatMulNBits is compute-bound from
+ * far fewer rows: 104–108 vs 104–105 tok/s at 1.5B, 61 vs 58 at 3B, interleaved, load ~2) while a
+ * pass's working set is a third (+110–215 MB over the weights vs +460–580 MB), which is what
+ * keeps 3B at 16k positions within 4 GB (bench/llm-long-context.bench.ts).
+ */
+const DEFAULT_PREFILL_CHUNK = 128;
+
+/**
+ * One call of the prefill attention graph holds at most this many float32 scores per kv head
+ * (32 MB; the graph's mask, softmax and scores a few times that): a chunk's queries are split into
+ * row blocks that each see only the keys up to their last position, so the working set stays
+ * bounded at any depth while the chunk (and with it the weight matmuls' efficiency) keeps its size.
+ */
+const SCORE_BUDGET = 8 * 2 ** 20;
 
 export class Qwen2DecoderSession {
   private length_ = 0;
@@ -78,6 +99,8 @@ export class Qwen2DecoderSession {
     capacity: number,
     private readonly prefillChunk: number,
     private readonly attentionKernel: AttentionKernel | undefined,
+    private readonly heap: Pick<NativeAddon, 'releaseFreeHeap'> | undefined,
+    private readonly scoreBudget: number,
   ) {
     const { vocabSize, numHeads, headDim } = artifacts.config;
     this.half = headDim / 2;
@@ -117,7 +140,7 @@ export class Qwen2DecoderSession {
     const addon = loadNativeAddon();
     const native = options.decodeAttention !== 'graph' && addon.loaded ? addon.addon : undefined;
     const capacity = Math.min(graph.maxPositions, Math.max(1, options.capacity ?? 256));
-    return new Qwen2DecoderSession(artifacts, segments, attentionGraph, table, rotary, native, kvDtype, options.threads, capacity, Math.max(1, options.prefillChunk ?? 512), options.attentionKernel);
+    return new Qwen2DecoderSession(artifacts, segments, attentionGraph, table, rotary, native, kvDtype, options.threads, capacity, Math.max(1, options.prefillChunk ?? DEFAULT_PREFILL_CHUNK), options.attentionKernel, addon.loaded ? addon.addon : undefined, Math.max(1, options.attentionScoreBudget ?? SCORE_BUDGET));
   }
 
   /** Tokens held in the cache. */
@@ -193,19 +216,24 @@ export class Qwen2DecoderSession {
    * it to keep it.
    */
   async forward(embeds: Float32Array, seq: number, options: ForwardOptions = {}): Promise<Float32Array> {
-    const { hiddenSize, numHeads, numKvHeads } = this.artifacts.config;
+    const { hiddenSize } = this.artifacts.config;
     if (seq < 1 || embeds.length !== seq * hiddenSize) throw new RangeError(`embeds has ${embeds.length} values, expected ${seq} × ${hiddenSize}`);
     const total = this.length_ + seq;
     if (total > this.artifacts.graph.maxPositions) throw new ApolloError('PROMPT_TOO_LONG', `The conversation needs ${total} positions but the model supports ${this.artifacts.graph.maxPositions}; ask a shorter question or lower max new tokens.`);
-    if (total > this.capacity) this.allocate(Math.min(this.artifacts.graph.maxPositions, Math.ceil((total + Math.max(256, total / 4)) / 256) * 256));
-    const group = numHeads / numKvHeads;
+    if (total > this.capacity) {
+      const hinted = options.capacityHint !== undefined && options.capacityHint >= total ? Math.ceil(options.capacityHint / 64) * 64 : Math.ceil((total + Math.max(256, total / 4)) / 256) * 256;
+      this.allocate(Math.min(this.artifacts.graph.maxPositions, hinted));
+    }
     for (let start = 0; start < seq; ) {
       options.signal?.throwIfAborted();
-      const budgetRows = Math.floor(SCORE_BUDGET / (group * (this.length_ + Math.min(this.prefillChunk, seq - start))));
-      const n = Math.min(seq - start, this.prefillChunk, Math.max(16, budgetRows));
+      const n = Math.min(seq - start, this.prefillChunk);
       await this.run(embeds.subarray(start * hiddenSize, (start + n) * hiddenSize), n);
       start += n;
-      if (seq > 1) options.onProgress?.({ stage: 'prefill', done: start, total: seq, unit: 'tokens' });
+      if (seq > 1) {
+        // The pass's activations were freed but the C heap still holds them (see native/src/heap.cc).
+        this.heap?.releaseFreeHeap();
+        options.onProgress?.({ stage: 'prefill', done: start, total: seq, unit: 'tokens' });
+      }
     }
     return this.logits.data as Float32Array;
   }
@@ -263,7 +291,25 @@ export class Qwen2DecoderSession {
       this.native.attendDecode(q, this.keys[layer]!, this.values[layer]!, total, this.attentionOut, numHeads, this.threads, this.attentionKernel);
       return new ort.Tensor('float32', this.attentionOut, [1, 1, numHeads * headDim]);
     }
-    const feeds: Record<string, ort.Tensor> = { query: new ort.Tensor('float32', q, [1, seq, numHeads * headDim]) };
+    const width = numHeads * headDim;
+    const group = numHeads / numKvHeads;
+    const blockRows = Math.max(1, Math.min(seq, Math.floor(this.scoreBudget / (group * total))));
+    if (blockRows === seq) return this.attendRows(layer, q, total, seq);
+    // Row blocks: rows [r, r + n) of the chunk are positions total - seq + r …, which see the
+    // first total - seq + r + n keys; the graph's causal mask is relative to its own inputs.
+    const out = new Float32Array(seq * width);
+    for (let r = 0; r < seq; r += blockRows) {
+      const n = Math.min(blockRows, seq - r);
+      const block = await this.attendRows(layer, q.subarray(r * width, (r + n) * width), total - seq + r + n, n);
+      out.set(block.data as Float32Array, r * width);
+    }
+    return new ort.Tensor('float32', out, [1, seq, width]);
+  }
+
+  /** The attention graph over the first `total` cached positions for the last `rows` of them. */
+  private async attendRows(layer: number, q: Float32Array, total: number, rows: number): Promise<ort.Tensor> {
+    const { numHeads, numKvHeads, headDim } = this.artifacts.config;
+    const feeds: Record<string, ort.Tensor> = { query: new ort.Tensor('float32', q, [1, rows, numHeads * headDim]) };
     for (let j = 0; j < numKvHeads; j++) {
       feeds[`key.${j}`] = new ort.Tensor(this.kvDtype, this.cacheRows('key', layer, j, 0, total), [total, headDim]);
       feeds[`value.${j}`] = new ort.Tensor(this.kvDtype, this.cacheRows('value', layer, j, 0, total), [total, headDim]);

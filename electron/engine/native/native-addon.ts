@@ -17,13 +17,23 @@ export interface NativeAddon {
   attendDecode(q: Float32Array, keys: readonly (Float32Array | Uint16Array)[], values: readonly (Float32Array | Uint16Array)[], length: number, out: Float32Array, heads: number, threads: number, kernel?: AttentionKernel): void;
   /** The attention kernels this CPU runs for a head size and GQA group, the default first. */
   attentionKernels(headDim: number, group: number): AttentionKernel[];
+  /** The C library heap: bytes in use, and bytes free but still held by the process (glibc only). */
+  heapStats(): HeapStats;
+  /** Hands the heap's free pages back to the OS (glibc malloc_trim); false where that is not needed. */
+  releaseFreeHeap(): boolean;
+}
+
+export interface HeapStats {
+  supported: boolean;
+  inUseBytes: number;
+  freeBytes: number;
 }
 
 export type AttentionKernel = 'avx512' | 'avx2' | 'scalar';
 
 export type AddonStatus = { loaded: true; addon: NativeAddon; path: string } | { loaded: false; reason: string };
 
-const EXPECTED_ABI = 3; // 2: attendDecode; 3: its AVX-512 kernel, attentionKernels
+const EXPECTED_ABI = 4; // 2: attendDecode; 3: its AVX-512 kernel, attentionKernels; 4: heapStats, releaseFreeHeap
 let status: AddonStatus | undefined;
 
 function candidatePaths(): string[] {

@@ -221,7 +221,7 @@ export class ApolloRuntime {
     const total = plan.prefillIds.length;
     let logits: Float32Array;
     try {
-      logits = await this.decoder.forward(embeds, total, { onProgress: progress, ...(signal === undefined ? {} : { signal }) });
+      logits = await this.decoder.forward(embeds, total, { onProgress: progress, capacityHint: plan.ids.length + settings.maxNewTokens, ...(signal === undefined ? {} : { signal }) });
     } finally {
       // Whatever was prefilled (all of it, or the chunks before a cancel) is what the cache holds.
       this.cached = { videoKey: request.videoKey, ids: plan.ids.slice(0, this.decoder.length) };

@@ -118,7 +118,12 @@ export function fetchDebianVideoCorpus(corpus: CorpusVideo[] = DEBIAN_VIDEO_CORP
         if (NETWORK_FAILURE.test(`${run.stderr}\n${run.stdout}`) || run.error !== undefined) return { unavailable: `\`apt-get download ${pkg}=${pin.version}\` could not reach the repository (${said}); check the network`, changed };
         // apt knows the package but not the pinned version: the package changed under the pin
         const known = spawnSync('apt-cache', ['madison', pkg], { encoding: 'utf8' }).stdout.trim();
-        if (known === '') return { unavailable: `apt knows no package ${pkg} (${said}); run \`apt-get update\` (as root) so the package lists are there`, changed };
+        if (known === '') {
+          // no package lists at all (a machine where `apt-get update` never ran) skips; lists without this package mean it left the archive
+          if (spawnSync('apt-cache', ['madison', 'dpkg'], { encoding: 'utf8' }).stdout.trim() === '') return { unavailable: `apt has no package lists (${said}); run \`apt-get update\` (as root) so the packages can be downloaded`, changed };
+          for (const v of files) changed.set(v, `${pkg} (pinned at ${pin.version} for ${v.path}) is no longer in the apt repository; find the file elsewhere or drop the entry in test/helpers/debian-video-corpus.ts`);
+          continue;
+        }
         const versions = known.split('\n').map((l) => l.split('|')[1]?.trim()).join(', ');
         for (const v of files) changed.set(v, `${pkg} ${pin.version} (pinned for ${v.path}) is no longer in the apt repository, which has ${versions}; check the file in the new version and update the pin (version and SHA-256) in test/helpers/debian-video-corpus.ts`);
         continue;

@@ -89,6 +89,8 @@ describe('real videos made by others', () => {
         });
       }
       expect(frames).toBe(plan.allIndices.length);
+      // damage and missing frames are exactly those the file really has (named, never silent)
+      expect({ damaged: damaged.length > 0, missing: missing.length > 0 }).toEqual({ damaged: video.warns?.includes('damaged') ?? false, missing: video.warns?.includes('missing') ?? false });
       console.info(`${video.path.split("/").pop()}: ${probe.codec} (${probe.frameRateSource}) ${probe.width}x${probe.height} ${probe.frameCount} frames at ${probe.fps.toFixed(3)} fps, ${plan.clips.length} clips; damaged at [${damaged.join(', ')}], missing at [${missing.join(', ')}]`);
 
       // the filmstrip's thumbnails (first, middle and last clip) show a picture

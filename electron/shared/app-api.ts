@@ -29,6 +29,13 @@ export interface ClipSummary {
   /** The "a-b" text the model sees for this clip, e.g. "2.0-3.5". */
   label: string;
   frameIndices: number[];
+  /**
+   * The player's time (seconds) of the clip's middle planned frame, where its thumbnail is taken.
+   * start/end count frames at the reference's rate (index / fps); where the frames are not evenly
+   * spaced (variable frame rate, a timeline that starts again) only this time shows a frame the
+   * model sees, and it never lies past the file's end.
+   */
+  pictureSeconds?: number;
 }
 
 export interface VideoAnalysis {

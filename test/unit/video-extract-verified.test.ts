@@ -4,11 +4,11 @@
 // from the beginning shows is kept and named by time instead of passed on silently.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeFrameIndex, planApolloClips } from '../../electron/engine/video/apollo-clip-plan.js';
 import { DEFAULT_SAMPLING_SETTINGS } from '../../electron/engine/video/sampling-settings.js';
-import { extractClipFrames, readDecodeLog, type ClipRequest, type ExtractedClip } from '../../electron/engine/video/extract-clip-frames.js';
+import { clipPictureSeconds, extractClipFrames, readDecodeLog, timestampsRepeat, type ClipRequest, type ExtractedClip } from '../../electron/engine/video/extract-clip-frames.js';
 import { probeVideo, type VideoProbe } from '../../electron/engine/video/probe-video.js';
 import { makeTestVideo, readFrameNumber } from '../helpers/make-test-video.js';
 import { makeTempDir } from '../helpers/paths.js';
@@ -75,6 +75,35 @@ describe('verified seek-based extraction', () => {
     expect(clips[0]!.attempts[0]!.damaged).toBeGreaterThan(0);
     expect(clips[2]!.attempts).toHaveLength(1);
     expectWholeDecodeFrames(probe, clips);
+  });
+
+  it('a timeline that starts again part-way (two recordings joined without re-timing): the frames at times only the second part has are decoded, not stood in for', async () => {
+    // `cat a.ts b.ts`: the second part's timestamps start where the first part's did
+    const a = makeTestVideo(dir, { name: 'restart-a.ts', frames: 40, fps: 25, encode: ['-c:v', 'mpeg4', '-q:v', '4', '-g', '12', '-f', 'mpegts'] });
+    const b = makeTestVideo(dir, { name: 'restart-b.ts', frames: 100, fps: 25, encode: ['-c:v', 'mpeg4', '-q:v', '4', '-g', '12', '-f', 'mpegts'] });
+    const path = join(dir, 'restart.ts');
+    writeFileSync(path, Buffer.concat([readFileSync(a), readFileSync(b)]));
+    const probe = await probeVideo(path);
+    expect(probe.frameCount).toBe(140);
+    expect(timestampsRepeat(probe.packets)).toBe(true);
+    const first = probe.packets.pts[0]!;
+    const step = probe.packets.pts[2]! - first; // pts 0, 0, 1, 1, …: each of the first 40 times twice
+    const clips = await extractAll(probe, [
+      { index: 0, frameIndices: [10, 20, 30, 40] },
+      { index: 1, frameIndices: [0, 70, 90, 139] }, // times both parts have, then times only the second has
+    ]);
+    for (const clip of clips) {
+      const shown = clip.frameIndices.map((i) => (probe.packets.pts[i]! - first) / step);
+      expect(clip.frames.map((f) => readFrameNumber(f).index), `clip ${clip.clipIndex}`).toEqual(shown);
+      expect(clip.missingTimes).toEqual([]);
+      expect(clip.damagedTimes).toEqual([]);
+    }
+    expect(clips[1]!.frames.map((f) => readFrameNumber(f).index)).toEqual([0, 35, 50, 99]);
+    expectWholeDecodeFrames(probe, clips);
+    // the thumbnail is taken at the clip's middle planned frame's time (frame 50, 2 s into the
+    // timeline), not at index / fps (up to 139 / 25 = 5.56 s, past the file's 4 s timeline)
+    const startSeconds = (first * probe.packets.timeBase.num) / probe.packets.timeBase.den - probe.packets.formatStartUs / 1e6;
+    expect(clipPictureSeconds(probe, [0, 70, 90, 139]) - startSeconds).toBeCloseTo(50 / 25, 6);
   });
 
   it('keeps damage that a decode from the beginning still shows, names its times, and leaves clean clips clean', async () => {

@@ -152,28 +152,48 @@ export function decoderNameFromLog(stderr: string): string | undefined {
   return m[2] === 'native' ? m[1] : m[2];
 }
 
+const repeatsMemo = new WeakMap<VideoProbe['packets'], boolean>();
+
+/**
+ * Whether two packets share a pts: a stream whose timestamps start again part-way (two recordings
+ * joined without re-timing them, as in a Matroska file made that way). Decode order then does not
+ * follow the timeline, so neither a seek by time nor "stop after the last wanted time" can be
+ * trusted: such a file is decoded from the start to its end, and a time that occurs twice gives the
+ * first frame decoded with it (what a whole-file decode, the tests' oracle, shows first).
+ */
+export function timestampsRepeat(packets: VideoProbe['packets']): boolean {
+  let known = repeatsMemo.get(packets);
+  if (known === undefined) {
+    known = packets.pts.some((p, i) => i > 0 && p === packets.pts[i - 1]);
+    repeatsMemo.set(packets, known);
+  }
+  return known;
+}
+
 async function decodeWanted(probe: VideoProbe, wantedPts: number[], keyPts: number | undefined, options: ExtractOptions): Promise<DecodedFrames & { fromStart: boolean; damageLines: string[]; decodedPts: number[] }> {
   const { ffmpeg } = resolveFfmpeg();
   const frameBytes = probe.width * probe.height * 3;
   const last = wantedPts[wantedPts.length - 1]!;
   const select = `select='${wantedPts.map((p) => `eq(pts,${p})`).join('+')}'`;
+  // a timeline that starts again: decode to the end (a wanted time may come again, or only later)
+  const toEnd = timestampsRepeat(probe.packets);
   // Every decoded frame passes a 4×4 crop (no copy; 4 keeps 4:1:0 chroma whole) into a showinfo, so the log says which frames
   // were decoded after a decoder error and whether each is a keyframe; the wanted ones go on.
   const watch = ['crop=4:4:0:0', 'showinfo', 'nullsink'];
-  const filters = [`trim=end_pts=${last + 1}`, select, ...rotationFilters(probe.rotation), `scale=${probe.width}:${probe.height}`, 'format=rgb24', 'showinfo'];
+  const filters = [...(toEnd ? [] : [`trim=end_pts=${last + 1}`]), select, ...rotationFilters(probe.rotation), `scale=${probe.width}:${probe.height}`, 'format=rgb24', 'showinfo'];
   const allName = `Parsed_showinfo_${1 + watch.indexOf('showinfo')}`;
   const outName = `Parsed_showinfo_${1 + watch.length + filters.length - 1}`;
   const graph = `split[watch][out];[watch]${watch.join(',')};[out]${filters.join(',')}`;
   const args = ['-hide_banner', '-nostdin', '-nostats', '-loglevel', 'level+info', '-noautorotate', '-copyts', '-threads', String(options.decoderThreads ?? 1)];
   let fromStart = true;
-  if (keyPts !== undefined) {
+  if (keyPts !== undefined && !toEnd) {
     const ss = seekSeconds(keyPts, probe);
     if (ss > 0) {
       args.push('-noaccurate_seek', '-ss', ss.toFixed(6));
       fromStart = false;
     }
   }
-  args.push('-i', probe.path, '-map', `0:${probe.streamIndex}`, '-an', '-sn', '-dn', '-vf', graph, '-fps_mode', 'passthrough', '-frames:v', String(wantedPts.length), '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1');
+  args.push('-i', probe.path, '-map', `0:${probe.streamIndex}`, '-an', '-sn', '-dn', '-vf', graph, '-fps_mode', 'passthrough', ...(toEnd ? [] : ['-frames:v', String(wantedPts.length)]), '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1');
   const { child, done } = spawnGuarded(ffmpeg, args, { signal: options.signal, timeoutMs: options.clipTimeoutMs ?? 120_000, maxStderr: 4 << 20 });
   const chunks: Buffer[] = [];
   child.stdout.on('data', (d: Buffer) => chunks.push(d));
@@ -200,6 +220,16 @@ export function ptsSeconds(pts: number, probe: Pick<VideoProbe, 'packets'>): num
   return (pts * timeBase.num) / timeBase.den - formatStartUs / 1e6;
 }
 
+/**
+ * The player's time of a clip's middle planned frame (its pts, from the file start): where the
+ * filmstrip's thumbnail is taken, so that it shows a frame the model sees even where index / fps
+ * (the clip's start and end) is not the time of that frame, as in a variable-rate file.
+ */
+export function clipPictureSeconds(probe: Pick<VideoProbe, 'packets' | 'frameCount'>, frameIndices: readonly number[]): number {
+  const middle = frameIndices[frameIndices.length >> 1]!;
+  return Math.max(0, ptsSeconds(probe.packets.pts[decodeFrameIndex(middle, probe.frameCount)]!, probe));
+}
+
 async function extractOne(probe: VideoProbe, clip: ClipRequest, options: ExtractOptions): Promise<ExtractedClip> {
   const { pts, keyframes } = probe.packets;
   const positions = clip.frameIndices.map((i) => decodeFrameIndex(i, probe.frameCount));
@@ -208,7 +238,7 @@ async function extractOne(probe: VideoProbe, clip: ClipRequest, options: Extract
   }
   const wanted = [...new Set(positions.map((p) => pts[p]!))].sort((a, b) => a - b);
   const first = Math.min(...positions);
-  const k = keyframeAtOrBefore(keyframes, first);
+  const k = timestampsRepeat(probe.packets) ? -1 : keyframeAtOrBefore(keyframes, first);
   // Seek to the clip's keyframe. An attempt fails when a wanted frame is missing (a container whose
   // seek lands late) or was decoded damaged (the decoder reported errors or concealment, or the run
   // started on a frame that is not a real keyframe); the next starts one and two keyframes earlier,

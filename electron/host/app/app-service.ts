@@ -258,7 +258,7 @@ export class AppService {
     const analysis = this.analyses.get(videoId) ?? (await this.analyzeVideo(videoId));
     const clip = analysis.clips[clipIndex];
     if (clip === undefined) throw new ApolloError('INVALID_ARGUMENT', `This video has no clip ${clipIndex}.`, { details: { status: 404 } });
-    return this.thumbnails.get(video.key, video.path, clipIndex, (clip.start + clip.end) / 2);
+    return this.thumbnails.get(video.key, video.path, clipIndex, clip.pictureSeconds ?? (clip.start + clip.end) / 2);
   }
 
   async chat(videoId: string): Promise<ChatHistory> {

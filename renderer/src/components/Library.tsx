@@ -63,7 +63,7 @@ function LibraryRow({ item }: { item: LibraryVideo }) {
           <ul aria-label={`Chats about ${item.name}`} className="flex flex-col gap-0.5 text-sm">
             {item.chats.map((chat) => (
               <li key={chat.id}>
-                <button type="button" data-testid="library-chat" data-current={chat.current ? 'true' : 'false'} disabled={missing} onClick={() => void reopen(item.id, chat.id)} className="flex w-full min-w-0 items-baseline gap-2 rounded px-1 text-left hover:bg-zinc-100 disabled:opacity-50 dark:hover:bg-zinc-800">
+                <button type="button" data-testid="library-chat" data-current={chat.current ? 'true' : 'false'} disabled={missing} onClick={() => void reopen(item.id, chat.id)} className="-mx-1 flex w-full min-w-0 items-baseline gap-2 rounded px-1 text-left hover:bg-zinc-100 disabled:opacity-50 dark:hover:bg-zinc-800">
                   <span className="truncate">{chat.title}</span>
                   <span className="shrink-0 text-xs text-zinc-500">
                     {chat.turns} question{chat.turns === 1 ? '' : 's'}

@@ -49,6 +49,8 @@ export interface VideoAnalysis {
   tokensPerClip?: number;
   /** What encoding this video costs here: the per-clip time last measured on this device and precision. */
   estimate?: { msPerClip: number; device: string; precision: Precision };
+  /** Once the video is encoded with this plan: how long it took here (the estimate, corrected), or that it came from the cache. */
+  encoded?: { ms: number; clips: number; fromCache: boolean };
 }
 
 export type TurnStatus = 'pending' | 'streaming' | 'done' | 'stopped' | 'error';
@@ -90,9 +92,43 @@ export interface TurnVersion {
 export interface ChatHistory {
   videoId: string;
   videoName: string;
+  /** Which of the video's chats this is (a video keeps several: New chat starts another). */
+  chatId?: string;
   turns: ChatTurn[];
   /** Set when older turns were left out of the model's context to fit its token budget. */
   droppedTurns?: number;
+}
+
+/** One of a video's chats, as the library lists it. */
+export interface LibraryChat {
+  id: string;
+  /** Its first question (shortened), or "New chat". */
+  title: string;
+  turns: number;
+  /** When its last question was asked. */
+  updatedAt?: string;
+  /** The chat the video opens with. */
+  current: boolean;
+}
+
+/** A video opened before (desktop or web mode), as the library lists it. */
+export interface LibraryVideo {
+  /** The video's content fingerprint: the library's id for it (the renderer never sees a path). */
+  id: string;
+  name: string;
+  sizeBytes?: number;
+  openedAt: string;
+  /** Present while its file is where it was: thumbnails load through it and it can be reopened. */
+  video?: VideoRef;
+  duration?: number;
+  /** Clips at its last clip plan, and that plan's sampling ratio. */
+  clips?: number;
+  clipSamplingRatio?: number;
+  /** The clip whose thumbnail stands for the video. */
+  posterClip?: number;
+  /** What the engine's cache holds of it: clip embeddings (whole, some clips, none) and a saved KV prefix. */
+  cache: { embeddings: 'complete' | 'partial' | 'none' | 'unknown'; encodedClips?: number; totalClips?: number; kvPrefix: boolean; bytes: number };
+  chats: LibraryChat[];
 }
 
 export interface DeviceStatus {

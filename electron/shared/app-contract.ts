@@ -4,7 +4,7 @@
 // clients are all typed from APP_API, so a host and the renderer cannot disagree and compile.
 // Failures travel as SerializedError (a stable code and a sentence; see errors.ts).
 import { z } from 'zod';
-import type { AppSettings, ChatHistory, ChatTurn, DeviceStatus, ModelsOverview, VideoAnalysis, VideoRef } from './app-api.js';
+import type { AppSettings, ChatHistory, ChatTurn, DeviceStatus, LibraryVideo, ModelsOverview, VideoAnalysis, VideoRef } from './app-api.js';
 import { IPC_CHANNELS, type IpcOperation, type IpcReply as ChannelReply } from './app-channels.js';
 import { phantomOf, type Phantom, type PhantomType } from './contract-types.js';
 import type { SerializedError } from './errors.js';
@@ -62,6 +62,8 @@ const modelSpec = z.string().min(1).max(LIMITS.modelSpecChars).refine(isModelSpe
 const droppedPath = z.string().min(1).max(LIMITS.pathChars);
 // Checked field by field by the settings store, which names the setting that is wrong.
 const settingsPatch = z.custom<Partial<AppSettings>>((v) => typeof v === 'object' && v !== null && !Array.isArray(v), 'must be an object of settings');
+// A library entry is named by its video's content fingerprint (hex), never by a path.
+const libraryId = z.string().regex(/^[0-9a-f]{16,128}$/, 'must be a library video id (as the library lists it)');
 const none = z.tuple([]);
 const video = z.tuple([id]);
 const model = z.tuple([modelSpec]);
@@ -91,6 +93,15 @@ export const APP_API = {
   clearChat: op(video, returns<Done>(), { ipc: IPC_CHANNELS.clearChat, web: onVideo('POST', 'clear') }),
   /** The chat as Markdown (the desktop host also offers to save it). */
   exportMarkdown: op(video, returns<string>(), { ipc: IPC_CHANNELS.exportMarkdown, web: onVideo('GET', 'export', { contentType: 'text/markdown; charset=utf-8' }) }),
+  /** Starts another chat on the video (the one shown is kept in its library entry). */
+  newChat: op(video, returns<ChatHistory>(), { ipc: IPC_CHANNELS.newChat, web: onVideo('POST', 'chats') }),
+  /** Shows one of the video's earlier chats; the next question continues it. */
+  openChat: op(z.tuple([id, id]), returns<ChatHistory>(), { ipc: IPC_CHANNELS.openChat, web: { method: 'POST', path: 'videos/:videoId/chats/:chatId/open', names: ['videoId', 'chatId'] } }),
+  /** The videos opened before, newest first, with their cache state and chats. */
+  listLibrary: op(none, returns<LibraryVideo[]>(), { ipc: IPC_CHANNELS.listLibrary, web: { method: 'GET', path: 'library', names: [] } }),
+  openLibraryVideo: op(z.tuple([libraryId]), returns<VideoRef>(), { ipc: IPC_CHANNELS.openLibraryVideo, web: { method: 'POST', path: 'library/:libraryId/open', names: ['libraryId'] } }),
+  /** Forgets a video: its chats, its cached clip embeddings and saved KV prefix (the video file itself is kept). */
+  removeLibraryVideo: op(z.tuple([libraryId]), returns<{ freedBytes: number }>(), { ipc: IPC_CHANNELS.removeLibraryVideo, web: { method: 'DELETE', path: 'library/:libraryId', names: ['libraryId'] } }),
   getSettings: op(none, returns<AppSettings>(), { ipc: IPC_CHANNELS.getSettings, web: { method: 'GET', path: 'settings', names: [] } }),
   updateSettings: op(z.tuple([settingsPatch]), returns<AppSettings>(), { ipc: IPC_CHANNELS.updateSettings, web: { method: 'PUT', path: 'settings', names: ['patch'], bodyArg: 'patch' } }),
   getModels: op(none, returns<ModelsOverview>(), { ipc: IPC_CHANNELS.getModels, web: { method: 'GET', path: 'models', names: [] } }),

@@ -61,6 +61,22 @@ export const askParams = encodeParams.extend({
 
 export const prepareParams = z.object({ modelDir: path, precision });
 
+const videoKey = z.string().regex(/^[0-9a-f]{16,128}$/);
+export const videoCachesParams = z.object({ videoKeys: z.array(videoKey).max(LIMITS.libraryVideos) });
+export const forgetVideoCachesParams = z.object({ videoKey });
+
+/** What the engine's cache holds of one video (video-cache-entries.ts). */
+export interface VideoCacheStatus {
+  videoKey: string;
+  /** Clip embeddings: whole (with any settings), only some clips (an interrupted encode), or none. */
+  embeddings: 'complete' | 'partial' | 'none';
+  encodedClips?: number;
+  totalClips?: number;
+  /** A saved KV cache of the video's prompt prefix (the first answer on a re-open starts at once). */
+  kvPrefix: boolean;
+  bytes: number;
+}
+
 const noParams = z.object({}).optional();
 
 /** What `analyze-video` returns: the probe and the clip plan (the host adds the video's ref). */
@@ -132,6 +148,10 @@ export const ENGINE_PROTOCOL = {
   encode: method(encodeParams, returns<EncodeResult>(), streams<RuntimeEvent>()),
   ask: method(askParams, returns<AskResult>(), streams<RuntimeEvent>()),
   prepare: method(prepareParams, returns<{ reused: boolean; precision: Precision }>(), streams<ProgressEvent>()),
+  /** What the cache holds of each video (the library's "cached"). */
+  'video-caches': method(videoCachesParams, returns<{ videos: VideoCacheStatus[] }>()),
+  /** Deletes a video's clip embeddings and saved KV prefixes, and forgets them in memory (removing it from the library). */
+  'forget-video-caches': method(forgetVideoCachesParams, returns<{ removedFiles: number; freedBytes: number }>()),
   // Served only with APOLLO_ENGINE_TEST_HOOKS=1: crash, out-of-memory and cancellation tests.
   'test:crash': method(z.object({ code: z.number().int().min(1).max(255) }), returns<never>()),
   'test:exhaust-memory': method(z.object({}), returns<never>()),

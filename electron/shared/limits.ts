@@ -19,6 +19,10 @@ export const LIMITS = {
   jsonBodyBytes: 1_000_000,
   /** Bytes in one uploaded video (web mode). */
   uploadBytes: 64 * 1024 ** 3,
+  /** Videos the library keeps (the oldest opened leaves first). */
+  libraryVideos: 100,
+  /** Chats kept per video (a new chat beyond it drops the oldest). */
+  chatsPerVideo: 50,
   /** Tokens one answer may generate, as the engine accepts it. */
   engineMaxNewTokens: 16384,
 } as const;

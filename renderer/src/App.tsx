@@ -3,12 +3,14 @@ import { ChatPanel } from './components/ChatPanel';
 import { ClipTrack } from './components/ClipTrack';
 import { DropOverlay, EmptyState, OpenVideoButton, useWindowDrop } from './components/DropZone';
 import { Filmstrip } from './components/Filmstrip';
+import { LibraryDialog, RecentVideos } from './components/Library';
 import { ModelsDialog } from './components/ModelsDialog';
 import { Notices } from './components/Notices';
 import { ProgressPanel } from './components/ProgressPanel';
 import { SettingsDialog } from './components/SettingsDialog';
 import { DeviceBadge, StatusBar } from './components/StatusBar';
 import { VideoPlayer } from './components/VideoPlayer';
+import { useLibraryStore } from './stores/library-store';
 import { useModelsStore } from './stores/models-store';
 import { useVideoStore } from './stores/video-store';
 
@@ -66,6 +68,7 @@ export function App() {
   const openFile = useVideoStore((s) => s.openFile);
   const [settingsOpen, setSettingsOpen] = useState(false);
   const openModels = useModelsStore((s) => s.setOpen);
+  const openLibrary = useLibraryStore((s) => s.setOpen);
   const dragging = useWindowDrop(useCallback((file: File) => void openFile(file), [openFile]));
   return (
     <div className="flex h-full flex-col">
@@ -74,6 +77,9 @@ export function App() {
         <span className="hidden truncate text-sm text-zinc-500 md:inline">chat with your videos, offline</span>
         <span className="flex-1" />
         <DeviceBadge />
+        <button type="button" data-testid="open-library" onClick={() => openLibrary(true)} className="rounded px-2 py-1 text-sm text-zinc-600 hover:bg-zinc-100 dark:text-zinc-300 dark:hover:bg-zinc-800">
+          Library
+        </button>
         <button type="button" data-testid="open-models" onClick={() => openModels(true)} className="rounded px-2 py-1 text-sm text-zinc-600 hover:bg-zinc-100 dark:text-zinc-300 dark:hover:bg-zinc-800">
           Models
         </button>
@@ -84,7 +90,8 @@ export function App() {
       <Notices />
       <main className="min-h-0 flex-1">
         {video === null ? (
-          <div className="flex h-full flex-col items-center justify-center gap-4 p-6">
+          <div className="flex h-full flex-col items-center gap-6 overflow-y-auto p-6">
+            <span className="flex-1" />
             <EmptyState />
             {progress !== null && (
               <div className="w-full max-w-xl">
@@ -96,6 +103,8 @@ export function App() {
                 {error}
               </p>
             )}
+            <RecentVideos />
+            <span className="flex-1" />
           </div>
         ) : (
           <VideoWorkspace />
@@ -104,6 +113,7 @@ export function App() {
       <StatusBar />
       {settingsOpen && <SettingsDialog onClose={() => setSettingsOpen(false)} />}
       <ModelsDialog />
+      <LibraryDialog />
       {dragging && <DropOverlay />}
     </div>
   );

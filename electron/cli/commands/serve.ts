@@ -58,9 +58,9 @@ export function registerServeCommand(program: Command, run: RunAction): void {
         const capabilities = new MediaCapabilities();
         const app = new AppService({ dataDir, engine, mediaUrlFor: webMediaUrlFor, mediaCapabilityFor: (id) => capabilities.issue(id), ...(modelDir ? { modelDir } : {}) });
         await app.init();
-        // Uploads no saved chat refers to (and interrupted ones) go at start (upload-store.ts).
+        // Uploads no saved chat refers to and the library does not list (and interrupted ones) go at start (upload-store.ts).
         const uploads = new UploadStore(dataDir, DEFAULT_UPLOAD_LIMITS);
-        await uploads.sweep((path) => app.chatRefersTo(path));
+        await uploads.sweep((path) => app.keepsUpload(path));
         for (const video of [...videos, ...(demo ? [demo.videoPath] : [])]) await app.openVideo(resolve(video));
         const { router, hub } = buildWebAppRouter(app, { dataDir, version: CLI_VERSION, demo: demo !== undefined, capabilities, uploads });
         const server = await startWebServer({ port: opts.port ?? 0, rendererDir: join(packageRoot(), 'dist', 'renderer'), router });

@@ -51,6 +51,8 @@ const headerSchema = z.object({
   headDim: z.number().int().positive(),
   dtype: z.enum(['float32', 'float16']),
   prefixIds: z.array(z.number().int()),
+  /** The video's content fingerprint (so the video's entries can be found and removed); absent in older files. */
+  videoKey: z.string().optional(),
 });
 type Header = z.infer<typeof headerSchema>;
 
@@ -80,6 +82,28 @@ function* cacheViews(session: Qwen2DecoderSession, length: number): Generator<Ui
       yield bytesOf(session.cacheRows('key', i, j, 0, length));
       yield bytesOf(session.cacheRows('value', i, j, 0, length));
     }
+}
+
+/** A saved prefix's video (its content fingerprint), from the header alone; undefined when unknown or not a prefix file. */
+export async function readKvPrefixVideoKey(path: string): Promise<string | undefined> {
+  const fh = await open(path, 'r').catch(() => undefined);
+  if (fh === undefined) return undefined;
+  try {
+    const fixed = new Uint8Array(MAGIC.length + 8);
+    if (!(await readExactly(fh, fixed, 0))) return undefined;
+    const head = Buffer.from(fixed);
+    if (head.toString('latin1', 0, MAGIC.length) !== MAGIC) return undefined;
+    const length = head.readUInt32LE(MAGIC.length + 4);
+    if (length > 64 * 1024 ** 2) return undefined;
+    const header = new Uint8Array(length);
+    if (!(await readExactly(fh, header, fixed.length))) return undefined;
+    const parsed = headerSchema.safeParse(JSON.parse(Buffer.from(header).toString('utf8')));
+    return parsed.success ? parsed.data.videoKey : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    await fh.close().catch(() => {});
+  }
 }
 
 export type KvPrefixMiss = 'absent' | 'corrupt' | 'mismatch';
@@ -171,14 +195,14 @@ export class KvPrefixCache {
   }
 
   /** Saves the session's first `prefixIds.length` cached positions (they must hold exactly those ids). */
-  async save(key: string, session: Qwen2DecoderSession, prefixIds: readonly number[]): Promise<void> {
+  async save(key: string, session: Qwen2DecoderSession, prefixIds: readonly number[], options: { videoKey?: string } = {}): Promise<void> {
     const length = prefixIds.length;
     if (length < 1 || length > session.length) throw new RangeError(`the session holds ${session.length} positions, not the ${length} of the prefix`);
     const path = this.pathOf(key);
     await mkdir(this.clips.dir, { recursive: true });
     const temp = join(this.clips.dir, `.${key}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
     const c = session.config;
-    const header = Buffer.from(JSON.stringify({ key, length, numLayers: c.numLayers, numKvHeads: c.numKvHeads, headDim: c.headDim, dtype: session.kvDtype, prefixIds: [...prefixIds] } satisfies Header));
+    const header = Buffer.from(JSON.stringify({ key, length, numLayers: c.numLayers, numKvHeads: c.numKvHeads, headDim: c.headDim, dtype: session.kvDtype, prefixIds: [...prefixIds], ...(options.videoKey === undefined ? {} : { videoKey: options.videoKey }) } satisfies Header));
     const fixed = Buffer.alloc(MAGIC.length + 8);
     fixed.write(MAGIC, 0, 'latin1');
     fixed.writeUInt32LE(FORMAT_VERSION, MAGIC.length);

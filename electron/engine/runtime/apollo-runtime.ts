@@ -140,6 +140,15 @@ export class ApolloRuntime {
     return this.plans.plan({ path: request.videoPath, key: request.videoKey }, settings, { signal, onProgress: (p) => emit({ type: 'progress', progress: p }) });
   }
 
+  /** Drops what this runtime keeps of a video in memory (its embeddings, its conversation's KV cache). */
+  forgetVideo(videoKey: string): void {
+    if (this.lastEmbeddings?.id.startsWith(`${videoKey}:`)) this.lastEmbeddings = undefined;
+    if (this.cached?.videoKey === videoKey) {
+      this.cached = undefined;
+      this.decoder.reset();
+    }
+  }
+
   /**
    * The video's clip embeddings, from the cache or encoded now (progress as events). Called when a
    * video is opened, so that the first question finds them ready.
@@ -252,7 +261,7 @@ export class ApolloRuntime {
     const cachedIds = this.cached?.ids ?? [];
     if (!prefixFromDisk && prefixIds.length > 0 && plan.reuseLength < prefixIds.length && commonPrefixLength(cachedIds, prefixIds) === prefixIds.length) {
       // A cache that cannot be written costs the next re-open a prefill, not this answer.
-      await this.kvPrefixes.save(prefixKey, this.decoder, prefixIds).catch((error: unknown) => process.stderr.write(`could not save the video's KV cache: ${error instanceof Error ? error.message : String(error)}\n`));
+      await this.kvPrefixes.save(prefixKey, this.decoder, prefixIds, { videoKey: request.videoKey }).catch((error: unknown) => process.stderr.write(`could not save the video's KV cache: ${error instanceof Error ? error.message : String(error)}\n`));
     }
     return {
       answer: answer.text,

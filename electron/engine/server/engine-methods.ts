@@ -6,6 +6,9 @@ import { implementMethod, type EngineMethodImpl, type EngineMethodTable } from '
 import { VideoPlanMemo } from '../video/video-plan-memo.js';
 import { createAnalyzeVideoMethod } from './methods/analyze-video.js';
 import { createModelMethods } from './methods/model-methods.js';
+import { ClipEmbeddingCache } from '../vision/clip-embedding-cache.js';
+import { defaultClipCacheDir } from '../vision/video-clip-embeddings.js';
+import { videoCacheStatus } from '../vision/video-cache-entries.js';
 import { prepareMethod } from './methods/prepare-method.js';
 
 /** Methods that only exist for tests of crash, out-of-memory and cancellation handling. */
@@ -31,9 +34,11 @@ export function engineMethods(options: { testHooks?: boolean } = {}): EngineMeth
   const testHooks = options.testHooks ?? process.env.APOLLO_ENGINE_TEST_HOOKS === '1';
   // One memo of planned videos for the process: analyze, encode and ask share each probe.
   const plans = new VideoPlanMemo();
+  const clipCache = new ClipEmbeddingCache(defaultClipCacheDir());
   return {
     'analyze-video': createAnalyzeVideoMethod(plans),
-    ...createModelMethods(plans),
+    ...createModelMethods(plans, clipCache),
+    'video-caches': implementMethod('video-caches', async ({ videoKeys }) => ({ videos: await videoCacheStatus(clipCache.dir, videoKeys) })),
     prepare: prepareMethod,
     ...(testHooks ? testHookMethods() : {}),
   };

@@ -3,7 +3,7 @@
 // carries a SHA-256 of its bytes (a corrupt or truncated entry is detected, deleted and recomputed)
 // and the cache is trimmed to a byte limit, least recently used first (a hit refreshes the mtime).
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 
@@ -194,6 +194,29 @@ export function encodeEntry(key: string, entry: CachedClipEmbeddings): Buffer {
   Buffer.from(entry.embeddings.buffer, entry.embeddings.byteOffset, entry.embeddings.byteLength).copy(out, payloadStart);
   createHash('sha256').update(out.subarray(0, out.length - DIGEST_BYTES)).digest().copy(out, out.length - DIGEST_BYTES);
   return out;
+}
+
+/**
+ * An entry file's header alone (its payload is neither read nor checked): enough to say which video
+ * it belongs to (`metadata.videoFingerprint`) and how many clips it holds. Undefined when it is not one.
+ */
+export async function readEntryHeader(path: string): Promise<z.infer<typeof headerSchema> | undefined> {
+  const fh = await open(path, 'r').catch(() => undefined);
+  if (fh === undefined) return undefined;
+  try {
+    const fixed = Buffer.alloc(MAGIC.length + 8);
+    if ((await fh.read(fixed, 0, fixed.length, 0)).bytesRead !== fixed.length || fixed.toString('latin1', 0, MAGIC.length) !== MAGIC) return undefined;
+    const length = fixed.readUInt32LE(MAGIC.length + 4);
+    if (length > 64 * 1024 ** 2) return undefined;
+    const header = Buffer.alloc(length);
+    if ((await fh.read(header, 0, length, fixed.length)).bytesRead !== length) return undefined;
+    const parsed = headerSchema.safeParse(JSON.parse(header.toString('utf8')));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    await fh.close().catch(() => {});
+  }
 }
 
 /** The entry, or undefined when anything is off (wrong magic/version/key, truncated, checksum). */

@@ -209,7 +209,7 @@ export async function videoClipEmbeddings(video: VideoToEmbed, model: VisionMode
   const keepPartial = async () => {
     if (state.encoded.size === 0) return;
     const encodedClips = [...state.encoded].sort((a, b) => a - b);
-    const entry = { clips: clipCount, numLatents: model.shapes.connector.numLatents, hiddenSize: model.shapes.connector.textHiddenSize, embeddings: state.embeddings, metadata: { plan: planMetadata(planned), encodedClips, ...frameIssues } };
+    const entry = { clips: clipCount, numLatents: model.shapes.connector.numLatents, hiddenSize: model.shapes.connector.textHiddenSize, embeddings: state.embeddings, metadata: { plan: planMetadata(planned), encodedClips, ...frameIssues, videoFingerprint: video.key } };
     // a partial entry that cannot be written (or of a file changed meanwhile) costs a later encode those clips, not this one
     await unchanged()
       .then(() => cache.put(partialKey, entry))
@@ -223,7 +223,9 @@ export async function videoClipEmbeddings(video: VideoToEmbed, model: VisionMode
     throw error;
   }
   await unchanged();
-  const { runner, fallbacks, ...entry } = result;
+  const { runner, fallbacks, ...encoded } = result;
+  // Whose entry this is, so removing the video from the library frees it (video-cache-entries.ts).
+  const entry = { ...encoded, metadata: { ...encoded.metadata, videoFingerprint: video.key } };
   if (state.encoded.size < clipCount) {
     await keepPartial();
     return { entry, fromCache: false, key: partialKey, runner, fallbacks, encodedClips: [...state.encoded].sort((a, b) => a - b) };

@@ -3,18 +3,18 @@
 // happens in the engine process, reached through EngineClient; the chat history lives here, so
 // an engine crash never loses it.
 import { randomUUID } from 'node:crypto';
-import { chmod, mkdir } from 'node:fs/promises';
+import { chmod, mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { readJsonValidated, writeJsonAtomic } from '../../common/persist/atomic-file.js';
-import type { AppEvent, AppSettings, ChatHistory, ChatTurn, DeviceStatus, TurnVersion, VideoAnalysis, VideoRef } from '../../shared/app-api.js';
+import type { AppEvent, AppSettings, ChatHistory, ChatTurn, DeviceStatus, LibraryVideo, TurnVersion, VideoAnalysis, VideoRef } from '../../shared/app-api.js';
 import type { DeviceReport, RuntimeEvent } from '../../shared/engine-protocol.js';
 import { ApolloError, serializeError, toApolloError } from '../../shared/errors.js';
 import { LIMITS } from '../../shared/limits.js';
 import type { VideoWarning } from '../../shared/video-warnings.js';
 import type { EngineClient } from '../engine-client/engine-client.js';
 import type { MediaLibrary } from '../media/media-server.js';
-import { ChatHistoryStore } from './chat-history-store.js';
+import { ChatHistoryStore, summarizeChat, type OtherChat } from './chat-history-store.js';
 import { ThumbnailCache } from './clip-thumbnails.js';
 import { lockDataFolder } from './data-folder-lock.js';
 import { videoFingerprint } from '../../common/fingerprint/video-fingerprint.js';
@@ -46,6 +46,8 @@ export class AppService {
   private readonly listeners = new Set<Listener>();
   private readonly analyses = new Map<string, VideoAnalysis>();
   private readonly histories = new Map<string, ChatHistory>();
+  /** Per video content: its chats other than the one shown (newest first). */
+  private readonly otherChats = new Map<string, OtherChat[]>();
   private readonly active = new Map<string, AbortController>();
   private readonly videoWork = new Map<string, AbortController>();
   private modelDir: string | undefined;
@@ -79,6 +81,12 @@ export class AppService {
   /** Whether a saved chat refers to this file's content (an upload nobody chats about can go). */
   async chatRefersTo(path: string): Promise<boolean> {
     return this.chats.hasTurns(await videoFingerprint(path));
+  }
+
+  /** Whether an upload is still needed: a saved chat refers to its content, or the library lists it. */
+  async keepsUpload(path: string): Promise<boolean> {
+    if ((await this.videos.recent()).some((v) => v.path === path)) return true;
+    return this.chatRefersTo(path);
   }
 
   /** Lets another process use the data folder (on shutdown). */
@@ -178,6 +186,10 @@ export class AppService {
       const analysis: VideoAnalysis = { video: video.ref, ...result, ...(rate !== undefined ? { estimate: rate } : {}) };
       this.warnAboutVideo(video.key, result.warnings);
       this.analyses.set(videoId, analysis);
+      const poster = result.clips[Math.floor(result.clips.length / 2)];
+      await this.videos
+        .recordPlan(video.key, { duration: result.probe.duration, clips: result.clips.length, clipSamplingRatio: result.clipSamplingRatio, ...(poster ? { poster: { clip: poster.index, at: (poster.start + poster.end) / 2 } } : {}) })
+        .catch(() => undefined);
       this.emit({ type: 'analysis', analysis });
       // Encoding starts as soon as the video is open, so the first question finds it done.
       void this.encodeInBackground(videoId);
@@ -204,6 +216,13 @@ export class AppService {
       this.setDevice(result);
       this.warnAboutVideo(video.key, result.videoWarnings);
       if (!result.fromCache && result.clips > 0) await this.recordEncodeRate(result.encodeMs / result.clips, result.device, result.precision);
+      // The cost line's estimate gives way to what it took (the plan may have changed meanwhile).
+      const analysis = this.analyses.get(videoId);
+      if (analysis !== undefined && analysis.clipSamplingRatio === settings.clipSamplingRatio && analysis.clips.length === result.clips) {
+        const encoded: VideoAnalysis = { ...analysis, video: this.videos.get(videoId).ref, encoded: { ms: Math.round(result.encodeMs), clips: result.clips, fromCache: result.fromCache } };
+        this.analyses.set(videoId, encoded);
+        this.emit({ type: 'analysis', analysis: encoded });
+      }
     } catch (error) {
       const e = toApolloError(error);
       if (e.code !== 'CANCELLED') this.emit({ type: 'notice', level: 'error', message: `The video could not be encoded: ${withDisplayName(e, video.path, video.ref.name).message}` });
@@ -254,8 +273,11 @@ export class AppService {
   }
 
   async thumbnail(videoId: string, clipIndex: number): Promise<Buffer> {
-    const video = this.videos.get(videoId);
-    const analysis = this.analyses.get(videoId) ?? (await this.analyzeVideo(videoId));
+    const video = this.videos.known(videoId);
+    // A library video not opened in this run: its poster clip, at the time its last plan gave.
+    const poster = this.analyses.has(videoId) ? undefined : (await this.videos.recent()).find((v) => v.key === video.key)?.poster;
+    if (poster !== undefined && poster.clip === clipIndex) return this.thumbnails.get(video.key, video.path, clipIndex, poster.at);
+    const analysis = this.analyses.get(videoId) ?? (await this.analyzeVideo(this.videos.get(videoId).ref.id));
     const clip = analysis.clips[clipIndex];
     if (clip === undefined) throw new ApolloError('INVALID_ARGUMENT', `This video has no clip ${clipIndex}.`, { details: { status: 404 } });
     return this.thumbnails.get(video.key, video.path, clipIndex, clip.pictureSeconds ?? (clip.start + clip.end) / 2);
@@ -265,8 +287,10 @@ export class AppService {
     const video = this.videos.get(videoId);
     let history = this.histories.get(video.key);
     if (history === undefined) {
-      history = await this.chats.load(video.key, videoId, video.ref.name);
+      const loaded = await this.chats.load(video.key, videoId, video.ref.name);
+      history = loaded.current;
       this.histories.set(video.key, history);
+      this.otherChats.set(video.key, loaded.others);
     }
     // One chat per content: a renamed copy shares it, and its export is headed with the name opened now.
     return { ...history, videoId, videoName: video.ref.name };
@@ -274,7 +298,92 @@ export class AppService {
 
   private async persist(videoKey: string): Promise<void> {
     const history = this.histories.get(videoKey);
-    if (history !== undefined) await this.chats.save(videoKey, history);
+    if (history !== undefined) await this.chats.save(videoKey, history, this.otherChats.get(videoKey));
+  }
+
+  /** Starts another chat on the video; the one shown (if it has turns) is kept with the video's chats. */
+  async newChat(videoId: string): Promise<ChatHistory> {
+    return this.switchChat(videoId, undefined);
+  }
+
+  /** Shows one of the video's other chats; the one shown (if it has turns) is kept. */
+  async openChat(videoId: string, chatId: string): Promise<ChatHistory> {
+    return this.switchChat(videoId, chatId);
+  }
+
+  private async switchChat(videoId: string, chatId: string | undefined): Promise<ChatHistory> {
+    const video = this.videos.get(videoId);
+    const current = await this.chat(videoId);
+    if (current.chatId === chatId) return current;
+    if (this.active.has(video.key)) throw new ApolloError('INVALID_ARGUMENT', 'An answer is still being written; stop it first, then switch chats.', { details: { status: 409 } });
+    const others = this.otherChats.get(video.key) ?? [];
+    const picked = chatId === undefined ? { chatId: randomUUID(), turns: [] } : others.find((c) => c.chatId === chatId);
+    if (picked === undefined) throw new ApolloError('INVALID_ARGUMENT', 'That chat is no longer kept for this video; open the library again.', { details: { status: 404 } });
+    const stored = this.histories.get(video.key)!;
+    const kept: OtherChat[] = stored.turns.length > 0 ? [{ chatId: stored.chatId ?? randomUUID(), turns: stored.turns, ...(stored.droppedTurns === undefined ? {} : { droppedTurns: stored.droppedTurns }) }] : [];
+    this.otherChats.set(video.key, [...kept, ...others.filter((c) => c.chatId !== picked.chatId)].slice(0, LIMITS.chatsPerVideo - 1));
+    const next: ChatHistory = { videoId, videoName: video.ref.name, chatId: picked.chatId, turns: picked.turns, ...('droppedTurns' in picked && picked.droppedTurns !== undefined ? { droppedTurns: picked.droppedTurns } : {}) };
+    this.histories.set(video.key, next);
+    await this.persist(video.key);
+    return this.chat(videoId);
+  }
+
+  /** The videos opened before, newest first: what their last plan said, what the engine's cache holds, their chats. */
+  async library(): Promise<LibraryVideo[]> {
+    const entries = await this.videos.entries();
+    const caches = await this.options.engine.call('video-caches', { videoKeys: entries.map((e) => e.key) }).catch(() => undefined);
+    const out: LibraryVideo[] = [];
+    for (const entry of entries) {
+      const size = await stat(entry.path).then((s) => (s.isFile() ? s.size : undefined), () => undefined);
+      const cache = caches?.videos.find((c) => c.videoKey === entry.key);
+      let current = this.histories.get(entry.key);
+      let others = this.otherChats.get(entry.key);
+      if (current === undefined || others === undefined) {
+        const loaded = await this.chats.load(entry.key, '', entry.name);
+        current = loaded.current;
+        others = loaded.others;
+      }
+      const chats = [...(current.turns.length > 0 ? [summarizeChat(current.chatId ?? '', current.turns, true)] : []), ...others.map((c) => summarizeChat(c.chatId, c.turns, false))];
+      out.push({
+        id: entry.key,
+        name: entry.name,
+        openedAt: entry.openedAt,
+        ...(size !== undefined ? { sizeBytes: size, video: this.videos.grantListed(entry, size) } : {}),
+        ...(entry.duration !== undefined ? { duration: entry.duration } : {}),
+        ...(entry.clips !== undefined ? { clips: entry.clips } : {}),
+        ...(entry.clipSamplingRatio !== undefined ? { clipSamplingRatio: entry.clipSamplingRatio } : {}),
+        ...(entry.poster !== undefined ? { posterClip: entry.poster.clip } : {}),
+        cache: cache === undefined ? { embeddings: 'unknown', kvPrefix: false, bytes: 0 } : { embeddings: cache.embeddings, ...(cache.encodedClips !== undefined ? { encodedClips: cache.encodedClips, totalClips: cache.totalClips } : {}), kvPrefix: cache.kvPrefix, bytes: cache.bytes },
+        chats,
+      });
+    }
+    return out;
+  }
+
+  /** Opens a library video again (from where it was last opened). */
+  async openLibraryVideo(libraryId: string): Promise<VideoRef> {
+    const entry = (await this.videos.entries()).find((e) => e.key === libraryId);
+    if (entry === undefined) throw new ApolloError('INVALID_ARGUMENT', 'This video is no longer in the library; open the file again.', { details: { status: 404 } });
+    return this.openVideo(entry.path, entry.name);
+  }
+
+  /**
+   * Removes a video from the library: its chats, and the engine's cached clip embeddings and saved
+   * KV prefix for it (work on it is cancelled first). The video file itself is left alone.
+   */
+  async removeLibraryVideo(libraryId: string): Promise<{ freedBytes: number }> {
+    if (this.active.has(libraryId)) throw new ApolloError('INVALID_ARGUMENT', 'An answer about this video is still being written; stop it first, then remove the video.', { details: { status: 409 } });
+    for (const video of this.videos.list()) {
+      if (this.videos.get(video.id).key !== libraryId) continue;
+      this.cancelVideoWork(video.id);
+      this.analyses.delete(video.id);
+    }
+    const { freedBytes } = await this.options.engine.call('forget-video-caches', { videoKey: libraryId });
+    await this.chats.remove(libraryId);
+    this.histories.delete(libraryId);
+    this.otherChats.delete(libraryId);
+    await this.videos.forget(libraryId);
+    return { freedBytes };
   }
 
   /**

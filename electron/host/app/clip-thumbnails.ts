@@ -46,7 +46,8 @@ export class ThumbnailCache {
   private readonly cache = new Map<string, Promise<Buffer>>();
 
   get(videoKey: string, path: string, clipIndex: number, seconds: number): Promise<Buffer> {
-    const key = `${videoKey}:${clipIndex}`;
+    // The time is part of the key: another sampling ratio puts clip N elsewhere.
+    const key = `${videoKey}:${clipIndex}:${seconds.toFixed(3)}`;
     let entry = this.cache.get(key);
     if (entry === undefined) {
       entry = renderThumbnail(path, seconds);

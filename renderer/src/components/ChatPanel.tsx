@@ -130,6 +130,7 @@ export function ChatPanel() {
   const ask = useChatStore((s) => s.ask);
   const stop = useChatStore((s) => s.stop);
   const exportMarkdown = useChatStore((s) => s.exportMarkdown);
+  const switchChat = useChatStore((s) => s.switchChat);
   const videoName = useVideoStore((s) => s.video?.name);
   // A file that is not a video (or cannot be read) has nothing to ask about.
   const unreadable = useVideoStore((s) => s.phase === 'error' && s.analysis === null);
@@ -161,6 +162,17 @@ export function ChatPanel() {
     <section aria-label="Chat" className="flex h-full min-h-0 flex-col">
       <div className="flex items-center justify-between border-b border-zinc-200 px-4 py-2 dark:border-zinc-800">
         <h2 className="text-sm font-medium">Chat</h2>
+        <span className="flex-1" />
+        <button
+          type="button"
+          data-testid="new-chat"
+          disabled={busy || !history || history.turns.length === 0}
+          title="Start another chat on this video (this one stays in the Library)"
+          onClick={() => void switchChat()}
+          className="rounded px-2 py-1 text-xs text-zinc-600 hover:bg-zinc-100 disabled:opacity-40 dark:text-zinc-300 dark:hover:bg-zinc-800"
+        >
+          New chat
+        </button>
         <button
           type="button"
           data-testid="export"

@@ -1,8 +1,9 @@
 // Under an answer: the clips it cites (each time snapped to the clip the model saw there), as
-// thumbnails; a click seeks to the cited time and highlights the clip.
+// thumbnails (retried when one fails to load); a click seeks to the cited time and highlights the clip.
 import { citedClips } from '../chat/cited-clips';
 import { getApi } from '../stores/api-instance';
 import { useVideoStore } from '../stores/video-store';
+import { ClipThumbnail } from './ClipThumbnail';
 import { formatClock } from './format-time';
 
 export function CitedClips({ answer }: { answer: string }) {
@@ -25,7 +26,7 @@ export function CitedClips({ answer }: { answer: string }) {
               onClick={() => seekTo(Math.max(c.start, Math.min(time, c.end)), undefined)}
               className="flex w-20 flex-col overflow-hidden rounded border border-zinc-200 text-left text-[10px] hover:border-indigo-400 dark:border-zinc-700"
             >
-              <img src={getApi().thumbnailUrl(analysis.video, clip)} alt="" loading="lazy" className="aspect-video w-full bg-zinc-200 object-cover dark:bg-zinc-800" />
+              <ClipThumbnail src={getApi().thumbnailUrl(analysis.video, clip)} />
               <span className="px-1 py-0.5 tabular-nums text-zinc-600 dark:text-zinc-300">{formatClock(c.start)}</span>
             </button>
           </li>

@@ -1,11 +1,12 @@
 // The clips the model looks at: a thumbnail and time range each; a click seeks to the clip; the
 // clip under the playhead (or the one a time link points at) is highlighted.
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useRef } from 'react';
 import type { ClipSummary } from '../../../electron/shared/app-api';
 import { formatDuration } from '../../../electron/shared/progress';
 import { getApi } from '../stores/api-instance';
 import { useSettingsStore } from '../stores/settings-store';
 import { clipAt, useVideoStore } from '../stores/video-store';
+import { ClipThumbnail } from './ClipThumbnail';
 import { formatClock } from './format-time';
 
 /** "m:ss–m:ss" per clip; when whole seconds would give two clips the same label (short videos),
@@ -19,29 +20,14 @@ export function clipLabels(clips: ClipSummary[]): string[] {
   return labels;
 }
 
-/** A clip thumbnail that asks again when the server could not render it yet (busy ffmpeg). */
-function Thumbnail({ src }: { src: string }) {
-  const [attempt, setAttempt] = useState(0);
-  const [failed, setFailed] = useState(false);
-  return failed ? (
-    <span className="flex aspect-video w-full items-center justify-center bg-zinc-200 text-[10px] text-zinc-500 dark:bg-zinc-800">no preview</span>
-  ) : (
-    <img
-      src={attempt === 0 ? src : `${src}${src.includes('?') ? '&' : '?'}attempt=${attempt}`}
-      alt=""
-      loading="lazy"
-      onError={() => {
-        if (attempt >= 4) setFailed(true);
-        else setTimeout(() => setAttempt((a) => a + 1), 500 * 2 ** attempt);
-      }}
-      className="aspect-video w-full bg-zinc-200 object-cover dark:bg-zinc-800"
-    />
-  );
-}
-
 const RATIOS = [0.25, 0.5, 0.65, 0.8, 1] as const;
 
-/** What watching this video costs here: clips, video tokens, time at the rate measured on this device. */
+/**
+ * What watching this video costs here: clips, video tokens, time at the rate measured on this device
+ * (corrected to what it took once encoded; the progress panel's ETA corrects it while it runs), and
+ * the clip sampling ratio: changing it re-plans the clips and restarts the encoding at once (the
+ * clips encoded so far stay cached for that ratio).
+ */
 function CostLine() {
   const analysis = useVideoStore((s) => s.analysis);
   const ratio = useSettingsStore((s) => s.settings.clipSamplingRatio);
@@ -50,14 +36,19 @@ function CostLine() {
   const clips = analysis.clips.length;
   const tokens = analysis.tokensPerClip !== undefined ? clips * analysis.tokensPerClip : undefined;
   const estimate = analysis.estimate;
+  const encoded = analysis.encoded;
   const device = estimate ? `${{ cuda: 'CUDA', webgpu: 'WebGPU', dml: 'DirectML', cpu: 'CPU' }[estimate.device] ?? estimate.device} ${estimate.precision}` : '';
   return (
     <p data-testid="encode-cost" className="flex flex-wrap items-center gap-x-2 gap-y-1 text-xs text-zinc-500">
       {tokens !== undefined && <span data-testid="video-tokens">{tokens.toLocaleString('en-US')} video tokens</span>}
-      <span data-testid="encode-estimate">
-        {estimate
-          ? `· about ${formatDuration(clips * estimate.msPerClip)} to watch on this machine (${(estimate.msPerClip / 1000).toFixed(1)} s per clip measured on ${device})`
-          : '· time to watch: measured on the first video encoded with these settings'}
+      <span data-testid="encode-estimate" data-state={encoded === undefined ? 'estimate' : encoded.fromCache ? 'cached' : 'measured'}>
+        {encoded !== undefined
+          ? encoded.fromCache
+            ? '· already watched: cached on this machine'
+            : `· watched in ${formatDuration(encoded.ms)} here (${(encoded.ms / Math.max(1, encoded.clips) / 1000).toFixed(1)} s per clip${estimate ? `; estimated ${formatDuration(clips * estimate.msPerClip)}` : ''})`
+          : estimate
+            ? `· about ${formatDuration(clips * estimate.msPerClip)} to watch on this machine (${(estimate.msPerClip / 1000).toFixed(1)} s per clip measured on ${device})`
+            : '· time to watch: measured on the first video encoded with these settings'}
       </span>
       <label className="ml-auto flex items-center gap-1">
         Detail
@@ -118,7 +109,7 @@ export function Filmstrip() {
                 active.includes(clip.index) ? 'border-indigo-500 ring-2 ring-indigo-500' : 'border-zinc-200 hover:border-zinc-400 dark:border-zinc-800'
               }`}
             >
-              <Thumbnail src={getApi().thumbnailUrl(analysis.video, clip.index)} />
+              <ClipThumbnail src={getApi().thumbnailUrl(analysis.video, clip.index)} />
               <span className="px-1.5 py-1 tabular-nums">{labels[clip.index]}</span>
             </button>
           </li>

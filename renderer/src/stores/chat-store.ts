@@ -15,6 +15,8 @@ interface ChatStore {
   /** Shows another version of a turn (0-based among all its versions). */
   selectVersion(turnId: string, index: number): Promise<void>;
   clear(): Promise<void>;
+  /** Starts another chat on the open video (no id), or shows one of its other chats. */
+  switchChat(chatId?: string): Promise<void>;
   exportMarkdown(): Promise<string | null>;
   applyTurn(videoId: string, turn: ChatTurn): void;
   applyDelta(videoId: string, turnId: string, delta: string): void;
@@ -132,6 +134,16 @@ export const useChatStore = create<ChatStore>((set, get) => {
         if (id === undefined) return;
         await getApi().clearChat(id);
         set((s) => (s.history ? { history: { ...s.history, turns: [] } } : {}));
+      });
+    },
+    switchChat: async (chatId) => {
+      await run(async () => {
+        if (get().history === null && loading !== null) await loading;
+        const id = videoId();
+        if (id === undefined) return;
+        loads++; // a load still in flight would bring back the chat left
+        const history = chatId === undefined ? await getApi().newChat(id) : await getApi().openChat(id, chatId);
+        if (videoId() === id) set({ history, loading: false });
       });
     },
     async exportMarkdown() {

@@ -31,6 +31,8 @@ interface VideoStore {
   pickVideo(): Promise<void>;
   openVideo(video: VideoRef): Promise<void>;
   cancel(): Promise<void>;
+  /** Closes the open video (it was removed from the library). */
+  close(): void;
   /** The host (re)analyzed a video: the open one's filmstrip follows the new clip plan. */
   applyAnalysis(analysis: VideoAnalysis): void;
   /** Analyzes the open video again (after a setting that changes its clip plan). */
@@ -133,6 +135,9 @@ export const useVideoStore = create<VideoStore>((set, get) => ({
     set({ progress: null, encodeCancelled: get().analysis !== null, startingEncode: false });
     await getApi().cancelVideoWork(video.id);
   },
+  close() {
+    set({ video: null, analysis: null, phase: 'empty', error: null, progress: null, focusedClips: null, encodeCancelled: false, startingEncode: false });
+  },
   applyAnalysis(analysis) {
     const { video, phase, focusedClips } = get();
     if (video?.id !== analysis.video.id) return;
@@ -148,6 +153,9 @@ export const useVideoStore = create<VideoStore>((set, get) => ({
     try {
       // The result also arrives as an 'analysis' event (applyAnalysis); this keeps errors visible.
       get().applyAnalysis(await getApi().analyzeVideo(video.id));
+      // The encoding restarts with the new plan: the old one's progress no longer applies.
+      const connection = useAppStore.getState().connection;
+      if (get().video?.id === video.id && connection.status === 'ready' && connection.info.modelReady) set({ progress: null, encodeCancelled: false, startingEncode: true });
     } catch (error) {
       if (get().video?.id === video.id) set({ phase: 'error', error: errorMessage(error), progress: null });
     }

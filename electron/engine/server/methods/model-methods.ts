@@ -5,8 +5,8 @@ import { randomInt } from 'node:crypto';
 import type { EngineParams, EngineResult, RuntimeEvent } from '../../../shared/engine-protocol.js';
 import { ApolloError } from '../../../shared/errors.js';
 import type { VideoPlanMemo } from '../../video/video-plan-memo.js';
-import { ClipEmbeddingCache } from '../../vision/clip-embedding-cache.js';
-import { defaultClipCacheDir } from '../../vision/video-clip-embeddings.js';
+import type { ClipEmbeddingCache } from '../../vision/clip-embedding-cache.js';
+import { removeVideoCacheFiles } from '../../vision/video-cache-entries.js';
 import { ApolloRuntime, type RuntimeKey } from '../../runtime/apollo-runtime.js';
 import { implementMethod, type MethodContext } from '../engine-rpc.js';
 
@@ -30,10 +30,18 @@ class RuntimeHolder {
     }
     return this.current.runtime;
   }
+
+  /** The loaded runtime, if one is loaded (not loading it). */
+  async loaded(): Promise<ApolloRuntime | undefined> {
+    return this.current?.runtime.catch(() => undefined);
+  }
 }
 
-/** `encode` (warm the clip-embedding cache when a video opens) and `ask`, sharing one model and the engine's plan memo. */
-export function createModelMethods(plans: VideoPlanMemo, clipCache = new ClipEmbeddingCache(defaultClipCacheDir())) {
+/**
+ * `encode` (warm the clip-embedding cache when a video opens), `ask`, and `forget-video-caches`
+ * (a video removed from the library), sharing one model, the clip cache and the engine's plan memo.
+ */
+export function createModelMethods(plans: VideoPlanMemo, clipCache: ClipEmbeddingCache) {
   const runtimes = new RuntimeHolder();
   // Requests run one at a time: the model and its KV cache serve one conversation at a time.
   // A request cancelled while it waits for its turn (a Stop during the video's encoding) settles
@@ -97,5 +105,12 @@ export function createModelMethods(plans: VideoPlanMemo, clipCache = new ClipEmb
       );
     }),
   );
-  return { encode, ask };
+  // Queued like the model's work, so no encode of the video writes its entry back meanwhile.
+  const forget = implementMethod('forget-video-caches', ({ videoKey }, ctx) =>
+    serial(ctx.signal, async () => {
+      (await runtimes.loaded())?.forgetVideo(videoKey);
+      return removeVideoCacheFiles(clipCache.dir, videoKey);
+    }),
+  );
+  return { encode, ask, 'forget-video-caches': forget };
 }

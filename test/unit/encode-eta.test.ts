@@ -46,6 +46,20 @@ describe('EncodeEtaEstimator', () => {
     expect(short.measured()).toBeUndefined();
   });
 
+  it('a clip costs at least what the first chunk took to extract per clip: the pipeline goes at its slower stage', () => {
+    // 25 clips extracted in 20 s (0.8 s each) before the first is encoded; the towers then take 0.5 s a clip
+    const est = new EncodeEtaEstimator(50);
+    est.update(0, 0);
+    est.prepared(25, 20_000);
+    expect(etas(est, [[1, 20_500], [2, 21_000]])).toEqual([undefined, 48 * 800]);
+    expect(est.measured()).toEqual({ msPerClip: 800, startupMs: 19_700 });
+    // towers slower than extraction: their rate stands
+    const slow = new EncodeEtaEstimator(50);
+    slow.update(0, 0);
+    slow.prepared(25, 5000);
+    expect(etas(slow, [[1, 7000], [2, 9000]])).toEqual([undefined, 48 * 2000]);
+  });
+
   it('batches of clips per report: the rate is per clip', () => {
     const est = new EncodeEtaEstimator(12);
     expect(etas(est, [[0, 0], [4, 3000], [8, 5000]])).toEqual([undefined, undefined, 4 * 500]);

@@ -182,10 +182,13 @@ export async function encodeVideoClips(runner: VisionRunner, shapes: VisionShape
     return p;
   };
   try {
+    const prepareStart = now();
     let next = start(0);
     for (let ci = 0; ci < chunks.length; ci++) {
       throwIfAborted(signal);
       const prepared = await next!;
+      // the first chunk is prepared alone: its time is the extraction's own rate (encode-eta.ts)
+      if (ci === 0) eta.prepared(chunks[0]!.length, now() - prepareStart);
       const indices = chunks[ci]!;
       const count = indices.length;
       if (prepared.clips !== count || prepared.siglipPixels.length !== count * sizes.siglipPixelsPerClip || prepared.internVideoPixels.length !== count * sizes.internVideoPixelsPerClip) {

@@ -172,6 +172,7 @@ export class AppService {
     const ratio = this.settings.get().clipSamplingRatio;
     const cached = this.analyses.get(videoId);
     if (cached !== undefined && cached.clipSamplingRatio === ratio) return cached;
+    this.stopEncoding(videoId);
     this.videoWork.get(videoId)?.abort();
     const controller = new AbortController();
     this.videoWork.set(videoId, controller);

@@ -22,6 +22,8 @@ export interface BenchResult {
   machine: { cpu: string; cores: number; memoryGiB: number; node: string; platform: string };
   measurements: Measurement[];
   summary: Record<string, unknown>;
+  /** Raw series kept with the result for a closer look (not rendered into the docs). */
+  traces?: Record<string, unknown>;
 }
 
 export function machineFacts(): BenchResult['machine'] {

@@ -63,6 +63,13 @@ export interface TurnTimings {
   decodeTokensPerSecond?: number;
 }
 
+/** The clips an answer saw: all of them, or for "Answer now" those watched so far ("from 21 of 84 clips"). */
+export interface ClipsUsed {
+  used: number;
+  total: number;
+  label: string;
+}
+
 export interface ChatTurn {
   id: string;
   question: string;
@@ -70,6 +77,8 @@ export interface ChatTurn {
   status: TurnStatus;
   error?: SerializedError;
   timings?: TurnTimings;
+  /** Set once answered: how many of the video's clips the answer was written from. */
+  clipsUsed?: ClipsUsed;
   createdAt: string;
   /** The turn's other versions (Regenerate and Edit keep the earlier ones), in order, without the shown one. */
   versions?: TurnVersion[];
@@ -84,6 +93,7 @@ export interface TurnVersion {
   status: TurnStatus;
   error?: SerializedError;
   timings?: TurnTimings;
+  clipsUsed?: ClipsUsed;
   createdAt: string;
   /** The conversation after this version (an edit branches it; shown again with this version). */
   later: ChatTurn[];

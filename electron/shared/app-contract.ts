@@ -64,6 +64,7 @@ const droppedPath = z.string().min(1).max(LIMITS.pathChars);
 const settingsPatch = z.custom<Partial<AppSettings>>((v) => typeof v === 'object' && v !== null && !Array.isArray(v), 'must be an object of settings');
 // A library entry is named by its video's content fingerprint (hex), never by a path.
 const libraryId = z.string().regex(/^[0-9a-f]{16,128}$/, 'must be a library video id (as the library lists it)');
+const askOptions = z.object({ answerNow: z.boolean().optional() }).strict();
 const none = z.tuple([]);
 const video = z.tuple([id]);
 const model = z.tuple([modelSpec]);
@@ -79,9 +80,16 @@ export const APP_API = {
   openDroppedPath: op(z.tuple([droppedPath]), returns<VideoRef>(), { ipc: IPC_CHANNELS.openDroppedPath }),
   analyzeVideo: op(video, returns<VideoAnalysis>(), { ipc: IPC_CHANNELS.analyzeVideo, web: onVideo('POST', 'analyze') }),
   cancelVideoWork: op(video, returns<Done>(), { ipc: IPC_CHANNELS.cancelVideoWork, web: onVideo('POST', 'cancel') }),
+  /** Encodes the rest of the video after a Cancel (the clips already encoded are kept); progress streams as events. */
+  resumeEncoding: op(video, returns<Done>(), { ipc: IPC_CHANNELS.resumeEncoding, web: onVideo('POST', 'encode') }),
   getChat: op(video, returns<ChatHistory>(), { ipc: IPC_CHANNELS.getChat, web: onVideo('GET', 'chat') }),
-  /** Resolves once the turn exists; the answer streams as events. */
-  ask: op(z.tuple([id, question]), returns<{ turn: ChatTurn }>(), { ipc: IPC_CHANNELS.ask, web: { method: 'POST', path: 'videos/:videoId/ask', names: ['videoId', 'question'], status: 202 } }),
+  /**
+   * Resolves once the turn exists; the answer streams as events. With `answerNow`, the answer is
+   * written from the clips encoded so far instead of waiting for all of them (encoding goes on after it).
+   */
+  ask: op(z.tuple([id, question, askOptions.optional()]), returns<{ turn: ChatTurn }>(), { ipc: IPC_CHANNELS.ask, web: { method: 'POST', path: 'videos/:videoId/ask', names: ['videoId', 'question', 'options'], status: 202 } }),
+  /** The question waiting for the video's encoding is answered now, from the clips encoded so far. */
+  answerNow: op(video, returns<Done>(), { ipc: IPC_CHANNELS.answerNow, web: onVideo('POST', 'answer-now') }),
   stop: op(video, returns<{ stopped: boolean }>(), { ipc: IPC_CHANNELS.stop, web: onVideo('POST', 'stop') }),
   regenerate: op(video, returns<{ turn: ChatTurn }>(), { ipc: IPC_CHANNELS.regenerate, web: onVideo('POST', 'regenerate', { status: 202 }) }),
   editQuestion: op(z.tuple([id, id, question]), returns<{ turn: ChatTurn }>(), { ipc: IPC_CHANNELS.editQuestion, web: { method: 'POST', path: 'videos/:videoId/edit', names: ['videoId', 'turnId', 'question'], status: 202 } }),

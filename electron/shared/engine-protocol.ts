@@ -40,11 +40,19 @@ export const analyzeVideoParams = z.object({
   modelDir: path.optional(),
 });
 
+/** A per-clip encoding rate measured on this device and model (the ETA's basis until a run measures its own). */
+export const encodeRateSchema = z.object({ msPerClip: z.number().positive().max(1e8), startupMs: z.number().min(0).max(1e8) });
+
+/** What an encode run measured: steady time per clip (start-up excluded) and what the first clip cost beyond it. */
+export type EncodeRate = z.infer<typeof encodeRateSchema>;
+
 export const encodeParams = z.object({
   videoPath: path,
   videoKey: z.string().regex(/^[0-9a-f]{16,128}$/),
   modelDir: path,
   settings: engineSettingsSchema,
+  /** The rate last measured here for this model, device and precision (the host's encode-rates.json). */
+  expectedRate: encodeRateSchema.optional(),
 });
 
 export const askParams = encodeParams.extend({
@@ -96,6 +104,8 @@ export interface EncodeResult extends DeviceReport {
   effectiveRatio: number;
   /** What the user should know about the video (damaged frames, a derived frame rate); empty normally. */
   videoWarnings: VideoWarning[];
+  /** What this encode measured, when it encoded at least two clips (for the next run's `expectedRate`). */
+  measuredRate?: EncodeRate;
 }
 
 export interface AskTimings {
@@ -120,6 +130,8 @@ export interface AskResult extends DeviceReport {
   /** What the user should know about the video (damaged frames, a derived frame rate); empty normally. */
   videoWarnings: VideoWarning[];
   timings: AskTimings;
+  /** What the encode this answer waited for measured (as EncodeResult.measuredRate). */
+  measuredRate?: EncodeRate;
 }
 
 /** Events of the model methods (`encode`, `ask`): progress of each stage, and answer text as it is written. */

@@ -11,6 +11,7 @@ import { SettingsDialog } from './components/SettingsDialog';
 import { DeviceBadge, StatusBar } from './components/StatusBar';
 import { VideoPlayer } from './components/VideoPlayer';
 import { useLibraryStore } from './stores/library-store';
+import { isWaiting, useChatStore } from './stores/chat-store';
 import { useModelsStore } from './stores/models-store';
 import { useVideoStore } from './stores/video-store';
 
@@ -23,6 +24,12 @@ function VideoWorkspace() {
   const cancel = useVideoStore((s) => s.cancel);
   const encodeCancelled = useVideoStore((s) => s.encodeCancelled);
   const startingEncode = useVideoStore((s) => s.startingEncode);
+  const resumeEncoding = useVideoStore((s) => s.resumeEncoding);
+  const clipsWatched = useVideoStore((s) => s.clipsWatched);
+  // "Answer now": a question waits for the encoding, and some clips are encoded already.
+  const waiting = useChatStore((s) => isWaiting(s.history));
+  const answerNow = useChatStore((s) => s.answerNow);
+  const canAnswerNow = waiting && progress?.stage === 'encode' && progress.done > 0;
   // A file that could not be read as a video: no black player, only what went wrong.
   const unreadable = phase === 'error' && analysis === null;
   // Wide windows: player and chat side by side, each scrolling on its own. Below 1000 px the chat
@@ -38,11 +45,17 @@ function VideoWorkspace() {
         </div>
         {!unreadable && <VideoPlayer />}
         {!unreadable && <ClipTrack />}
-        {progress !== null && <ProgressPanel progress={progress} onCancel={() => void cancel()} />}
+        {progress !== null && <ProgressPanel progress={progress} onCancel={() => void cancel()} {...(canAnswerNow ? { onAnswerNow: () => void answerNow() } : {})} />}
         {progress === null && startingEncode && phase === 'ready' && <ProgressPanel progress={{ stage: 'starting', done: 0, total: 0 }} onCancel={() => void cancel()} />}
         {progress === null && encodeCancelled && (
-          <p data-testid="encode-cancelled" className="text-sm text-zinc-500">
-            Watching the video was cancelled; it starts again when you ask a question.
+          <p data-testid="encode-cancelled" className="flex flex-wrap items-center gap-x-3 gap-y-1 text-sm text-zinc-500">
+            <span>
+              Watching the video was cancelled
+              {clipsWatched !== null && clipsWatched.done > 0 ? ` after ${clipsWatched.done} of ${clipsWatched.total} clips (kept; Answer now answers from them)` : ''}; it goes on when you ask a question.
+            </span>
+            <button type="button" data-testid="resume-encoding" onClick={() => void resumeEncoding()} className="rounded border border-zinc-300 px-2 py-0.5 text-xs text-zinc-700 hover:bg-zinc-100 dark:border-zinc-700 dark:text-zinc-200 dark:hover:bg-zinc-800">
+              Resume watching
+            </button>
           </p>
         )}
         {phase === 'analyzing' && progress === null && <p className="text-sm text-zinc-500">Reading the video…</p>}

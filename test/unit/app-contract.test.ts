@@ -62,7 +62,7 @@ describe('app contract', () => {
 
   it('maps each web operation onto its route and back (path parameters, JSON body)', () => {
     const samples: Record<string, unknown[]> = {
-      ask: ['v 1', 'Why?'],
+      ask: ['v 1', 'Why?', { answerNow: true }],
       editQuestion: ['v1', 't1', 'And then?'],
       pullModel: ['org/model', 'int4'],
       updateSettings: [{ temperature: 0.2 }],
@@ -76,6 +76,15 @@ describe('app contract', () => {
       expect(webRouteArgs(route, params, body), operation).toEqual(args);
     }
     expect(webRouteRequest(APP_API.pullModel.web, ['org/model', 'int4'])).toEqual({ path: 'models/org%2Fmodel/pull', body: { precision: 'int4' } });
+  });
+
+  it('ask takes "answer now" as an optional, strict option', () => {
+    expect(parseAppArgs('ask', ['v1', 'Why?'])).toEqual(['v1', 'Why?']);
+    expect(parseAppArgs('ask', ['v1', 'Why?', { answerNow: true }])).toEqual(['v1', 'Why?', { answerNow: true }]);
+    expect(() => parseAppArgs('ask', ['v1', 'Why?', { answerNow: 'yes' }])).toThrow(/Invalid ask request/);
+    expect(() => parseAppArgs('ask', ['v1', 'Why?', { answerNow: true, clips: 3 }])).toThrow(/Invalid ask request/);
+    expect(webRouteRequest(APP_API.ask.web, ['v1', 'Why?'])).toEqual({ path: 'videos/v1/ask', body: { question: 'Why?', options: undefined } });
+    expect(webRouteRequest(APP_API.answerNow.web, ['v1'])).toEqual({ path: 'videos/v1/answer-now' });
   });
 
   it('refuses unknown or missing body fields in a web request', () => {

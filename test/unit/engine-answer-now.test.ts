@@ -100,6 +100,28 @@ describe('answer now from the clips encoded so far', () => {
     }
   }, 240_000);
 
+  it('a follow-up once every clip is encoded is answered from all of them, exactly as by a runtime that never saw the subset prompt', async () => {
+    const a = await ApolloRuntime.load({ modelDir, precision: 'fp32', device: 'cpu' }, { clipCache: new ClipEmbeddingCache(join(dir, 'clips-3')) });
+    const b = await ApolloRuntime.load({ modelDir, precision: 'fp32', device: 'cpu' }, { clipCache: new ClipEmbeddingCache(join(dir, 'clips-4')) });
+    try {
+      const early = await a.ask(request({ answerAfterClips: 2 }), () => {});
+      expect(early.clipsUsed.label).toBe('from 2 of 5 clips');
+      const history = [{ question: 'What happens?', answer: early.answer }];
+      const followUp = { videoPath, videoKey, history, question: 'And then?', generation: { greedy: true, maxNewTokens: 8 } };
+      // a's decoder holds the subset prompt's KV cache; b's holds nothing
+      const fromA = await a.ask(followUp, () => {});
+      const fromB = await b.ask(followUp, () => {});
+      expect(fromA.clipsUsed.label).toBe('from all 5 clips');
+      expect(fromA.tokenIds).toEqual(fromB.tokenIds);
+      // only the prompt's head before the clip count was reused: every clip's rows were prefilled anew
+      expect(fromA.timings.prefillTokens).toBeGreaterThan(5 * 128);
+      expect(fromB.timings.prefillTokens - fromA.timings.prefillTokens).toBeLessThan(64);
+    } finally {
+      await a.release();
+      await b.release();
+    }
+  }, 240_000);
+
   it('videoForPrompt keeps every clip unchanged and labels subsets', () => {
     expect(clipsUsedLabel(21, 84)).toBe('from 21 of 84 clips');
     expect(clipsUsedLabel(84, 84)).toBe('from all 84 clips');

@@ -4,7 +4,7 @@
 // prefill → sampled decode) and keeps the KV cache of the conversation, so a follow-up prefills
 // only its own tokens.
 import { join } from 'node:path';
-import type { AskResult, RuntimeEvent } from '../../shared/engine-protocol.js';
+import type { AskResult, EncodeRate, RuntimeEvent } from '../../shared/engine-protocol.js';
 import type { ProgressEvent } from '../../shared/progress.js';
 import { frameWarnings, type VideoWarning } from '../../shared/video-warnings.js';
 import { generateAnswer } from '../chat/answer-generation.js';
@@ -47,6 +47,8 @@ export interface AskRequest {
   answerNow?: boolean;
   /** Encode (coarse-to-fine) until this many clips exist, then answer from them. */
   answerAfterClips?: number;
+  /** The rate last measured for this model here: the encoding ETA's basis until this run measures its own. */
+  expectedRate?: EncodeRate;
 }
 
 /** What the prompt shows of the video: all clips, or the subset encoded so far as Apollo's prompt for it. */
@@ -153,12 +155,13 @@ export class ApolloRuntime {
    * The video's clip embeddings, from the cache or encoded now (progress as events). Called when a
    * video is opened, so that the first question finds them ready.
    */
-  async encode(request: Pick<AskRequest, 'videoPath' | 'videoKey' | 'clipSamplingRatio'>, emit: (event: RuntimeEvent) => void, signal?: AbortSignal, options: { stopAfter?: number } = {}) {
+  async encode(request: Pick<AskRequest, 'videoPath' | 'videoKey' | 'clipSamplingRatio' | 'expectedRate'>, emit: (event: RuntimeEvent) => void, signal?: AbortSignal, options: { stopAfter?: number } = {}) {
     const video = await this.plannedVideo(request, emit, signal);
     const started = performance.now();
     // The conversation's video stays in memory: a follow-up does not re-read and re-check its entry.
     const id = `${request.videoKey}:${request.clipSamplingRatio ?? 'default'}`;
     if (this.lastEmbeddings?.id === id) return { video, embeddings: { ...this.lastEmbeddings.result, fromCache: true }, encodeMs: performance.now() - started, videoWarnings: this.videoWarningsOf(video, this.lastEmbeddings.result.entry) };
+    let measuredRate: EncodeRate | undefined;
     const embeddings = await videoClipEmbeddings({ key: request.videoKey, settings: video.settings, planned: () => Promise.resolve(video) }, this.vision, this.clipCache, {
       dtype: this.visionDtype,
       cpuDtype: visionDtypeFor(this.key.precision, 'cpu'),
@@ -166,6 +169,8 @@ export class ApolloRuntime {
       // clips spread over the whole video first, so an early answer sees all of it (encode-order.ts)
       order: 'coarse-to-fine',
       ...(options.stopAfter === undefined ? {} : { stopAfter: options.stopAfter }),
+      ...(request.expectedRate === undefined ? {} : { expectedRate: request.expectedRate }),
+      onMeasuredRate: (rate) => (measuredRate = rate),
       prepared: this.prepared,
       session: { executionProviders: this.deviceChoice.executionProviders, intraOpNumThreads: defaultThreadCount() },
       onProgress: (p) => emit({ type: 'progress', progress: p }),
@@ -173,7 +178,7 @@ export class ApolloRuntime {
     });
     // only a complete video is kept as the conversation's
     if (embeddings.encodedClips === undefined) this.lastEmbeddings = { id, result: embeddings };
-    return { video, embeddings, encodeMs: performance.now() - started, videoWarnings: this.videoWarningsOf(video, embeddings.entry) };
+    return { video, embeddings, encodeMs: performance.now() - started, videoWarnings: this.videoWarningsOf(video, embeddings.entry), ...(measuredRate === undefined ? {} : { measuredRate }) };
   }
 
   /** What the user is told about the video: the plan's warnings and frames decoded with errors (kept in the cache entry). */
@@ -183,7 +188,7 @@ export class ApolloRuntime {
   }
 
   /** The clips to answer from: all (encoding what is missing), or for "answer now" those encoded so far. */
-  private async embeddingsForAsk(request: AskRequest, emit: (event: RuntimeEvent) => void, signal: AbortSignal | undefined): Promise<{ video: PlannedVideo; embeddings: VideoEmbeddingsResult; encodeMs: number; videoWarnings: VideoWarning[] }> {
+  private async embeddingsForAsk(request: AskRequest, emit: (event: RuntimeEvent) => void, signal: AbortSignal | undefined): Promise<{ video: PlannedVideo; embeddings: VideoEmbeddingsResult; encodeMs: number; videoWarnings: VideoWarning[]; measuredRate?: EncodeRate }> {
     if (request.answerAfterClips !== undefined) return this.encode(request, emit, signal, { stopAfter: request.answerAfterClips });
     if (request.answerNow !== true) return this.encode(request, emit, signal);
     const video = await this.plannedVideo(request, emit, signal);
@@ -194,7 +199,7 @@ export class ApolloRuntime {
 
   async ask(request: AskRequest, emit: (event: RuntimeEvent) => void, signal?: AbortSignal): Promise<AskResult> {
     const progress = (p: ProgressEvent) => emit({ type: 'progress', progress: p });
-    const { video, embeddings, encodeMs, videoWarnings } = await this.embeddingsForAsk(request, emit, signal);
+    const { video, embeddings, encodeMs, videoWarnings, measuredRate } = await this.embeddingsForAsk(request, emit, signal);
     const shown = videoForPrompt(video, embeddings.entry.embeddings, embeddings.entry.numLatents * embeddings.entry.hiddenSize, embeddings.encodedClips);
     const settings = resolveGenerationSettings(this.vision.config.generation, request.generation);
     const askStart = performance.now();
@@ -276,6 +281,7 @@ export class ApolloRuntime {
       embeddingsFromCache: embeddings.fromCache,
       visionFallbacks: embeddings.fallbacks.map((f) => f.reason),
       videoWarnings,
+      ...(measuredRate === undefined ? {} : { measuredRate }),
       timings: {
         encodeMs,
         ttftMs,

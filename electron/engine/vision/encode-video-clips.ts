@@ -4,7 +4,8 @@
 // resumable: clips already encoded (kept from a cancelled run) are skipped. Memory holds at most two
 // chunks of pixels and the clip embeddings.
 import { ApolloError } from '../../shared/errors.js';
-import { EtaEstimator, type ProgressListener } from '../../shared/progress.js';
+import type { ProgressListener } from '../../shared/progress.js';
+import { EncodeEtaEstimator, type EncodeRate } from './encode-eta.js';
 import type { VisionRunner } from './vision-sessions.js';
 import { internVideoGridFrames, internVideoGridSide, siglipGridSide, type VisionShapes } from './vision-shapes.js';
 
@@ -57,6 +58,10 @@ export interface EncodeOptions {
   /** Sees every chunk's inputs and features before they are dropped (e.g. to write them out). */
   onChunk?: (chunk: EncodedChunk) => void | Promise<void>;
   now?: () => number;
+  /** The rate last measured on this device and model: the ETA's basis until this run has measured its own. */
+  expectedRate?: EncodeRate;
+  /** Told what this run measured (steady ms per clip, start-up), also when it is cancelled; not called when too few clips ran. */
+  onMeasuredRate?: (rate: EncodeRate) => void;
   /**
    * Opens a CPU runner for when the device runs out of memory even one clip at a time (GPU runners
    * only; absent, that failure is thrown). The runner opened is released before returning.
@@ -160,10 +165,10 @@ export async function encodeVideoClips(runner: VisionRunner, shapes: VisionShape
   const sizes = visionSizes(shapes);
   const framesPerClip = shapes.fusion.frames;
   const embeddings = state.embeddings;
-  const eta = new EtaEstimator();
+  const eta = new EncodeEtaEstimator(clipCount, options.expectedRate);
   const now = options.now ?? (() => Date.now());
   const report = (done: number) => {
-    const etaMs = eta.update(done, clipCount, now());
+    const etaMs = eta.update(done, now());
     options.onProgress?.({ stage: 'encode', done, total: clipCount, unit: 'clips', ...(etaMs === undefined ? {} : { etaMs }), ...(fallbackDetail === undefined ? {} : { detail: fallbackDetail }) });
   };
   report(state.encoded.size);
@@ -177,10 +182,13 @@ export async function encodeVideoClips(runner: VisionRunner, shapes: VisionShape
     return p;
   };
   try {
+    const prepareStart = now();
     let next = start(0);
     for (let ci = 0; ci < chunks.length; ci++) {
       throwIfAborted(signal);
       const prepared = await next!;
+      // the first chunk is prepared alone: its time is the extraction's own rate (encode-eta.ts)
+      if (ci === 0) eta.prepared(chunks[0]!.length, now() - prepareStart);
       const indices = chunks[ci]!;
       const count = indices.length;
       if (prepared.clips !== count || prepared.siglipPixels.length !== count * sizes.siglipPixelsPerClip || prepared.internVideoPixels.length !== count * sizes.internVideoPixelsPerClip) {
@@ -231,6 +239,8 @@ export async function encodeVideoClips(runner: VisionRunner, shapes: VisionShape
     return embeddings;
   } finally {
     done.abort(new ApolloError('CANCELLED'));
+    const measured = eta.measured();
+    if (measured !== undefined) options.onMeasuredRate?.(measured);
     await cpuRunner?.release();
   }
 }

@@ -2,6 +2,7 @@
 // sessions over the prepared folder's vision graphs → chunked encoding → cache entry. The probe and plan
 // come from video/plan-video.ts (through the engine's memo), the key from the content fingerprint.
 import { join } from 'node:path';
+import type { EncodeRate } from '../../shared/engine-protocol.js';
 import type { ProgressListener } from '../../shared/progress.js';
 import { loadApolloCheckpointConfig, type ApolloCheckpointConfig } from '../model/apollo-config.js';
 import type { PreparedManifest } from '../prepare/prepare-manifest.js';
@@ -85,6 +86,10 @@ export interface EncodeVideoOptions {
   state?: EncodeState;
   /** Stop once this many clips are encoded (the rest are left for a later encode). */
   stopAfter?: number;
+  /** The ETA's basis until this run has measured its own rate (see encode-eta.ts). */
+  expectedRate?: EncodeRate;
+  /** Told what this run measured (see EncodeOptions.onMeasuredRate). */
+  onMeasuredRate?: (rate: EncodeRate) => void;
   /** Where the times of damaged and missing frames are collected (a resumed encode passes the earlier ones). */
   frameIssues?: FrameIssues;
 }
@@ -130,6 +135,8 @@ export async function encodeVideo(model: VisionModel, input: PlannedVideo, optio
     ...(options.signal === undefined ? {} : { signal: options.signal }),
     ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
     ...(options.onChunk === undefined ? {} : { onChunk: options.onChunk }),
+    ...(options.expectedRate === undefined ? {} : { expectedRate: options.expectedRate }),
+    ...(options.onMeasuredRate === undefined ? {} : { onMeasuredRate: options.onMeasuredRate }),
     ...(cpuOnly(options.session) ? {} : { cpuFallback }),
     onFallback: (f) => fallbacks.push(f),
     });

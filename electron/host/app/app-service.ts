@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { readJsonValidated, writeJsonAtomic } from '../../common/persist/atomic-file.js';
 import type { AppEvent, AppSettings, ChatHistory, ChatTurn, DeviceStatus, LibraryVideo, TurnVersion, VideoAnalysis, VideoRef } from '../../shared/app-api.js';
-import type { DeviceReport, RuntimeEvent } from '../../shared/engine-protocol.js';
+import { encodeRateSchema, type DeviceReport, type EncodeRate, type RuntimeEvent } from '../../shared/engine-protocol.js';
 import { ApolloError, serializeError, toApolloError } from '../../shared/errors.js';
 import { LIMITS } from '../../shared/limits.js';
 import type { VideoWarning } from '../../shared/video-warnings.js';
@@ -35,7 +35,8 @@ export interface AppServiceOptions {
 
 type Listener = (event: AppEvent) => void;
 
-const encodeRatesSchema = z.record(z.string(), z.object({ msPerClip: z.number().positive(), device: z.enum(['cuda', 'webgpu', 'dml', 'cpu']), precision: z.enum(['fp32', 'fp16', 'int4']) }));
+// Per model, device setting and precision: the steady per-clip rate and start-up the last encode measured.
+const encodeRatesSchema = z.record(z.string(), encodeRateSchema.extend({ device: z.enum(['cuda', 'webgpu', 'dml', 'cpu']), precision: z.enum(['fp32', 'fp16', 'int4']) }));
 
 export class AppService {
   readonly videos: VideoLibrary;
@@ -50,6 +51,12 @@ export class AppService {
   private readonly otherChats = new Map<string, OtherChat[]>();
   private readonly active = new Map<string, AbortController>();
   private readonly videoWork = new Map<string, AbortController>();
+  /** The background encode running per video (also in videoWork), so "Answer now" can pause it. */
+  private readonly encoding = new Map<string, AbortController>();
+  /** Videos whose encoding "Answer now" interrupted: it resumes after that answer (a Cancel meanwhile drops it). */
+  private readonly resumeAfterAnswer = new Set<string>();
+  /** Per video key: switches the question waiting for the encoding to "answer now" (false once it is answering from every clip). */
+  private readonly answerNowSwitches = new Map<string, () => boolean>();
   private modelDir: string | undefined;
   /** The device the last answer ran on (for the badge), once known. */
   device: DeviceStatus | undefined;
@@ -173,6 +180,7 @@ export class AppService {
     const ratio = this.settings.get().clipSamplingRatio;
     const cached = this.analyses.get(videoId);
     if (cached !== undefined && cached.clipSamplingRatio === ratio) return cached;
+    this.stopEncoding(videoId);
     this.videoWork.get(videoId)?.abort();
     const controller = new AbortController();
     this.videoWork.set(videoId, controller);
@@ -183,7 +191,7 @@ export class AppService {
         { signal: controller.signal, onEvent: (progress) => this.emit({ type: 'progress', scope: 'video', id: videoId, progress }) },
       );
       const rate = await this.encodeRate();
-      const analysis: VideoAnalysis = { video: video.ref, ...result, ...(rate !== undefined ? { estimate: rate } : {}) };
+      const analysis: VideoAnalysis = { video: video.ref, ...result, ...(rate !== undefined ? { estimate: { msPerClip: rate.msPerClip, device: rate.device, precision: rate.precision } } : {}) };
       this.warnAboutVideo(video.key, result.warnings);
       this.analyses.set(videoId, analysis);
       const poster = result.clips[Math.floor(result.clips.length / 2)];
@@ -202,20 +210,28 @@ export class AppService {
   }
 
   private async encodeInBackground(videoId: string): Promise<void> {
-    if (this.modelDir === undefined) return;
+    if (this.modelDir === undefined || this.encoding.has(videoId)) return;
     const video = this.videos.get(videoId);
     const controller = new AbortController();
     this.videoWork.set(videoId, controller);
+    this.encoding.set(videoId, controller);
     const settings = this.settings.get();
     try {
+      const expectedRate = await this.encodeRate();
       const result = await this.options.engine.call(
         'encode',
-        { videoPath: video.path, videoKey: video.key, modelDir: this.modelDir, settings: { device: settings.device, precision: settings.precision, clipSamplingRatio: settings.clipSamplingRatio, cacheSizeGiB: settings.cacheSizeGiB } },
+        {
+          videoPath: video.path,
+          videoKey: video.key,
+          modelDir: this.modelDir,
+          settings: { device: settings.device, precision: settings.precision, clipSamplingRatio: settings.clipSamplingRatio, cacheSizeGiB: settings.cacheSizeGiB },
+          ...(expectedRate !== undefined ? { expectedRate: { msPerClip: expectedRate.msPerClip, startupMs: expectedRate.startupMs } } : {}),
+        },
         { signal: controller.signal, onEvent: (e) => this.onAskEvent(videoId, undefined, e) },
       );
       this.setDevice(result);
       this.warnAboutVideo(video.key, result.videoWarnings);
-      if (!result.fromCache && result.clips > 0) await this.recordEncodeRate(result.encodeMs / result.clips, result.device, result.precision);
+      if (result.measuredRate !== undefined) await this.recordEncodeRate(result.measuredRate, result.device, result.precision);
       // The cost line's estimate gives way to what it took (the plan may have changed meanwhile).
       const analysis = this.analyses.get(videoId);
       if (analysis !== undefined && analysis.clipSamplingRatio === settings.clipSamplingRatio && analysis.clips.length === result.clips) {
@@ -228,7 +244,38 @@ export class AppService {
       if (e.code !== 'CANCELLED') this.emit({ type: 'notice', level: 'error', message: `The video could not be encoded: ${withDisplayName(e, video.path, video.ref.name).message}` });
     } finally {
       if (this.videoWork.get(videoId) === controller) this.videoWork.delete(videoId);
+      if (this.encoding.get(videoId) === controller) this.encoding.delete(videoId);
     }
+  }
+
+  /** Encodes the rest of the video after a Cancel (what was encoded is kept, so only the missing clips run). */
+  resumeEncoding(videoId: string): void {
+    this.videos.get(videoId);
+    if (this.modelDir === undefined) throw new ApolloError('MODEL_NOT_INSTALLED', 'No model is installed yet; download one in the model manager (or run `apollo-chat pull`), then the video is watched.');
+    void this.encodeInBackground(videoId);
+  }
+
+  /** Stops the video's background encode for an "answer now" (its clips are kept); it resumes after that answer. */
+  private pauseEncodingForAnswer(videoId: string): void {
+    const running = this.encoding.get(videoId);
+    if (running === undefined) return;
+    this.resumeAfterAnswer.add(videoId);
+    this.stopEncoding(videoId);
+  }
+
+  /** Aborts the background encode; a new one may start at once (the engine runs it after the old one stops). */
+  private stopEncoding(videoId: string): void {
+    const running = this.encoding.get(videoId);
+    this.encoding.delete(videoId);
+    running?.abort();
+  }
+
+  /** The question waiting for the encoding is answered from the clips encoded so far. */
+  answerNow(videoId: string): void {
+    const video = this.videos.get(videoId);
+    const toNow = this.answerNowSwitches.get(video.key);
+    if (toNow === undefined) throw new ApolloError('INVALID_ARGUMENT', 'No question is waiting for the video to be watched; ask one, then choose Answer now.', { details: { status: 409 } });
+    if (!toNow()) throw new ApolloError('INVALID_ARGUMENT', 'Every clip is watched already: this answer is being written from all of them.', { details: { status: 409 } });
   }
 
   /** Shows each of a video's warnings (damaged frames, a derived frame rate) once as a notice. */
@@ -249,21 +296,28 @@ export class AppService {
     this.emit({ type: 'device', status: this.device });
   }
 
-  /** The per-clip encoding time last measured with the current device and precision settings. */
-  private async encodeRate(): Promise<VideoAnalysis['estimate']> {
+  /** Where the model's encoding rate under the current device and precision settings is kept. */
+  private encodeRateKey(): string {
     const s = this.settings.get();
-    const rates = await readJsonValidated(join(this.options.dataDir, 'encode-rates.json'), encodeRatesSchema);
-    return rates.ok ? rates.value[`${s.device}/${s.precision}`] : undefined;
+    return `${this.modelDir ?? ''}\n${s.device}/${s.precision}`;
   }
 
-  private async recordEncodeRate(msPerClip: number, device: DeviceStatus['device'], precision: DeviceStatus['precision']): Promise<void> {
-    const s = this.settings.get();
+  /** The encoding rate last measured with this model and the current device and precision settings. */
+  private async encodeRate(): Promise<z.infer<typeof encodeRatesSchema>[string] | undefined> {
+    const rates = await readJsonValidated(join(this.options.dataDir, 'encode-rates.json'), encodeRatesSchema);
+    return rates.ok ? rates.value[this.encodeRateKey()] : undefined;
+  }
+
+  private async recordEncodeRate(rate: EncodeRate, device: DeviceStatus['device'], precision: DeviceStatus['precision']): Promise<void> {
     const path = join(this.options.dataDir, 'encode-rates.json');
     const rates = await readJsonValidated(path, encodeRatesSchema);
-    await writeJsonAtomic(path, { ...(rates.ok ? rates.value : {}), [`${s.device}/${s.precision}`]: { msPerClip: Math.round(msPerClip), device, precision } }).catch(() => {});
+    await writeJsonAtomic(path, { ...(rates.ok ? rates.value : {}), [this.encodeRateKey()]: { msPerClip: Math.round(rate.msPerClip), startupMs: Math.round(rate.startupMs), device, precision } }).catch(() => {});
   }
 
   cancelVideoWork(videoId: string): void {
+    // the user's Cancel also holds for encoding an "answer now" paused
+    this.resumeAfterAnswer.delete(videoId);
+    this.stopEncoding(videoId);
     this.videoWork.get(videoId)?.abort();
   }
 
@@ -390,7 +444,7 @@ export class AppService {
    * Validates and records a question, then starts answering it. Resolves as soon as the turn
    * exists (bad input and a busy chat are thrown here); `finished` settles with the final turn.
    */
-  async startTurn(videoId: string, question: string, versions?: TurnVersion[]): Promise<{ turn: ChatTurn; finished: Promise<ChatTurn> }> {
+  async startTurn(videoId: string, question: string, versions?: TurnVersion[], options: { answerNow?: boolean } = {}): Promise<{ turn: ChatTurn; finished: Promise<ChatTurn> }> {
     const trimmed = question.trim();
     if (trimmed === '') throw new ApolloError('INVALID_ARGUMENT', 'Type a question first.');
     if (trimmed.length > LIMITS.questionChars) throw new ApolloError('INVALID_ARGUMENT', `That question is too long; keep it under ${LIMITS.questionChars} characters.`);
@@ -407,27 +461,73 @@ export class AppService {
     await this.persist(video.key);
     this.emit({ type: 'turn', videoId, turn: { ...turn } });
     const previous = history.turns.filter((t) => t.status === 'done').map((t) => ({ question: t.question, answer: t.answer }));
-    const finished = this.answer(videoId, video.key, video.path, turn, previous, controller);
+    const finished = this.answer(videoId, video.key, video.path, turn, previous, controller, options.answerNow === true);
     return { turn: { ...turn }, finished };
   }
 
-  private async answer(videoId: string, videoKey: string, videoPath: string, turn: ChatTurn, previous: Array<{ question: string; answer: string }>, controller: AbortController): Promise<ChatTurn> {
+  /**
+   * Asks the engine, streaming into `turn`. A question that waits for the video's encoding can be
+   * switched to "answer now" (answerNowSwitches): its request is cancelled (a queued one at once)
+   * and asked again from the clips encoded so far; encoding that this interrupted resumes after.
+   */
+  private async answer(videoId: string, videoKey: string, videoPath: string, turn: ChatTurn, previous: Array<{ question: string; answer: string }>, controller: AbortController, answerNow: boolean): Promise<ChatTurn> {
     const stored = this.histories.get(videoKey)!;
     const settings = this.settings.get();
+    let now = answerNow;
     try {
       if (this.modelDir === undefined) throw new ApolloError('MODEL_NOT_INSTALLED', 'No model is installed yet; download one in the model manager (or run `apollo-chat pull`) and ask again.');
-      const result = await this.options.engine.call(
-        'ask',
-        { videoPath, videoKey, modelDir: this.modelDir, settings: askSettings(settings), history: previous, question: turn.question },
-        { signal: controller.signal, onEvent: (e) => this.onAskEvent(videoId, turn, e) },
-      );
+      if (now) this.pauseEncodingForAnswer(videoId);
+      const expectedRate = await this.encodeRate();
+      let result;
+      for (;;) {
+        const attempt = new AbortController();
+        const stop = () => attempt.abort();
+        controller.signal.addEventListener('abort', stop, { once: true });
+        let switched = false;
+        let prefilling = false;
+        // Until the answer starts (prefill), the question may still be switched to the clips so far.
+        if (!now) this.answerNowSwitches.set(videoKey, () => !prefilling && turn.status === 'pending' && !attempt.signal.aborted && ((switched = true), attempt.abort(), true));
+        try {
+          result = await this.options.engine.call(
+            'ask',
+            {
+              videoPath,
+              videoKey,
+              modelDir: this.modelDir,
+              settings: askSettings(settings),
+              history: previous,
+              question: turn.question,
+              ...(now ? { answerNow: true } : {}),
+              ...(expectedRate !== undefined ? { expectedRate: { msPerClip: expectedRate.msPerClip, startupMs: expectedRate.startupMs } } : {}),
+            },
+            {
+              signal: attempt.signal,
+              onEvent: (e) => {
+                if (e.type === 'progress' && e.progress.stage === 'prefill') prefilling = true;
+                this.onAskEvent(videoId, turn, e);
+              },
+            },
+          );
+          break;
+        } catch (error) {
+          if (!switched || controller.signal.aborted) throw error;
+          // The waiting question answers now; whatever encoding it waited for resumes after it.
+          now = true;
+          this.pauseEncodingForAnswer(videoId);
+          this.resumeAfterAnswer.add(videoId);
+        } finally {
+          controller.signal.removeEventListener('abort', stop);
+          this.answerNowSwitches.delete(videoKey);
+        }
+      }
       turn.answer = result.answer;
       turn.status = result.stopReason === 'cancelled' ? 'stopped' : 'done';
       if (result.timings !== undefined) turn.timings = result.timings;
+      turn.clipsUsed = result.clipsUsed;
+      if (result.clipsUsed.used >= result.clipsUsed.total) this.resumeAfterAnswer.delete(videoId);
       this.setDevice(result);
       this.warnAboutVideo(videoKey, result.videoWarnings);
-      const encodeMs = result.timings?.encodeMs;
-      if (!result.embeddingsFromCache && encodeMs !== undefined && encodeMs > 0 && result.plan.clips > 0) await this.recordEncodeRate(encodeMs / result.plan.clips, result.device, result.precision);
+      if (result.measuredRate !== undefined) await this.recordEncodeRate(result.measuredRate, result.device, result.precision);
       if (result.droppedTurns !== undefined && result.droppedTurns > 0) {
         stored.droppedTurns = result.droppedTurns;
         this.emit({ type: 'notice', level: 'info', message: `The oldest ${result.droppedTurns} question(s) were left out of the model's context to make room.` });
@@ -442,6 +542,7 @@ export class AppService {
       }
     } finally {
       this.active.delete(videoKey);
+      if (this.resumeAfterAnswer.delete(videoId)) void this.encodeInBackground(videoId);
     }
     await this.persist(videoKey);
     this.emit({ type: 'turn', videoId, turn: { ...turn } });

@@ -13,6 +13,7 @@ import { readJsonValidated, writeJsonAtomic } from '../../common/persist/atomic-
 const status = z.enum(['pending', 'streaming', 'done', 'stopped', 'error']);
 const error = z.object({ code: z.string(), message: z.string() }).passthrough().optional();
 const timings = z.record(z.string(), z.number()).optional();
+const clipsUsed = z.object({ used: z.number().int().nonnegative(), total: z.number().int().nonnegative(), label: z.string() }).optional();
 
 interface StoredTurn {
   id: string;
@@ -21,8 +22,9 @@ interface StoredTurn {
   status: z.infer<typeof status>;
   error?: z.infer<typeof error>;
   timings?: z.infer<typeof timings>;
+  clipsUsed?: z.infer<typeof clipsUsed>;
   createdAt: string;
-  versions?: Array<{ question: string; answer: string; status: z.infer<typeof status>; error?: z.infer<typeof error>; timings?: z.infer<typeof timings>; createdAt: string; later: StoredTurn[] }>;
+  versions?: Array<{ question: string; answer: string; status: z.infer<typeof status>; error?: z.infer<typeof error>; timings?: z.infer<typeof timings>; clipsUsed?: z.infer<typeof clipsUsed>; createdAt: string; later: StoredTurn[] }>;
   versionIndex?: number;
 }
 
@@ -35,8 +37,9 @@ const turnSchema: z.ZodType<StoredTurn> = z.lazy(() =>
     status,
     error,
     timings,
+    clipsUsed,
     createdAt: z.string(),
-    versions: z.array(z.object({ question: z.string(), answer: z.string(), status, error, timings, createdAt: z.string(), later: z.array(turnSchema) })).optional(),
+    versions: z.array(z.object({ question: z.string(), answer: z.string(), status, error, timings, clipsUsed, createdAt: z.string(), later: z.array(turnSchema) })).optional(),
     versionIndex: z.number().int().nonnegative().optional(),
   }),
 );

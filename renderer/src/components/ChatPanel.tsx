@@ -40,11 +40,25 @@ function VersionSwitch({ turn, busy }: { turn: ChatTurn; busy: boolean }) {
   );
 }
 
+/** "Answered from 21 of 84 clips" (highlighted) or "from all 84 clips". */
+function ClipsUsedLabel({ turn }: { turn: ChatTurn }) {
+  const used = turn.clipsUsed;
+  if (used === undefined) return null;
+  const partial = used.used < used.total;
+  return (
+    <span data-testid="clips-used" data-used={used.used} data-total={used.total} title={partial ? 'Answered before the whole video was watched; ask again once it is, for an answer from every clip' : undefined} className={partial ? 'rounded bg-amber-100 px-1.5 py-0.5 text-amber-900 dark:bg-amber-900/40 dark:text-amber-200' : ''}>
+      Answered {used.label}
+    </span>
+  );
+}
+
 function TurnView({ turn, isLast, busy }: { turn: ChatTurn; isLast: boolean; busy: boolean }) {
   const edit = useChatStore((s) => s.edit);
   const regenerate = useChatStore((s) => s.regenerate);
   const [editing, setEditing] = useState(false);
   const [draft, setDraft] = useState(turn.question);
+  // a question sent while the video is encoded waits for it (unless answered now)
+  const waitingFor = useVideoStore((s) => (isLast && s.progress?.stage === 'encode' && turn.status === 'pending' ? s.progress : null));
   const [copied, setCopied] = useState(false);
   return (
     <li data-testid="turn" data-status={turn.status} className="flex flex-col gap-2">
@@ -84,7 +98,7 @@ function TurnView({ turn, isLast, busy }: { turn: ChatTurn; isLast: boolean; bus
       <div className="flex min-w-0 flex-col items-start gap-1">
         <div data-testid="answer" className="min-w-0 max-w-[95%] rounded-2xl rounded-bl-sm bg-zinc-100 px-3 py-2 text-sm leading-relaxed dark:bg-zinc-800/70">
           {turn.answer === '' && (turn.status === 'pending' || turn.status === 'streaming') ? (
-            <span className="animate-pulse text-zinc-500">Thinking…</span>
+            <span data-testid="thinking" className="animate-pulse text-zinc-500">{waitingFor !== null ? `Waiting for the video to be watched (${waitingFor.done} of ${waitingFor.total} clips)… Answer now answers from those.` : 'Thinking…'}</span>
           ) : turn.answer === '' ? (
             <span className="italic text-zinc-500">{turn.status === 'error' ? 'No answer.' : turn.status === 'stopped' ? 'Stopped before any text.' : 'An empty answer.'}</span>
           ) : (
@@ -95,6 +109,7 @@ function TurnView({ turn, isLast, busy }: { turn: ChatTurn; isLast: boolean; bus
         {turn.answer !== '' && turn.status !== 'pending' && turn.status !== 'streaming' && <CitedClips answer={turn.answer} />}
         <div className="flex flex-wrap items-center gap-3 text-xs text-zinc-500">
           <VersionSwitch turn={turn} busy={busy} />
+          <ClipsUsedLabel turn={turn} />
           {turn.status === 'stopped' && <span>Stopped</span>}
           {turn.status === 'error' && <span className="text-red-600 dark:text-red-400">{turn.error?.message ?? 'Something went wrong.'}</span>}
           {turn.timings?.decodeTokensPerSecond !== undefined && <span>{turn.timings.decodeTokensPerSecond.toFixed(1)} tok/s</span>}
@@ -134,6 +149,8 @@ export function ChatPanel() {
   const videoName = useVideoStore((s) => s.video?.name);
   // A file that is not a video (or cannot be read) has nothing to ask about.
   const unreadable = useVideoStore((s) => s.phase === 'error' && s.analysis === null);
+  // Some clips are watched, not all (encoding runs, or was cancelled): a question may be answered from those.
+  const partial = useVideoStore((s) => (s.clipsWatched !== null && s.clipsWatched.done > 0 && s.clipsWatched.done < s.clipsWatched.total ? s.clipsWatched : null));
   const [question, setQuestion] = useState('');
   const busy = isAnswering(history);
   const length = question.trim().length;
@@ -153,9 +170,9 @@ export function ChatPanel() {
     return () => window.removeEventListener('keydown', onKey);
   }, [busy, stop]);
 
-  const send = async () => {
+  const send = async (answerNow = false) => {
     if (question.trim() === '' || busy || tooLong || unreadable) return;
-    if (await ask(question)) setQuestion('');
+    if (await ask(question, answerNow ? { answerNow: true } : undefined)) setQuestion('');
   };
 
   return (
@@ -223,9 +240,23 @@ export function ChatPanel() {
             Stop
           </button>
         ) : (
-          <button type="submit" data-testid="send" disabled={question.trim() === '' || tooLong || unreadable} className="rounded-lg bg-indigo-600 px-4 py-2 text-sm font-medium text-white hover:bg-indigo-500 disabled:opacity-50">
-            Send
-          </button>
+          <div className="flex shrink-0 flex-col gap-1">
+            {partial !== null && (
+              <button
+                type="button"
+                data-testid="send-answer-now"
+                disabled={question.trim() === '' || tooLong || unreadable}
+                onClick={() => void send(true)}
+                title={`Answer from the ${partial.done} of ${partial.total} clips watched so far, without waiting for the rest`}
+                className="rounded-lg border border-indigo-600 px-3 py-1 text-xs font-medium text-indigo-700 hover:bg-indigo-50 disabled:opacity-50 dark:border-indigo-400 dark:text-indigo-300 dark:hover:bg-indigo-950"
+              >
+                Answer now
+              </button>
+            )}
+            <button type="submit" data-testid="send" disabled={question.trim() === '' || tooLong || unreadable} title={partial !== null ? 'Answer once every clip is watched' : undefined} className="rounded-lg bg-indigo-600 px-4 py-2 text-sm font-medium text-white hover:bg-indigo-500 disabled:opacity-50">
+              Send
+            </button>
+          </div>
         )}
       </form>
     </section>

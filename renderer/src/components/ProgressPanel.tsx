@@ -1,4 +1,5 @@
-// The work in progress on the open video: stage, done/total, ETA, and a cancel button.
+// The work in progress on the open video: stage, done/total, ETA, a cancel button, and (while a
+// question waits for the encoding) "Answer now".
 import { formatDuration, type ProgressEvent } from '../../../electron/shared/progress';
 
 const STAGE_NAMES: Record<string, string> = {
@@ -18,7 +19,8 @@ const STAGE_NAMES: Record<string, string> = {
 /** An ETA is shown once it rests on enough measured work (the first items include start-up). */
 function trustedEta(e: ProgressEvent): number | undefined {
   if (e.etaMs === undefined) return undefined;
-  if (e.unit === 'bytes') return e.etaMs;
+  // the engine's encoding estimate already leaves out the start-up, or rests on a rate measured here before (encode-eta.ts)
+  if (e.unit === 'bytes' || e.stage === 'encode') return e.etaMs;
   return e.done >= Math.min(2, e.total) && e.done > 0 ? e.etaMs : undefined;
 }
 
@@ -28,7 +30,7 @@ function amount(e: ProgressEvent): string {
   return `${e.done} / ${e.total}${e.unit ? ` ${e.unit}` : ''}`;
 }
 
-export function ProgressPanel({ progress, onCancel }: { progress: ProgressEvent; onCancel?: () => void }) {
+export function ProgressPanel({ progress, onCancel, onAnswerNow }: { progress: ProgressEvent; onCancel?: () => void; onAnswerNow?: () => void }) {
   const pct = progress.total > 0 ? Math.min(100, (100 * progress.done) / progress.total) : 0;
   const eta = trustedEta(progress);
   const indeterminate = progress.total <= 0;
@@ -40,6 +42,11 @@ export function ProgressPanel({ progress, onCancel }: { progress: ProgressEvent;
           {amount(progress)}
           {eta !== undefined ? ` · ${formatDuration(eta)} left` : progress.total > 0 && progress.done < progress.total ? ' · estimating time left…' : ''}
         </span>
+        {onAnswerNow && (
+          <button type="button" data-testid="answer-now" onClick={onAnswerNow} title={`Answer the waiting question from the ${progress.done} clips watched so far; watching goes on after it`} className="shrink-0 rounded bg-indigo-600 px-2 py-0.5 text-xs font-medium text-white hover:bg-indigo-500">
+            Answer now
+          </button>
+        )}
         {onCancel && (
           <button type="button" data-testid="cancel-work" onClick={onCancel} className="rounded px-2 py-0.5 text-xs text-zinc-600 hover:bg-zinc-100 dark:text-zinc-300 dark:hover:bg-zinc-800">
             Cancel

@@ -8,7 +8,10 @@ interface ChatStore {
   loading: boolean;
   error: string | null;
   load(videoId: string): Promise<void>;
-  ask(question: string): Promise<boolean>;
+  /** Sends a question; with `answerNow`, it is answered from the clips encoded so far. */
+  ask(question: string, options?: { answerNow?: boolean }): Promise<boolean>;
+  /** Answers the question waiting for the video's encoding from the clips encoded so far. */
+  answerNow(): Promise<void>;
   stop(): Promise<void>;
   regenerate(): Promise<void>;
   edit(turnId: string, question: string): Promise<void>;
@@ -33,6 +36,12 @@ function upsert(turns: ChatTurn[], turn: ChatTurn): ChatTurn[] {
   const next = turns.slice();
   next[i] = turn;
   return next;
+}
+
+/** The last question is waiting for its answer to start (for the video's encoding, normally). */
+export function isWaiting(history: ChatHistory | null): boolean {
+  const last = history?.turns.at(-1);
+  return last !== undefined && last.status === 'pending' && last.answer === '';
 }
 
 export function isAnswering(history: ChatHistory | null): boolean {
@@ -72,14 +81,20 @@ export const useChatStore = create<ChatStore>((set, get) => {
       })();
       return loading;
     },
-    ask: (question) =>
+    ask: (question, options) =>
       run(async () => {
         if (get().history === null && loading !== null) await loading;
         const id = videoId();
         // Never report success for a question that went nowhere: the composer keeps it.
         if (id === undefined) throw new Error('Open a video first: this question was not sent (it is still in the box).');
-        get().applyTurn(id, (await getApi().ask(id, question)).turn);
+        get().applyTurn(id, (await getApi().ask(id, question, options?.answerNow === true ? { answerNow: true } : undefined)).turn);
       }),
+    answerNow: async () => {
+      await run(async () => {
+        const id = videoId();
+        if (id !== undefined) await getApi().answerNow(id);
+      });
+    },
     stop: async () => {
       await run(async () => {
         const id = videoId();

@@ -23,6 +23,8 @@ interface VideoStore {
   focusedClips: number[] | null;
   /** Set after the user cancelled the video's encoding (the panel says so; asking resumes it). */
   encodeCancelled: boolean;
+  /** How many of the video's clips are encoded, as the last encoding progress said (null before any). */
+  clipsWatched: { done: number; total: number } | null;
   /** Between the clip plan and the first encoding progress (the model loads): the panel says so. */
   startingEncode: boolean;
   /** The host finished or gave up the background encoding (device event, error notice). */
@@ -33,6 +35,8 @@ interface VideoStore {
   cancel(): Promise<void>;
   /** Closes the open video (it was removed from the library). */
   close(): void;
+  /** Encodes the rest of the video after a Cancel (the clips already encoded are kept). */
+  resumeEncoding(): Promise<void>;
   /** The host (re)analyzed a video: the open one's filmstrip follows the new clip plan. */
   applyAnalysis(analysis: VideoAnalysis): void;
   /** Analyzes the open video again (after a setting that changes its clip plan). */
@@ -75,6 +79,7 @@ export const useVideoStore = create<VideoStore>((set, get) => ({
   seekRequest: null,
   focusedClips: null,
   encodeCancelled: false,
+  clipsWatched: null,
   startingEncode: false,
   encodeSettled() {
     if (get().startingEncode) set({ startingEncode: false });
@@ -111,7 +116,7 @@ export const useVideoStore = create<VideoStore>((set, get) => ({
     }
   },
   async openVideo(video) {
-    set({ video, analysis: null, phase: 'analyzing', error: null, progress: null, currentTime: 0, focusedClips: null, encodeCancelled: false, startingEncode: false });
+    set({ video, analysis: null, phase: 'analyzing', error: null, progress: null, currentTime: 0, focusedClips: null, encodeCancelled: false, clipsWatched: null, startingEncode: false });
     void useChatStore.getState().load(video.id);
     try {
       const analysis = await getApi().analyzeVideo(video.id);
@@ -138,6 +143,17 @@ export const useVideoStore = create<VideoStore>((set, get) => ({
   close() {
     set({ video: null, analysis: null, phase: 'empty', error: null, progress: null, focusedClips: null, encodeCancelled: false, startingEncode: false });
   },
+  async resumeEncoding() {
+    const video = get().video;
+    if (video === null) return;
+    set({ encodeCancelled: false, startingEncode: true, error: null });
+    try {
+      await getApi().resumeEncoding(video.id);
+    } catch (error) {
+      if (get().video?.id === video.id) set({ encodeCancelled: true, startingEncode: false });
+      useAppStore.getState().notify('error', errorMessage(error));
+    }
+  },
   applyAnalysis(analysis) {
     const { video, phase, focusedClips } = get();
     if (video?.id !== analysis.video.id) return;
@@ -163,7 +179,7 @@ export const useVideoStore = create<VideoStore>((set, get) => ({
   setProgress(progress) {
     // While a new file uploads, the previous video's work does not take over the panel.
     if (get().phase === 'uploading') return;
-    set({ progress: progress.done >= progress.total ? null : progress, startingEncode: false, ...(progress.stage === 'encode' ? { encodeCancelled: false } : {}) });
+    set({ progress: progress.done >= progress.total ? null : progress, startingEncode: false, ...(progress.stage === 'encode' ? { encodeCancelled: false, clipsWatched: { done: progress.done, total: progress.total } } : {}) });
   },
   setCurrentTime(time) {
     const { focusedClips, analysis } = get();

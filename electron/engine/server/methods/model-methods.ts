@@ -69,12 +69,12 @@ export function createModelMethods(plans: VideoPlanMemo, clipCache: ClipEmbeddin
   const encode = implementMethod('encode', (params, ctx) =>
     serial(ctx.signal, async (): Promise<EngineResult<'encode'>> => {
       const runtime = await runtimeFor(params, ctx);
-      const { embeddings, encodeMs, video, videoWarnings } = await runtime.encode(
-        { videoPath: params.videoPath, videoKey: params.videoKey, ...(params.settings.clipSamplingRatio === undefined ? {} : { clipSamplingRatio: params.settings.clipSamplingRatio }) },
+      const { embeddings, encodeMs, video, videoWarnings, measuredRate } = await runtime.encode(
+        { videoPath: params.videoPath, videoKey: params.videoKey, ...(params.settings.clipSamplingRatio === undefined ? {} : { clipSamplingRatio: params.settings.clipSamplingRatio }), ...(params.expectedRate === undefined ? {} : { expectedRate: params.expectedRate }) },
         (event) => ctx.emit(event),
         ctx.signal,
       );
-      return { clips: embeddings.entry.clips, fromCache: embeddings.fromCache, encodeMs, effectiveRatio: video.plan.effectiveRatio, videoWarnings, device: runtime.deviceChoice.device, deviceReason: runtime.deviceChoice.reason, precision: runtime.key.precision };
+      return { clips: embeddings.entry.clips, fromCache: embeddings.fromCache, encodeMs, effectiveRatio: video.plan.effectiveRatio, videoWarnings, ...(measuredRate === undefined ? {} : { measuredRate }), device: runtime.deviceChoice.device, deviceReason: runtime.deviceChoice.reason, precision: runtime.key.precision };
     }),
   );
   const ask = implementMethod('ask', (params, ctx) =>
@@ -89,6 +89,7 @@ export function createModelMethods(plans: VideoPlanMemo, clipCache: ClipEmbeddin
           question: params.question,
           ...(params.answerNow === undefined ? {} : { answerNow: params.answerNow }),
           ...(params.answerAfterClips === undefined ? {} : { answerAfterClips: params.answerAfterClips }),
+          ...(params.expectedRate === undefined ? {} : { expectedRate: params.expectedRate }),
           ...(s.clipSamplingRatio === undefined ? {} : { clipSamplingRatio: s.clipSamplingRatio }),
           generation: {
             ...(s.greedy === undefined ? {} : { greedy: s.greedy }),

@@ -125,5 +125,5 @@ for (const shape of shapes) {
 }
 summary.readBandwidthGBs = Math.max(...bandwidths) / 1e9;
 summary.readBandwidthGBsPerRun = bandwidths.map((b) => (b / 1e9).toFixed(1)).join(', ');
-const path = writeResult({ bench: 'llm-long-context', date: new Date().toISOString(), machine: machineFacts(), measurements, summary });
+const path = writeResult({ bench: env.BENCH_RESULT ?? 'llm-long-context', date: new Date().toISOString(), machine: machineFacts(), measurements, summary });
 log(`wrote ${path}`);

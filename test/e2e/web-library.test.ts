@@ -136,10 +136,13 @@ describe('the library, the cost of watching and the encoding ETA in Chromium on 
       await new Promise((r) => setTimeout(r, 250));
     }
     const end = Date.now();
-    const withEta = samples.filter((s) => s.eta !== undefined);
+    const shown = samples.filter((s) => s.eta !== undefined);
+    expect(shown.every((s) => s.total === clips)).toBe(true);
+    // Before two clips are done the ETA comes from the remembered rate (planted wrong here:
+    // engine/vision/encode-eta.ts); from then on, from this encode's own measured rate.
+    const withEta = shown.filter((s) => s.done >= 2);
     // Present: an ETA is shown for most of the encoding, once a couple of clips are measured.
     expect(withEta.length).toBeGreaterThanOrEqual(4);
-    expect(withEta.every((s) => s.done >= 2 && s.total === clips)).toBe(true);
     // Updates: it changes as clips are done, and counts down overall.
     expect(new Set(withEta.map((s) => s.eta)).size).toBeGreaterThanOrEqual(3);
     expect(withEta.at(-1)!.eta!).toBeLessThan(withEta[0]!.eta!);

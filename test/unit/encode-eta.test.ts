@@ -36,6 +36,18 @@ describe('EncodeEtaEstimator', () => {
     expect(est.update(31, 31_000)).toBeCloseTo(69 * (36_000 / 33), 6);
   });
 
+  it('drops a remembered rate more than twice off the measured one (stale: another device or load)', () => {
+    const est = new EncodeEtaEstimator(100, { msPerClip: 60_000, startupMs: 0 });
+    expect(est.update(0, 0)).toBe(6_000_000);
+    expect(est.update(1, 1000)).toBe(99 * 60_000);
+    // one steady clip at 1 s: 60× off, so not blended (a blend would say (3·60 + 1) / 4 = 45 s per clip)
+    expect(est.update(2, 2000)).toBe(98 * 1000);
+    // and just under the limit it is blended: expected 1.9 s vs 1 s measured
+    const near = new EncodeEtaEstimator(100, { msPerClip: 1900, startupMs: 0 });
+    etas(near, [[0, 0], [1, 1000]]);
+    expect(near.update(2, 2000)).toBe(98 * ((3 * 1900 + 1000) / 4));
+  });
+
   it('a resumed run counts from the clips it found done, and a finished or empty one has nothing left', () => {
     const est = new EncodeEtaEstimator(10, { msPerClip: 1000, startupMs: 0 });
     expect(est.update(6, 0)).toBe(4000);

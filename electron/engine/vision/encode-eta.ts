@@ -5,7 +5,7 @@
 // chunk's preparation (nothing overlaps it) gives the extraction's rate (`prepared`), and a clip
 // costs at least that. Until two clips are done, the rate last measured on this device and model
 // (the host's encode-rates.json, passed in as `expected`) stands in, and it keeps some weight while
-// few clips are measured. Time is injected: a pure function of its inputs (test/unit/encode-eta.test.ts).
+// few clips are measured, unless it is more than twice off the measurement. Time is injected: a pure function of its inputs (test/unit/encode-eta.test.ts).
 
 import type { EncodeRate } from '../../shared/engine-protocol.js';
 
@@ -13,6 +13,8 @@ export type { EncodeRate };
 
 /** How many measured clips the expected rate counts for when blended with the measurement. */
 const EXPECTED_WEIGHT_CLIPS = 3;
+/** An expected rate this many times off the measured one is not blended in. */
+const STALE_RATIO = 2;
 
 export class EncodeEtaEstimator {
   private start: { time: number; done: number } | undefined;
@@ -51,7 +53,9 @@ export class EncodeEtaEstimator {
     const expected = this.expected?.msPerClip;
     if (steady === undefined) return expected;
     const measured = Math.max(steady.msPerClip, this.prepareMsPerClip ?? 0);
-    if (expected === undefined) return measured;
+    // A remembered rate more than twice off what this run measures is stale (another device,
+    // other load, a planted value): the measurement alone is the better guess.
+    if (expected === undefined || Math.max(expected / measured, measured / expected) > STALE_RATIO) return measured;
     return (EXPECTED_WEIGHT_CLIPS * expected + steady.clips * measured) / (EXPECTED_WEIGHT_CLIPS + steady.clips);
   }
 

@@ -104,7 +104,11 @@ describe('issue 15 in Chromium on the demo model', () => {
     await page.getByTestId('settings-save').click();
     // The dialog closes: the browser did not refuse the default cache size (10) as off-step.
     await expect.poll(() => page.locator('dialog[open]').count(), { timeout: 20_000 }).toBe(0);
+    // Saving sends only what was changed in the dialog: the answer length set through the API after
+    // this page loaded stays (the dialog once saved the page's stale copy of every setting).
+    expect((await api<{ maxNewTokens: number }>(page, 'api/settings')).maxNewTokens).toBe(8);
     await page.getByTestId('open-settings').click();
+    await expect.poll(() => page.getByTestId('setting-max-new-tokens').inputValue()).toBe('8');
     await page.getByTestId('setting-cache-size').fill('2.5');
     await page.getByTestId('settings-save').click();
     await expect.poll(() => page.locator('dialog[open]').count(), { timeout: 20_000 }).toBe(0);

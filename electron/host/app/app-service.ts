@@ -188,7 +188,8 @@ export class AppService {
       const result = await this.options.engine.call(
         'analyze-video',
         { path: video.path, videoKey: video.key, clipSamplingRatio: ratio, ...(this.modelDir ? { modelDir: this.modelDir } : {}) },
-        { signal: controller.signal, onEvent: (progress) => this.emit({ type: 'progress', scope: 'video', id: videoId, progress }) },
+        // once cancelled, the engine's reports still on their way are not passed on (the page would show the work again)
+        { signal: controller.signal, onEvent: (progress) => !controller.signal.aborted && this.emit({ type: 'progress', scope: 'video', id: videoId, progress }) },
       );
       const rate = await this.encodeRate();
       const analysis: VideoAnalysis = { video: video.ref, ...result, ...(rate !== undefined ? { estimate: { msPerClip: rate.msPerClip, device: rate.device, precision: rate.precision } } : {}) };
@@ -227,7 +228,8 @@ export class AppService {
           settings: { device: settings.device, precision: settings.precision, clipSamplingRatio: settings.clipSamplingRatio, cacheSizeGiB: settings.cacheSizeGiB },
           ...(expectedRate !== undefined ? { expectedRate: { msPerClip: expectedRate.msPerClip, startupMs: expectedRate.startupMs } } : {}),
         },
-        { signal: controller.signal, onEvent: (e) => this.onAskEvent(videoId, undefined, e) },
+        // once cancelled or paused, the engine's reports still on their way are not passed on
+        { signal: controller.signal, onEvent: (e) => !controller.signal.aborted && this.onAskEvent(videoId, undefined, e) },
       );
       this.setDevice(result);
       this.warnAboutVideo(video.key, result.videoWarnings);

@@ -162,17 +162,24 @@ export function ChatPanel() {
     list.current?.lastElementChild?.scrollIntoView?.({ block: 'end' });
   }, [history?.turns.length, lastAnswer]);
 
+  // Esc reads the chat as it is at the key press: a listener tied to a render would miss a press
+  // that lands between the answer appearing on screen and React's effects catching up.
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
-      if (e.key === 'Escape' && busy) void stop();
+      const chat = useChatStore.getState();
+      if (e.key === 'Escape' && isAnswering(chat.history)) void chat.stop();
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  }, [busy, stop]);
+  }, []);
 
   const send = async (answerNow = false) => {
     if (question.trim() === '' || busy || tooLong || unreadable) return;
-    if (await ask(question, answerNow ? { answerNow: true } : undefined)) setQuestion('');
+    // The box empties as the question leaves (it shows in the chat at once, and a second Enter
+    // cannot send it twice); a question that went nowhere comes back unless something new was typed.
+    const sent = question;
+    setQuestion('');
+    if (!(await ask(sent, answerNow ? { answerNow: true } : undefined))) setQuestion((now) => (now === '' ? sent : now));
   };
 
   return (

@@ -16,19 +16,26 @@ function NumberField({ label, hint, value, min, max, testId, onChange }: { label
   );
 }
 
-/** Mounted while open: the draft starts from the current settings each time. */
+/**
+ * Mounted while open. It shows the host's settings, read again on open (another window, the web
+ * mode or the CLI may have changed them), and saves only the fields changed here: a value changed
+ * elsewhere is never put back to what this window saw before.
+ */
 export function SettingsDialog({ onClose }: { onClose(): void }) {
   const settings = useSettingsStore((s) => s.settings);
   const error = useSettingsStore((s) => s.error);
   const update = useSettingsStore((s) => s.update);
-  const [draft, setDraft] = useState<AppSettings>(settings);
+  const load = useSettingsStore((s) => s.load);
+  const [edits, setEdits] = useState<Partial<AppSettings>>({});
+  const draft: AppSettings = { ...settings, ...edits };
   const dialog = useRef<HTMLDialogElement>(null);
 
   useEffect(() => {
     dialog.current?.showModal?.();
-  }, []);
+    void load();
+  }, [load]);
 
-  const set = <K extends keyof AppSettings>(key: K, value: AppSettings[K]) => setDraft((d) => ({ ...d, [key]: value }));
+  const set = <K extends keyof AppSettings>(key: K, value: AppSettings[K]) => setEdits((d) => ({ ...d, [key]: value }));
   return (
     <dialog ref={dialog} onClose={onClose} className="m-auto w-[28rem] max-w-[calc(100vw-2rem)] rounded-xl bg-white p-0 text-zinc-900 shadow-2xl backdrop:bg-black/40 dark:bg-zinc-900 dark:text-zinc-100">
       <form
@@ -37,7 +44,8 @@ export function SettingsDialog({ onClose }: { onClose(): void }) {
         className="flex flex-col gap-4 p-5"
         onSubmit={(e) => {
           e.preventDefault();
-          void update(draft).then((ok) => ok && onClose());
+          if (Object.keys(edits).length === 0) onClose();
+          else void update(edits).then((ok) => ok && onClose());
         }}
       >
         <h2 className="text-lg font-semibold">Settings</h2>

@@ -69,6 +69,9 @@ export function clipAt(clips: ClipSummary[], time: number): number | null {
   return best;
 }
 
+/** The video whose work the user cancelled, until the host confirms it (see cancel). */
+let cancelling: string | null = null;
+
 export const useVideoStore = create<VideoStore>((set, get) => ({
   video: null,
   analysis: null,
@@ -136,9 +139,15 @@ export const useVideoStore = create<VideoStore>((set, get) => ({
     }
     const video = get().video;
     if (video === null) return;
-    // The panel goes at once: the host stops the work, and no event says "cancelled".
+    // The panel goes at once: the host stops the work, and no event says "cancelled". Until the
+    // host has answered, a progress report still on its way is the cancelled work's: not shown.
     set({ progress: null, encodeCancelled: get().analysis !== null, startingEncode: false });
-    await getApi().cancelVideoWork(video.id);
+    cancelling = video.id;
+    try {
+      await getApi().cancelVideoWork(video.id);
+    } finally {
+      if (cancelling === video.id) cancelling = null;
+    }
   },
   close() {
     set({ video: null, analysis: null, phase: 'empty', error: null, progress: null, focusedClips: null, encodeCancelled: false, startingEncode: false });
@@ -178,7 +187,7 @@ export const useVideoStore = create<VideoStore>((set, get) => ({
   },
   setProgress(progress) {
     // While a new file uploads, the previous video's work does not take over the panel.
-    if (get().phase === 'uploading') return;
+    if (get().phase === 'uploading' || cancelling === get().video?.id) return;
     set({ progress: progress.done >= progress.total ? null : progress, startingEncode: false, ...(progress.stage === 'encode' ? { encodeCancelled: false, clipsWatched: { done: progress.done, total: progress.total } } : {}) });
   },
   setCurrentTime(time) {

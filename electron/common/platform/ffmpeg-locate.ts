@@ -79,6 +79,8 @@ export function resolveFfmpeg(env: NodeJS.ProcessEnv = process.env): FfmpegInsta
 
 function resolveUncached(env: NodeJS.ProcessEnv): FfmpegInstall {
   const pathVar = env.PATH ?? '';
+  // An empty APOLLO_FFPROBE_PATH is unset, as an empty APOLLO_FFMPEG_PATH is (and as resolveFfprobe reads it).
+  const ffprobeOverride = env.APOLLO_FFPROBE_PATH || undefined;
   const probeNear = (ffmpeg: string): string | undefined => {
     const sibling = join(dirname(ffmpeg), 'ffprobe' + exe);
     return existsSync(sibling) && isExecutable(sibling) ? sibling : (bundledFfprobePath() ?? findOnPath('ffprobe', pathVar));
@@ -88,18 +90,18 @@ function resolveUncached(env: NodeJS.ProcessEnv): FfmpegInstall {
     if (!existsSync(ffmpeg) || !isExecutable(ffmpeg)) {
       throw new ApolloError('FFMPEG_NOT_FOUND', `APOLLO_FFMPEG_PATH points to ${ffmpeg}, which is not an executable file; fix the variable or unset it to use the system ffmpeg.`);
     }
-    const ffprobe = env.APOLLO_FFPROBE_PATH ?? probeNear(ffmpeg);
+    const ffprobe = ffprobeOverride ?? probeNear(ffmpeg);
     if (ffprobe === undefined) throw missingFfprobe();
     return { ffmpeg, ffprobe, source: 'env' };
   }
   const bundled = ffmpegStaticPath();
   if (bundled !== undefined) {
-    const ffprobe = env.APOLLO_FFPROBE_PATH ?? probeNear(bundled);
+    const ffprobe = ffprobeOverride ?? probeNear(bundled);
     if (ffprobe !== undefined) return { ffmpeg: bundled, ffprobe, source: 'ffmpeg-static' };
   }
   const ffmpeg = findOnPath('ffmpeg', pathVar);
   if (ffmpeg === undefined) throw new ApolloError('FFMPEG_NOT_FOUND');
-  const ffprobe = env.APOLLO_FFPROBE_PATH ?? probeNear(ffmpeg);
+  const ffprobe = ffprobeOverride ?? probeNear(ffmpeg);
   if (ffprobe === undefined) throw missingFfprobe();
   return { ffmpeg, ffprobe, source: 'system' };
 }

@@ -2,6 +2,11 @@
 
 #include <cstring>
 
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#define APOLLO_CONVERT_X86 1
+#endif
+
 namespace apollo {
 
 void Bf16ToF32(const uint16_t* src, float* dst, size_t n) {
@@ -51,6 +56,50 @@ void F32ToF16(const float* src, uint16_t* dst, size_t n) {
     std::memcpy(&bits, &src[i], sizeof bits);
     dst[i] = F32BitsToF16(bits);
   }
+}
+
+static inline float F16BitsToF32(uint16_t h) {
+  const uint32_t sign = static_cast<uint32_t>(h & 0x8000u) << 16;
+  const uint32_t exp = (h >> 10) & 0x1fu;
+  uint32_t mant = h & 0x3ffu;
+  uint32_t bits;
+  if (exp == 0x1fu) {
+    bits = sign | 0x7f800000u | (mant << 13);  // Inf, NaN with its payload
+  } else if (exp != 0) {
+    bits = sign | ((exp + 112u) << 23) | (mant << 13);
+  } else if (mant == 0) {
+    bits = sign;
+  } else {
+    // Subnormal: normalise the significand (value = mant x 2^-24).
+    uint32_t e = 113;
+    while ((mant & 0x400u) == 0) {
+      mant <<= 1;
+      --e;
+    }
+    bits = sign | (e << 23) | ((mant & 0x3ffu) << 13);
+  }
+  float f;
+  std::memcpy(&f, &bits, sizeof f);
+  return f;
+}
+
+#ifdef APOLLO_CONVERT_X86
+__attribute__((target("avx,f16c"))) static void F16ToF32F16c(const uint16_t* src, float* dst, size_t n) {
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(dst + i, _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(src + i))));
+  for (; i < n; ++i) dst[i] = F16BitsToF32(src[i]);
+}
+#endif
+
+void F16ToF32(const uint16_t* src, float* dst, size_t n) {
+#ifdef APOLLO_CONVERT_X86
+  static const bool f16c = __builtin_cpu_supports("avx") && __builtin_cpu_supports("f16c");
+  if (f16c) {
+    F16ToF32F16c(src, dst, n);
+    return;
+  }
+#endif
+  for (size_t i = 0; i < n; ++i) dst[i] = F16BitsToF32(src[i]);
 }
 
 }  // namespace apollo

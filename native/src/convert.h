@@ -11,4 +11,8 @@ void Bf16ToF32(const uint16_t* src, float* dst, size_t n);
 // F32 -> IEEE binary16 with round-to-nearest-even, overflow to Inf, subnormals kept, NaN kept quiet.
 void F32ToF16(const float* src, uint16_t* dst, size_t n);
 
+// IEEE binary16 -> F32, exact for every value (subnormals, Inf, NaN payloads); F16C where the CPU
+// has it (the KV cache's float16 rows widened for a prefill pass's attention).
+void F16ToF32(const uint16_t* src, float* dst, size_t n);
+
 }  // namespace apollo

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bf16ToF32Twin, f16BitsToNumber, f32ToF16Twin } from '../../electron/engine/native/float-convert-twin.js';
+import { bf16ToF32Twin, f16BitsToNumber, f16ToF32, f32ToF16Twin } from '../../electron/engine/native/float-convert-twin.js';
 import { loadNativeAddon } from '../../electron/engine/native/native-addon.js';
 import { runPython } from '../helpers/python-oracle.js';
 import { mulberry32 } from '../helpers/seeded-random.js';
@@ -109,6 +109,31 @@ describe('native addon', () => {
     addon.addon.bf16ToF32(bf, fa);
     bf16ToF32Twin(bf, fb);
     expect(Buffer.from(fa.buffer).equals(Buffer.from(fb.buffer))).toBe(true);
+  });
+
+  it.runIf(addon.loaded)('f16 -> f32 equals the twin on all 65,536 patterns, on views and at every tail length', () => {
+    if (!addon.loaded) return;
+    const all = Uint16Array.from({ length: 65536 }, (_, i) => i);
+    const native = new Float32Array(all.length);
+    const twin = new Float32Array(all.length);
+    addon.addon.f16ToF32(all, native);
+    f16ToF32(all, twin);
+    const nb = new Uint32Array(native.buffer);
+    const tb = new Uint32Array(twin.buffer);
+    for (let h = 0; h < all.length; h++) {
+      // NaNs: F16C may quieten a signalling NaN; any NaN must stay a NaN of the same sign.
+      if ((h & 0x7c00) === 0x7c00 && (h & 0x3ff) !== 0) expect(Number.isNaN(native[h]!) && nb[h]! >>> 31 === h >>> 15, `0x${h.toString(16)}`).toBe(true);
+      else if (nb[h] !== tb[h]) expect(`0x${h.toString(16)} -> 0x${nb[h]!.toString(16)}`).toBe(`0x${h.toString(16)} -> 0x${tb[h]!.toString(16)}`);
+    }
+    // The vector loop's tail (lengths not a multiple of 8) and offset views.
+    for (let n = 0; n < 20; n++) {
+      const out = new Float32Array(n + 2).fill(-7);
+      addon.addon.f16ToF32(all.subarray(0x3c00 + 3, 0x3c00 + 3 + n), out.subarray(1, 1 + n));
+      expect(out[0]).toBe(-7);
+      expect(out[n + 1]).toBe(-7);
+      for (let i = 0; i < n; i++) expect(out[1 + i]).toBe(f16BitsToNumber(0x3c00 + 3 + i));
+    }
+    expect(() => addon.addon.f16ToF32(all.subarray(0, 3), new Float32Array(4))).toThrow(/lengths differ/);
   });
 
   it.runIf(addon.loaded)('works on sub-array views and rejects mismatched or wrongly typed buffers', () => {

@@ -6,7 +6,8 @@
 // segments return this step's q/k/v (a few KB per layer in decode), the new k/v are appended here,
 // and attention reads the cache in place — natively for a decode step (native/src/attention.cc,
 // every cached row read once), or through a small weightless graph for prefill chunks, to which
-// the buffers are handed as views (onnxruntime-node reads CPU inputs without copying). So a decode
+// the buffers are handed as views (onnxruntime-node reads CPU inputs without copying; a float16
+// cache is first widened once per layer and pass into float32 buffers kept for that). So a decode
 // step costs the weights plus one read of the cache, never a copy of it. (Measured alternatives,
 // bench/llm-attention.bench.ts: GroupQueryAttention with the cache bound as a preallocated output,
 // which onnxruntime-node copies whole into JavaScript every step, and attention in the graph over
@@ -70,9 +71,13 @@ const DEFAULT_PREFILL_CHUNK = 128;
 
 /**
  * One call of the prefill attention graph holds at most this many float32 scores per kv head
- * (32 MB; the graph's mask, softmax and scores a few times that): a chunk's queries are split into
+ * (8 MB; the graph's mask, softmax and scores a few times that): a chunk's queries are split into
  * row blocks that each see only the keys up to their last position, so the working set stays
  * bounded at any depth while the chunk (and with it the weight matmuls' efficiency) keeps its size.
+ * The blocks share one float32 copy of the layer's rows (widened), so smaller blocks cost only
+ * more, smaller MatMuls: at 3B and 16k positions a 128-position pass peaked +231–274 MB over the
+ * resident set with 8 MB and +440–588 MB with 32 MB, and ran 10–12% faster (1 MB: no smaller,
+ * slower; bench/llm-long-context.bench.ts's peak RSS is the check at size).
  */
 const SCORE_BUDGET = 8 * 2 ** 20;
 
@@ -86,6 +91,9 @@ export class Qwen2DecoderSession {
   private readonly attentionOut: Float32Array;
   private readonly half: number;
   private readonly toHalf = floatConverter();
+  private readonly widen = this.toHalf;
+  private wideKeys: Float32Array[] = [];
+  private wideValues: Float32Array[] = [];
 
   private constructor(
     readonly artifacts: DecoderArtifacts,
@@ -129,7 +137,7 @@ export class Qwen2DecoderSession {
     let attentionGraph: ort.InferenceSession | undefined;
     try {
       for (const file of graph.segmentFiles) segments.push(await ort.InferenceSession.create(join(dir, file), sessionOptions));
-      attentionGraph = await ort.InferenceSession.create(buildAttentionGraph(artifacts, kvDtype), { ...sessionOptions, executionProviders: ['cpu'] });
+      attentionGraph = await ort.InferenceSession.create(buildAttentionGraph(artifacts), { ...sessionOptions, executionProviders: ['cpu'] });
     } catch (error) {
       await Promise.all(segments.map((s) => s.release()));
       throw new ApolloError('PREPARED_MODEL_INVALID', `The decoder graphs in ${dir} could not be loaded (${error instanceof Error ? error.message.slice(0, 200) : String(error)}); run \`apollo-chat prepare MODEL_DIR\` again.`, { cause: error });
@@ -294,25 +302,52 @@ export class Qwen2DecoderSession {
     const width = numHeads * headDim;
     const group = numHeads / numKvHeads;
     const blockRows = Math.max(1, Math.min(seq, Math.floor(this.scoreBudget / (group * total))));
-    if (blockRows === seq) return this.attendRows(layer, q, total, seq);
+    const cache = this.widened(layer, total);
+    if (blockRows === seq) return this.attendRows(cache, q, total, seq);
     // Row blocks: rows [r, r + n) of the chunk are positions total - seq + r …, which see the
     // first total - seq + r + n keys; the graph's causal mask is relative to its own inputs.
     const out = new Float32Array(seq * width);
     for (let r = 0; r < seq; r += blockRows) {
       const n = Math.min(blockRows, seq - r);
-      const block = await this.attendRows(layer, q.subarray(r * width, (r + n) * width), total - seq + r + n, n);
+      const block = await this.attendRows(cache, q.subarray(r * width, (r + n) * width), total - seq + r + n, n);
       out.set(block.data as Float32Array, r * width);
     }
     return new ort.Tensor('float32', out, [1, seq, width]);
   }
 
-  /** The attention graph over the first `total` cached positions for the last `rows` of them. */
-  private async attendRows(layer: number, q: Float32Array, total: number, rows: number): Promise<ort.Tensor> {
+  /**
+   * Layer i's cached rows [0, total) as float32 views: the cache itself when it is float32, else
+   * its float16 rows widened into buffers kept for the next layer (2 × kv heads × capacity rows;
+   * 34 MB at 16k positions of 3B), once per layer and pass however many row blocks follow.
+   */
+  private widened(layer: number, total: number): { keys: Float32Array[]; values: Float32Array[] } {
+    const { numKvHeads, headDim } = this.artifacts.config;
+    const heads = Array.from({ length: numKvHeads }, (_, j) => j);
+    if (this.kvDtype === 'float32') {
+      return { keys: heads.map((j) => this.cacheRows('key', layer, j, 0, total) as Float32Array), values: heads.map((j) => this.cacheRows('value', layer, j, 0, total) as Float32Array) };
+    }
+    const n = total * headDim;
+    if (this.wideKeys.length === 0 || this.wideKeys[0]!.length < n) {
+      const rows = Math.max(total, this.capacity) * headDim;
+      this.wideKeys = heads.map(() => new Float32Array(rows));
+      this.wideValues = heads.map(() => new Float32Array(rows));
+    }
+    const keys = heads.map((j) => this.wideKeys[j]!.subarray(0, n));
+    const values = heads.map((j) => this.wideValues[j]!.subarray(0, n));
+    for (const j of heads) {
+      this.widen.f16ToF32(this.cacheRows('key', layer, j, 0, total) as Uint16Array, keys[j]!);
+      this.widen.f16ToF32(this.cacheRows('value', layer, j, 0, total) as Uint16Array, values[j]!);
+    }
+    return { keys, values };
+  }
+
+  /** The attention graph over the first `total` rows of float32 keys/values, for the last `rows` of them. */
+  private async attendRows(cache: { keys: Float32Array[]; values: Float32Array[] }, q: Float32Array, total: number, rows: number): Promise<ort.Tensor> {
     const { numHeads, numKvHeads, headDim } = this.artifacts.config;
     const feeds: Record<string, ort.Tensor> = { query: new ort.Tensor('float32', q, [1, rows, numHeads * headDim]) };
     for (let j = 0; j < numKvHeads; j++) {
-      feeds[`key.${j}`] = new ort.Tensor(this.kvDtype, this.cacheRows('key', layer, j, 0, total), [total, headDim]);
-      feeds[`value.${j}`] = new ort.Tensor(this.kvDtype, this.cacheRows('value', layer, j, 0, total), [total, headDim]);
+      feeds[`key.${j}`] = new ort.Tensor('float32', cache.keys[j]!.subarray(0, total * headDim), [total, headDim]);
+      feeds[`value.${j}`] = new ort.Tensor('float32', cache.values[j]!.subarray(0, total * headDim), [total, headDim]);
     }
     return (await this.attentionGraph.run(feeds))[decoderIo.attention]!;
   }
@@ -323,8 +358,13 @@ export class Qwen2DecoderSession {
   }
 }
 
-/** The weightless attention graph for one layer's prefill pass (the same for every layer). */
-function buildAttentionGraph(artifacts: DecoderArtifacts, cacheDtype: KvDtype): Uint8Array {
+/**
+ * The weightless attention graph for one layer's prefill pass (the same for every layer), over
+ * float32 rows: a float16 cache is widened once per layer and pass (Qwen2DecoderSession.widened),
+ * not once per row block inside the graph.
+ */
+function buildAttentionGraph(artifacts: DecoderArtifacts): Uint8Array {
+  const cacheDtype = 'float32';
   const { numHeads, numKvHeads, headDim } = artifacts.config;
   const g = new GraphBuilder({ name: 'qwen2_cached_attention' });
   const heads = Array.from({ length: numKvHeads }, (_, j) => j);

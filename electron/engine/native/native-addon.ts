@@ -9,6 +9,8 @@ export interface NativeAddon {
   abiVersion: number;
   bf16ToF32(src: Uint16Array, dst: Float32Array): void;
   f32ToF16(src: Float32Array, dst: Uint16Array): void;
+  /** IEEE float16 bits -> float32, exact (F16C where the CPU has it). */
+  f16ToF32(src: Uint16Array, dst: Float32Array): void;
   /**
    * Decode attention of one new position over the first `length` rows of a KV cache read in
    * place (one [capacity, headDim] buffer per kv head; float32, or float16 bits as Uint16Array):
@@ -33,7 +35,7 @@ export type AttentionKernel = 'avx512' | 'avx2' | 'scalar';
 
 export type AddonStatus = { loaded: true; addon: NativeAddon; path: string } | { loaded: false; reason: string };
 
-const EXPECTED_ABI = 4; // 2: attendDecode; 3: its AVX-512 kernel, attentionKernels; 4: heapStats, releaseFreeHeap
+const EXPECTED_ABI = 5; // 2: attendDecode; 3: its AVX-512 kernel, attentionKernels; 4: heapStats, releaseFreeHeap; 5: f16ToF32
 let status: AddonStatus | undefined;
 
 function candidatePaths(): string[] {

@@ -4,11 +4,11 @@
 // from the beginning shows is kept and named by time instead of passed on silently.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeFrameIndex, planApolloClips } from '../../electron/engine/video/apollo-clip-plan.js';
 import { DEFAULT_SAMPLING_SETTINGS } from '../../electron/engine/video/sampling-settings.js';
-import { clipPictureSeconds, extractClipFrames, readDecodeLog, timestampsRepeat, type ClipRequest, type ExtractedClip } from '../../electron/engine/video/extract-clip-frames.js';
+import { clipPictureSeconds, clipsPerRun, extractClipFrames, readDecodeLog, timestampsRepeat, type ClipRequest, type ExtractedClip } from '../../electron/engine/video/extract-clip-frames.js';
 import { probeVideo, type VideoProbe } from '../../electron/engine/video/probe-video.js';
 import { makeTestVideo, readFrameNumber } from '../helpers/make-test-video.js';
 import { makeTempDir } from '../helpers/paths.js';
@@ -122,6 +122,9 @@ describe('verified seek-based extraction', () => {
     expect(damaged.attempts.at(-1)!.log?.join(' ')).toMatch(/h264/);
     expect(fine.damagedTimes).toEqual([]);
     expect(fine.attempts).toHaveLength(1);
+    // the two clips' first seeks shared a run whose log had a decoder complaint that cannot be tied
+    // to one of them: the shared run is not trusted, and each clip is decoded on its own
+    expect(fine.attempts[0]!.clipsInRun).toBe(1);
     expectWholeDecodeFrames(probe, clips);
 
     // the CLI names the damaged times (frames 40…59 are damaged; the plan samples 50 and 55 of them)
@@ -133,6 +136,54 @@ describe('verified seek-based extraction', () => {
     expect(report.warnings[0]!.times.every((t) => t >= 2 && t < 3)).toBe(true);
     expect(report.warnings[0]!.message).toMatch(/damaged.*at 0:02\.\d/);
     expect(r.stderr).toMatch(/warning \[FRAMES_DAMAGED\]/);
+  });
+});
+
+describe('clips decoded together', () => {
+  it("several clips' first seeks share one ffmpeg run: the same frames as a run per clip and as a whole-file decode, and no temporary file is left", async () => {
+    const path = makeTestVideo(dir, { name: 'h264-shared-runs.mp4', frames: 240, fps: 24, encode: ['-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-x264-params', 'keyint=24:min-keyint=24:scenecut=0:bframes=2:open-gop=1'] });
+    const probe = await probeVideo(path);
+    const requests = planApolloClips(probe, DEFAULT_SAMPLING_SETTINGS).clips;
+    const scratch = join(dir, 'tmp-shared');
+    mkdirSync(scratch);
+    const before = process.env.TMPDIR;
+    process.env.TMPDIR = scratch;
+    try {
+      const together: ExtractedClip[] = [];
+      for await (const clip of extractClipFrames(probe, requests, { clipsPerRun: 4 })) together.push(clip);
+      const alone: ExtractedClip[] = [];
+      for await (const clip of extractClipFrames(probe, requests, { clipsPerRun: 1 })) alone.push(clip);
+      expect(together.map((c) => c.attempts.map((a) => a.clipsInRun))).toEqual(requests.map((_, i) => [Math.min(4, requests.length - 4 * Math.floor(i / 4))]));
+      expect(alone.every((c) => c.attempts.length === 1 && c.attempts[0]!.clipsInRun === 1)).toBe(true);
+      expect(together.map((c) => c.frames.map((f) => md5(f.data)))).toEqual(alone.map((c) => c.frames.map((f) => md5(f.data))));
+      expectWholeDecodeFrames(probe, together);
+      // cancelled while a shared run is under way: its folder goes too
+      const controller = new AbortController();
+      const run = (async () => {
+        for await (const _ of extractClipFrames(probe, requests, { clipsPerRun: 4, signal: controller.signal })) controller.abort();
+      })();
+      await expect(run).rejects.toMatchObject({ code: 'CANCELLED' });
+      expect(readdirSync(scratch)).toEqual([]);
+      // no usable temporary folder: each clip through its own pipe, the same frames
+      process.env.TMPDIR = join(dir, 'no-such-folder', 'tmp');
+      const fallback: ExtractedClip[] = [];
+      for await (const clip of extractClipFrames(probe, requests, { clipsPerRun: 4 })) fallback.push(clip);
+      expect(fallback.every((c) => c.attempts.length === 1 && c.attempts[0]!.clipsInRun === 1)).toBe(true);
+      expect(fallback.map((c) => c.frames.map((f) => md5(f.data)))).toEqual(alone.map((c) => c.frames.map((f) => md5(f.data))));
+    } finally {
+      if (before === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = before;
+    }
+  });
+
+  it('four 1080p clips of 4 frames share a run; a 4K clip or a timeline that starts again is decoded alone', () => {
+    const packets = { pts: [0, 1, 2], keyframes: [0], timeBase: { num: 1, den: 25 }, formatStartUs: 0 } as unknown as VideoProbe['packets'];
+    const clip = { index: 0, frameIndices: [0, 1, 2, 3] };
+    expect(clipsPerRun({ width: 1920, height: 1080, packets }, [clip])).toBe(4);
+    expect(clipsPerRun({ width: 3840, height: 2160, packets }, [clip])).toBe(1);
+    expect(clipsPerRun({ width: 320, height: 180, packets }, [clip])).toBe(4);
+    const repeated = { ...packets, pts: [0, 1, 1, 2] } as VideoProbe['packets'];
+    expect(clipsPerRun({ width: 320, height: 180, packets: repeated }, [clip])).toBe(1);
   });
 });
 

@@ -2,6 +2,9 @@
 // index is a position in the pts-sorted packet index (decord's frame order); ffmpeg seeks to the
 // keyframe at or before the clip's first frame, decodes forward, and keeps the frames whose pts
 // are wanted. Frames come out upright (rotation as decord and players apply it), RGB, 8-bit.
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ApolloError } from '../../shared/errors.js';
 import type { ProgressListener } from '../../shared/progress.js';
 import { decodeFrameIndex } from './apollo-clip-plan.js';
@@ -35,7 +38,10 @@ export interface ExtractedClip {
 export interface ExtractAttempt {
   /** Where the run started (seconds; 0 = from the beginning). */
   fromSeconds: number;
+  /** The run's time (a run shared by several clips' first seeks: its time divided among them). */
   ms: number;
+  /** Clips whose first seeks this run decoded (1: the clip's own run). */
+  clipsInRun: number;
   /** Wanted frames the run did not deliver, and those it delivered damaged. */
   missing: number;
   damaged: number;
@@ -48,8 +54,10 @@ export interface ExtractOptions {
   onProgress?: ProgressListener;
   /** Time limit per clip's ffmpeg run. */
   clipTimeoutMs?: number;
-  /** Clips decoded at the same time, each by its own ffmpeg (default 2); at most this many + 1 clips are in memory. */
+  /** ffmpeg runs at the same time (default 2), each decoding a group of clips; at most this many groups + 1 clip are in memory. */
   concurrency?: number;
+  /** Clips whose first seeks share one ffmpeg run (default: clipsPerRun); 1 decodes each clip in its own run. */
+  clipsPerRun?: number;
   /** Decoder threads per ffmpeg (0 = ffmpeg chooses); one each decodes short runs fastest when clips run side by side. */
   decoderThreads?: number;
 }
@@ -170,48 +178,133 @@ export function timestampsRepeat(packets: VideoProbe['packets']): boolean {
   return known;
 }
 
-async function decodeWanted(probe: VideoProbe, wantedPts: number[], keyPts: number | undefined, options: ExtractOptions): Promise<DecodedFrames & { fromStart: boolean; damageLines: string[]; decodedPts: number[] }> {
-  const { ffmpeg } = resolveFfmpeg();
-  const frameBytes = probe.width * probe.height * 3;
-  const last = wantedPts[wantedPts.length - 1]!;
-  const select = `select='${wantedPts.map((p) => `eq(pts,${p})`).join('+')}'`;
+/** One seek-and-select decode: the pts wanted, from the keyframe with pts `keyPts` (undefined: from the beginning). */
+interface DecodeJob {
+  wantedPts: number[];
+  keyPts: number | undefined;
+}
+
+/** What one job's decode gave: its frames by pts, what the log says of them, and the run's time. */
+interface DecodeRun extends DecodedFrames {
+  fromStart: boolean;
+  damageLines: string[];
+  decodedPts: number[];
+  ms: number;
+  clipsInRun: number;
+}
+
+/**
+ * ffmpeg's arguments for job `i` of a run: its input (seek) and its output, whose filter graph is
+ * the job's own (a simple graph per output: when the output has its frames, ffmpeg stops reading
+ * that input). The two showinfo filters carry the job's number in their names, so one run's log
+ * tells its jobs apart.
+ */
+function jobArgs(probe: VideoProbe, job: DecodeJob, i: number, options: ExtractOptions, target: string): { input: string[]; output: string[]; fromStart: boolean; allName: string; outName: string } {
+  const last = job.wantedPts[job.wantedPts.length - 1]!;
+  const select = `select='${job.wantedPts.map((p) => `eq(pts,${p})`).join('+')}'`;
   // a timeline that starts again: decode to the end (a wanted time may come again, or only later)
   const toEnd = timestampsRepeat(probe.packets);
+  const allName = `showinfo@all${i}`;
+  const outName = `showinfo@out${i}`;
   // Every decoded frame passes a 4×4 crop (no copy; 4 keeps 4:1:0 chroma whole) into a showinfo, so the log says which frames
   // were decoded after a decoder error and whether each is a keyframe; the wanted ones go on.
-  const watch = ['crop=4:4:0:0', 'showinfo', 'nullsink'];
-  const filters = [...(toEnd ? [] : [`trim=end_pts=${last + 1}`]), select, ...rotationFilters(probe.rotation), `scale=${probe.width}:${probe.height}`, 'format=rgb24', 'showinfo'];
-  const allName = `Parsed_showinfo_${1 + watch.indexOf('showinfo')}`;
-  const outName = `Parsed_showinfo_${1 + watch.length + filters.length - 1}`;
+  const watch = ['crop=4:4:0:0', allName, 'nullsink'];
+  const filters = [...(toEnd ? [] : [`trim=end_pts=${last + 1}`]), select, ...rotationFilters(probe.rotation), `scale=${probe.width}:${probe.height}`, 'format=rgb24', outName];
   const graph = `split[watch][out];[watch]${watch.join(',')};[out]${filters.join(',')}`;
-  const args = ['-hide_banner', '-nostdin', '-nostats', '-loglevel', 'level+info', '-noautorotate', '-copyts', '-threads', String(options.decoderThreads ?? 1)];
+  const input = ['-noautorotate', '-threads', String(options.decoderThreads ?? 1)];
   let fromStart = true;
-  if (keyPts !== undefined && !toEnd) {
-    const ss = seekSeconds(keyPts, probe);
+  if (job.keyPts !== undefined && !toEnd) {
+    const ss = seekSeconds(job.keyPts, probe);
     if (ss > 0) {
-      args.push('-noaccurate_seek', '-ss', ss.toFixed(6));
+      input.push('-noaccurate_seek', '-ss', ss.toFixed(6));
       fromStart = false;
     }
   }
-  args.push('-i', probe.path, '-map', `0:${probe.streamIndex}`, '-an', '-sn', '-dn', '-vf', graph, '-fps_mode', 'passthrough', ...(toEnd ? [] : ['-frames:v', String(wantedPts.length)]), '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1');
-  const { child, done } = spawnGuarded(ffmpeg, args, { signal: options.signal, timeoutMs: options.clipTimeoutMs ?? 120_000, maxStderr: 4 << 20 });
-  const chunks: Buffer[] = [];
-  child.stdout.on('data', (d: Buffer) => chunks.push(d));
-  const { code, stderr } = await done;
-  if (code !== 0) {
-    const tail = stderr.trim().split('\n').slice(-3).join(' ');
-    if (/Decoder \(codec .*\) not found|decoder .* not found|Unsupported codec/i.test(stderr)) {
-      throw new ApolloError('UNSUPPORTED_CODEC', `This ffmpeg cannot decode the ${probe.codec} video in ${probe.path}; convert it (e.g. \`ffmpeg -i IN -c:v libx264 OUT.mp4\`) or install a full ffmpeg build.`, { details: { ffmpeg: tail } });
-    }
-    throw new ApolloError('VIDEO_DECODE_FAILED', `ffmpeg could not decode ${probe.path} (${tail.slice(0, 300)}); re-encode it or download it again.`, { details: { ffmpeg: tail } });
-  }
-  const { outPts, decodedPts, damagedPts, damageLines } = readDecodeLog(stderr, { decoder: decoderNameFromLog(stderr) ?? probe.codec, allName, outName });
-  const data = Buffer.concat(chunks);
+  input.push('-i', probe.path);
+  const output = ['-map', `${i}:${probe.streamIndex}`, '-an', '-sn', '-dn', '-vf', graph, '-fps_mode', 'passthrough', ...(toEnd ? [] : ['-frames:v', String(job.wantedPts.length)]), '-f', 'rawvideo', '-pix_fmt', 'rgb24', target];
+  return { input, output, fromStart, allName, outName };
+}
+
+function framesByPts(data: Uint8Array, outPts: number[], frameBytes: number): Map<number, Uint8Array> {
   const byPts = new Map<number, Uint8Array>();
   const count = Math.min(outPts.length, Math.floor(data.length / frameBytes));
   // each frame owns its memory, so a consumer may keep or transfer one without pinning the others
   for (let i = 0; i < count; i++) if (!byPts.has(outPts[i]!)) byPts.set(outPts[i]!, new Uint8Array(data.subarray(i * frameBytes, (i + 1) * frameBytes)));
-  return { byPts, damagedPts, fromStart, damageLines, decodedPts };
+  return byPts;
+}
+
+function decodeFailure(probe: VideoProbe, stderr: string): ApolloError {
+  const tail = stderr.trim().split('\n').slice(-3).join(' ');
+  if (/Decoder \(codec .*\) not found|decoder .* not found|Unsupported codec/i.test(stderr)) {
+    return new ApolloError('UNSUPPORTED_CODEC', `This ffmpeg cannot decode the ${probe.codec} video in ${probe.path}; convert it (e.g. \`ffmpeg -i IN -c:v libx264 OUT.mp4\`) or install a full ffmpeg build.`, { details: { ffmpeg: tail } });
+  }
+  return new ApolloError('VIDEO_DECODE_FAILED', `ffmpeg could not decode ${probe.path} (${tail.slice(0, 300)}); re-encode it or download it again.`, { details: { ffmpeg: tail } });
+}
+
+/** One ffmpeg run, one job: frames come through stdout. */
+async function decodeWanted(probe: VideoProbe, wantedPts: number[], keyPts: number | undefined, options: ExtractOptions): Promise<DecodeRun> {
+  const { ffmpeg } = resolveFfmpeg();
+  const started = performance.now();
+  const job = jobArgs(probe, { wantedPts, keyPts }, 0, options, 'pipe:1');
+  const args = ['-hide_banner', '-nostdin', '-nostats', '-loglevel', 'level+info', '-copyts', ...job.input, ...job.output];
+  const { child, done } = spawnGuarded(ffmpeg, args, { signal: options.signal, timeoutMs: options.clipTimeoutMs ?? 120_000, maxStderr: 4 << 20 });
+  const chunks: Buffer[] = [];
+  child.stdout.on('data', (d: Buffer) => chunks.push(d));
+  const { code, stderr } = await done;
+  if (code !== 0) throw decodeFailure(probe, stderr);
+  const { outPts, decodedPts, damagedPts, damageLines } = readDecodeLog(stderr, { decoder: decoderNameFromLog(stderr) ?? probe.codec, allName: job.allName, outName: job.outName });
+  const byPts = framesByPts(Buffer.concat(chunks), outPts, probe.width * probe.height * 3);
+  return { byPts, damagedPts, fromStart: job.fromStart, damageLines, decodedPts, ms: performance.now() - started, clipsInRun: 1 };
+}
+
+/**
+ * Several clips' first seeks in one ffmpeg run (one process start, one input each), each job's
+ * frames written to its own file in a private temporary folder (a file, not a pipe: 25 MB of
+ * 1080p frames through a 64 KiB pipe cost a fifth of a clip's time). The run is trusted only when
+ * its log holds no decoder complaint at all, since a message from one of several decoders cannot
+ * be tied to its job: otherwise, or if the run or its folder fails (no writable or a full
+ * temporary folder), this gives undefined and each clip is decoded on its own, through a pipe,
+ * where every message is its own.
+ */
+async function decodeTogether(probe: VideoProbe, jobs: DecodeJob[], options: ExtractOptions): Promise<DecodeRun[] | undefined> {
+  const { ffmpeg } = resolveFfmpeg();
+  const started = performance.now();
+  let dir: string;
+  try {
+    dir = await mkdtemp(join(tmpdir(), 'apollo-frames-'));
+  } catch {
+    return undefined; // no writable temporary folder: each clip through its own pipe
+  }
+  try {
+    const parts = jobs.map((job, i) => jobArgs(probe, job, i, options, join(dir, `${i}.rgb`)));
+    const args = ['-hide_banner', '-nostdin', '-nostats', '-loglevel', 'level+info', '-copyts', ...parts.flatMap((p) => p.input), ...parts.flatMap((p) => p.output)];
+    let result: { code: number | null; stderr: string };
+    try {
+      result = await spawnGuarded(ffmpeg, args, { signal: options.signal, timeoutMs: (options.clipTimeoutMs ?? 120_000) * jobs.length, maxStderr: 4 << 20 }).done;
+    } catch (error) {
+      if (options.signal?.aborted) throw error;
+      return undefined;
+    }
+    if (result.code !== 0) return undefined;
+    const decoder = decoderNameFromLog(result.stderr) ?? probe.codec;
+    const logs = parts.map((p) => readDecodeLog(result.stderr, { decoder, allName: p.allName, outName: p.outName }));
+    if (logs.some((l) => l.damageLines.length > 0)) return undefined;
+    const ms = (performance.now() - started) / jobs.length;
+    const frameBytes = probe.width * probe.height * 3;
+    const runs: DecodeRun[] = [];
+    for (const [i, log] of logs.entries()) {
+      let data: Uint8Array;
+      try {
+        data = await readFile(join(dir, `${i}.rgb`));
+      } catch {
+        return undefined;
+      }
+      runs.push({ byPts: framesByPts(data, log.outPts, frameBytes), damagedPts: log.damagedPts, fromStart: parts[i]!.fromStart, damageLines: [], decodedPts: log.decodedPts, ms, clipsInRun: jobs.length });
+    }
+    return runs;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 /** Seconds from the file start of a pts (what the player's time shows). */
@@ -230,7 +323,11 @@ export function clipPictureSeconds(probe: Pick<VideoProbe, 'packets' | 'frameCou
   return Math.max(0, ptsSeconds(probe.packets.pts[decodeFrameIndex(middle, probe.frameCount)]!, probe));
 }
 
-async function extractOne(probe: VideoProbe, clip: ClipRequest, options: ExtractOptions): Promise<ExtractedClip> {
+/**
+ * A clip's planned positions, its distinct wanted pts in order, and the keyframes (positions in
+ * `keyframes`; -1 = from the beginning) its decode starts from, in the order they are tried.
+ */
+function clipJob(probe: VideoProbe, clip: ClipRequest): { positions: number[]; wanted: number[]; starts: number[] } {
   const { pts, keyframes } = probe.packets;
   const positions = clip.frameIndices.map((i) => decodeFrameIndex(i, probe.frameCount));
   for (const p of positions) {
@@ -244,18 +341,30 @@ async function extractOne(probe: VideoProbe, clip: ClipRequest, options: Extract
   // started on a frame that is not a real keyframe); the next starts one and two keyframes earlier,
   // then decodes from the beginning. Damage that a decode from the beginning still shows is real:
   // the frames are kept and named in `damagedTimes`.
-  const attempts = [k, k - 1, k - 2, -1].filter((v, i, a) => (v >= 0 || v === -1) && a.indexOf(v) === i);
+  const starts = [k, k - 1, k - 2, -1].filter((v, i, a) => (v >= 0 || v === -1) && a.indexOf(v) === i);
+  return { positions, wanted, starts };
+}
+
+/** The first decode job of a clip (its own keyframe). */
+function firstJob(probe: VideoProbe, clip: ClipRequest): DecodeJob {
+  const { wanted, starts } = clipJob(probe, clip);
+  return { wantedPts: wanted, keyPts: starts[0]! >= 0 ? probe.packets.pts[probe.packets.keyframes[starts[0]!]!] : undefined };
+}
+
+/** `firstRun`: the clip's first attempt, already decoded with other clips' (decodeTogether). */
+async function extractOne(probe: VideoProbe, clip: ClipRequest, options: ExtractOptions, firstRun?: DecodeRun): Promise<ExtractedClip> {
+  const { pts, keyframes } = probe.packets;
+  const { positions, wanted, starts } = clipJob(probe, clip);
   let missing: number[] = wanted;
   let decodedFromStart: number[] = [];
   const tries: ExtractAttempt[] = [];
-  for (const attempt of attempts) {
+  for (const [n, attempt] of starts.entries()) {
     const keyPts = attempt >= 0 ? pts[keyframes[attempt]!] : undefined;
-    const started = performance.now();
-    const { byPts, damagedPts, fromStart, damageLines, decodedPts } = await decodeWanted(probe, wanted, keyPts, options);
+    const { byPts, damagedPts, fromStart, damageLines, decodedPts, ms, clipsInRun } = n === 0 && firstRun !== undefined ? firstRun : await decodeWanted(probe, wanted, keyPts, options);
     if (fromStart) decodedFromStart = decodedPts;
     missing = wanted.filter((p) => !byPts.has(p));
     const damaged = wanted.filter((p) => byPts.has(p) && damagedPts.has(p));
-    tries.push({ fromSeconds: keyPts === undefined || fromStart ? 0 : ptsSeconds(keyPts, probe), ms: performance.now() - started, missing: missing.length, damaged: damaged.length, ...(damageLines.length > 0 ? { log: damageLines.slice(0, 3) } : {}) });
+    tries.push({ fromSeconds: keyPts === undefined || fromStart ? 0 : ptsSeconds(keyPts, probe), ms, clipsInRun, missing: missing.length, damaged: damaged.length, ...(damageLines.length > 0 ? { log: damageLines.slice(0, 3) } : {}) });
     if (missing.length === 0 && (damaged.length === 0 || fromStart)) {
       const frames = positions.map((p) => ({ width: probe.width, height: probe.height, data: byPts.get(pts[p]!)! }));
       const damagedTimes = damaged.map((p) => ptsSeconds(p, probe));
@@ -282,10 +391,9 @@ async function extractOne(probe: VideoProbe, clip: ClipRequest, options: Extract
   if (decoded.length > 0 && shown.size === missing.length) {
     const present = wanted.filter((p) => !shown.has(p));
     const stand = [...new Set([...present, ...shown.values()])].sort((a, b) => a - b);
-    const started = performance.now();
-    const { byPts, damagedPts, damageLines } = await decodeWanted(probe, stand, undefined, options);
+    const { byPts, damagedPts, damageLines, ms } = await decodeWanted(probe, stand, undefined, options);
     const still = stand.filter((p) => !byPts.has(p));
-    tries.push({ fromSeconds: 0, ms: performance.now() - started, missing: still.length, damaged: stand.filter((p) => damagedPts.has(p)).length, ...(damageLines.length > 0 ? { log: damageLines.slice(0, 3) } : {}) });
+    tries.push({ fromSeconds: 0, ms, clipsInRun: 1, missing: still.length, damaged: stand.filter((p) => damagedPts.has(p)).length, ...(damageLines.length > 0 ? { log: damageLines.slice(0, 3) } : {}) });
     if (still.length === 0) {
       const source = (p: number) => shown.get(p) ?? p;
       const frames = positions.map((i) => ({ width: probe.width, height: probe.height, data: byPts.get(source(pts[i]!))! }));
@@ -298,36 +406,68 @@ async function extractOne(probe: VideoProbe, clip: ClipRequest, options: Extract
   throw new ApolloError('VIDEO_DECODE_FAILED', `The frame at ${at.toFixed(3)} s of ${probe.path} could not be decoded (the file may be damaged there); re-encode it or download it again.`, { details: { clip: clip.index, missingPts: missing } });
 }
 
+/** Frames of one run's clips held at once: 128 MiB, e.g. four 1080p clips of 4 frames. */
+const RUN_FRAME_BYTES = 128 << 20;
+const MAX_CLIPS_PER_RUN = 4;
+
 /**
- * Streams the clips' frames in order. At most `concurrency` clips are being decoded ahead while the
- * consumer holds the current one. Progress: stage 'extract', counted in clips. Aborting the signal
- * kills the running ffmpeg processes and rejects with CANCELLED.
+ * Clips whose first seeks share one ffmpeg run: as many as fit RUN_FRAME_BYTES, at most 4 (more
+ * decoders alive at once gained nothing when measured), and 1 for a timeline that starts again
+ * (each such run decodes the whole file).
+ */
+export function clipsPerRun(probe: Pick<VideoProbe, 'width' | 'height' | 'packets'>, clips: readonly ClipRequest[]): number {
+  if (timestampsRepeat(probe.packets)) return 1;
+  const frames = Math.max(1, ...clips.map((c) => c.frameIndices.length));
+  return Math.max(1, Math.min(MAX_CLIPS_PER_RUN, Math.floor(RUN_FRAME_BYTES / (frames * probe.width * probe.height * 3))));
+}
+
+/** A group of clips: their first seeks in one run, then each clip's retries (if any) on its own. */
+async function extractGroup(probe: VideoProbe, group: readonly ClipRequest[], options: ExtractOptions): Promise<ExtractedClip[]> {
+  const runs = group.length > 1 ? await decodeTogether(probe, group.map((c) => firstJob(probe, c)), options) : undefined;
+  const out: ExtractedClip[] = [];
+  for (const [i, clip] of group.entries()) out.push(await extractOne(probe, clip, options, runs?.[i]));
+  return out;
+}
+
+/**
+ * Streams the clips' frames in order. Clips are decoded in groups (clipsPerRun: one ffmpeg run
+ * for their first seeks), at most `concurrency` groups at a time, while the consumer holds the
+ * current clip. Progress: stage 'extract', counted in clips. Aborting the signal kills the running
+ * ffmpeg processes and rejects with CANCELLED.
  */
 export async function* extractClipFrames(probe: VideoProbe, clips: readonly ClipRequest[], options: ExtractOptions = {}): AsyncGenerator<ExtractedClip> {
   if (!probe.hasVideo) throw new ApolloError('NO_VIDEO_STREAM', `${probe.path} has no video stream; choose a file that contains video.`);
   const concurrency = Math.max(1, options.concurrency ?? 2);
+  const perRun = Math.max(1, Math.floor(options.clipsPerRun ?? clipsPerRun(probe, clips)));
   options.onProgress?.({ stage: 'extract', done: 0, total: clips.length, unit: 'clips' });
-  // Decode ahead by up to `concurrency` clips; an abandoned or failed run aborts the rest.
+  // Decode ahead by up to `concurrency` groups; an abandoned or failed run aborts the rest.
   const inner = new AbortController();
   const onAbort = () => inner.abort(options.signal?.reason);
   options.signal?.addEventListener('abort', onAbort, { once: true });
-  const pending: Promise<ExtractedClip>[] = [];
+  const pending: Promise<ExtractedClip[]>[] = [];
   let next = 0;
   const launch = () => {
     while (pending.length < concurrency && next < clips.length) {
-      const p = extractOne(probe, clips[next++]!, { ...options, signal: inner.signal });
+      const group = clips.slice(next, next + perRun);
+      next += group.length;
+      const p = extractGroup(probe, group, { ...options, signal: inner.signal });
       p.catch(() => {}); // observed when awaited below
       pending.push(p);
     }
   };
   try {
-    for (let i = 0; i < clips.length; i++) {
+    let done = 0;
+    while (done < clips.length) {
       if (options.signal?.aborted) throw cancelled(options.signal);
       launch();
-      const clip = await pending.shift()!;
-      options.onProgress?.({ stage: 'extract', done: i + 1, total: clips.length, unit: 'clips' });
+      const group = await pending.shift()!;
       launch();
-      yield clip;
+      for (const clip of group) {
+        if (options.signal?.aborted) throw cancelled(options.signal);
+        done++; // not inside the optional call below: without a listener its arguments are never evaluated
+        options.onProgress?.({ stage: 'extract', done, total: clips.length, unit: 'clips' });
+        yield clip;
+      }
     }
   } finally {
     options.signal?.removeEventListener('abort', onAbort);

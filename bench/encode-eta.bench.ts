@@ -25,6 +25,7 @@ import { ClipEmbeddingCache } from '../electron/engine/vision/clip-embedding-cac
 import type { EncodeRate } from '../electron/shared/engine-protocol.js';
 import { EtaEstimator, type ProgressEvent } from '../electron/shared/progress.js';
 import { machineFacts, writeResult, type Measurement } from './bench-harness.js';
+import { etaErrors } from './eta-errors.js';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 120);
 const precision = (process.env.BENCH_PRECISION ?? 'int4') as 'fp32' | 'int4';
@@ -34,35 +35,6 @@ process.env.APOLLO_CACHE_DIR = join(work, 'cache');
 interface Timed {
   t: number;
   event: ProgressEvent;
-}
-
-interface EtaErrors {
-  /** The first ETA the run emitted: when, predicted, actually left, relative error. */
-  first?: { atDone: number; atSeconds: number; predictedSeconds: number; actualSeconds: number; error: number };
-  /** Mean |predicted − actual| / actual over every ETA with time still left (near the end a second off is a large share). */
-  meanAbsError: number;
-  /** Mean |predicted − actual| as a share of the whole encode's time (what a user waiting sees). */
-  meanAbsErrorOfRun: number;
-  etas: number;
-}
-
-/** Each ETA against the time the encode actually took from that event to its last. */
-function etaErrors(events: Timed[], etaOf: (e: Timed) => number | undefined): EtaErrors {
-  const end = events.at(-1)!.t;
-  const start = events[0]!.t;
-  const rows = events
-    .map((e) => ({ e, eta: etaOf(e), actual: end - e.t }))
-    .filter((r): r is { e: Timed; eta: number; actual: number } => r.eta !== undefined && r.actual > 0);
-  const rel = rows.map((r) => Math.abs(r.eta - r.actual) / r.actual);
-  const first = rows[0];
-  return {
-    ...(first === undefined
-      ? {}
-      : { first: { atDone: first.e.event.done, atSeconds: (first.e.t - start) / 1000, predictedSeconds: first.eta / 1000, actualSeconds: first.actual / 1000, error: Math.abs(first.eta - first.actual) / first.actual } }),
-    meanAbsError: rel.length === 0 ? Number.NaN : rel.reduce((a, b) => a + b, 0) / rel.length,
-    meanAbsErrorOfRun: rows.length === 0 ? Number.NaN : rows.reduce((a, r) => a + Math.abs(r.eta - r.actual), 0) / rows.length / (end - start),
-    etas: rows.length,
-  };
 }
 
 /** The generic smoothed-rate estimator (shared/progress.ts) replayed over the same events. */
@@ -96,9 +68,9 @@ async function main(): Promise<void> {
       });
       const clips = events.at(-1)!.event.total;
       const actualSeconds = (events.at(-1)!.t - events[0]!.t) / 1000;
-      const ours = etaErrors(events, (e) => e.event.etaMs);
+      const ours = etaErrors(events.map((e) => ({ t: e.t, done: e.event.done, etaMs: e.event.etaMs })));
       const generic = genericEtas(events);
-      const old = etaErrors(events, (e) => generic.get(e));
+      const old = etaErrors(events.map((e) => ({ t: e.t, done: e.event.done, etaMs: generic.get(e) })));
       const name = i === 0 ? 'first encode here (no rate known)' : 'next video (rate from the first run)';
       for (const [estimator, errors] of [['encode-eta (now)', ours], ['smoothed rate (before)', old]] as const) {
         measurements.push({

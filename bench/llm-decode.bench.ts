@@ -7,7 +7,8 @@
 // Env: BENCH_SHAPES (1.5b,3b), BENCH_PROMPT (512), BENCH_DECODE (64), BENCH_THREADS (2; a list
 // such as 1,2 measures each), BENCH_VARIANTS (b32s,b128s,b32a,b128a), BENCH_CACHE
 // (~/.cache/apollo-desktop/bench), BENCH_PARTS (speed,error), BENCH_ERROR_LAYERS (4),
-// BENCH_ERROR_WEIGHTS (uniform,laplace), BENCH_ROUNDS (2: engines alternate, best round kept).
+// BENCH_ERROR_WEIGHTS (uniform,laplace), BENCH_ERROR_VARIANTS (b32s,b32a,b64s,b64a,b128s,b128a,
+// b32s-acc0,b128s-acc0), BENCH_ROUNDS (2: engines alternate, best round kept).
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { loadNativeAddon } from '../electron/engine/native/native-addon.js';
@@ -207,7 +208,7 @@ if (parts.includes('error')) {
     };
     const q4Dir = await ensureOrtModel(shape, config, none, { layersOverride: errorLayers, transform: (_n, w, rows, cols) => q4_0RoundTrip(w, rows, cols), precision: 'fp32', tag: '-q4_0sim', distribution: dist });
     await compare('Q4_0 weights (llama.cpp round trip; float activations)', q4Dir, 18 / 32);
-    for (const v of ['b32s', 'b32a', 'b128s', 'b128a', 'b32s-acc0', 'b128s-acc0']) {
+    for (const v of (env.BENCH_ERROR_VARIANTS ?? 'b32s,b32a,b64s,b64a,b128s,b128a,b32s-acc0,b128s-acc0').split(',')) {
       const s = parseVariant(v);
       const dir = await ensureOrtModel(shape, config, s, { layersOverride: errorLayers, distribution: dist });
       const l = int4Layout(4096, 4096, s.blockSize);

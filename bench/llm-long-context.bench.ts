@@ -102,6 +102,8 @@ for (const shape of shapes) {
         decodeTokPerS: tokPerS,
         medianStepMs: row.medianStepMs,
         vsLlamaCpp: peer === undefined ? undefined : tokPerS / (peer.decodeTokens / peer.decodeSeconds),
+        // Medians too: on this shared machine one slow step moves a mean of a few dozen.
+        vsLlamaCppByMedian: peer === undefined ? undefined : peer.medianStepMs / row.medianStepMs,
         weightPlusKvMBPerToken: bytes / 1e6,
         rooflineTokPerS: roof / bytes,
         ofRoofline: tokPerS / (roof / bytes),

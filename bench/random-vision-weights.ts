@@ -5,8 +5,8 @@ import type { WeightFetcher } from '../electron/engine/vision/vision-graph-parts
 import { visionShapesFromModelShapes } from '../electron/engine/vision/vision-shapes-from-config.js';
 import type { VisionShapes } from '../electron/engine/vision/vision-shapes.js';
 
-/** Apollo-3B-t32's config files (spec section 1), written by the same generator as the tiny model. */
-export const apollo3bConfigFiles = tinyApolloConfigFiles({
+/** Apollo-3B-t32's sizes (spec section 1), in the tiny checkpoint generator's terms. */
+export const APOLLO_3B_SIZES = {
   ...TINY_APOLLO_SIZES,
   llmHidden: 2048,
   llmLayers: 36,
@@ -23,7 +23,10 @@ export const apollo3bConfigFiles = tinyApolloConfigFiles({
   connectorHeads: 16,
   connectorHeadDim: 96,
   connectorKvHeads: 4,
-});
+};
+
+/** Apollo-3B-t32's config files, written by the same generator as the tiny model. */
+export const apollo3bConfigFiles = tinyApolloConfigFiles(APOLLO_3B_SIZES);
 
 export function visionShapesOfFiles(files: ReturnType<typeof tinyApolloConfigFiles>): VisionShapes {
   return visionShapesFromModelShapes(tinyModelShapes(files), (files['config.json'] as { encode_batch_size?: number }).encode_batch_size);

@@ -30,7 +30,7 @@ import { buildConnectorGraph } from '../electron/engine/vision/connector-graph.j
 import { buildInternVideoGraph } from '../electron/engine/vision/internvideo-graph.js';
 import { buildSiglipGraph } from '../electron/engine/vision/siglip-graph.js';
 import { loadVisionModel, videoClipEmbeddings } from '../electron/engine/vision/video-clip-embeddings.js';
-import { fusionInputsOf, partDtype, visionGraphArtifacts } from '../electron/engine/vision/vision-prepare-artifact.js';
+import { fusionInputsOf, partDtype, visionEmbeddingTag, visionGraphArtifacts } from '../electron/engine/vision/vision-prepare-artifact.js';
 import type { VisionDtype } from '../electron/engine/vision/vision-graph-parts.js';
 import { internVideoBlocksToRun, internVideoGridFrames, internVideoGridSide, siglipGridSide, siglipLayersToRun, type VisionShapes } from '../electron/engine/vision/vision-shapes.js';
 import { benchDir, machineFacts, writeResult, type Measurement } from './bench-harness.js';
@@ -177,7 +177,7 @@ async function reopenSeconds(clips: number): Promise<{ seconds: number; towerRun
   const model = await loadVisionModel(modelDir);
   const cache = new ClipEmbeddingCache(join(work, 'clip-cache'));
   const sampling = await samplingSettingsFor(modelDir);
-  const key = clipCacheKey({ videoFingerprint: await videoFingerprint(video), modelId: model.modelId, sampling, precision: 'float32' });
+  const key = clipCacheKey({ videoFingerprint: await videoFingerprint(video), modelId: model.modelId, sampling, precision: visionEmbeddingTag('float32') });
   const H = shapes.connector.textHiddenSize;
   const L = shapes.connector.numLatents;
   const embeddings = new Float32Array(clips * L * H).map((_, i) => Math.sin(i));

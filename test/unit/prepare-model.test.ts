@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ApolloError } from '../../electron/shared/errors.js';
 import type { ProgressEvent } from '../../electron/shared/progress.js';
@@ -110,9 +110,14 @@ describe('prepareModel', () => {
     expect(events.map((e) => e.stage)).toEqual(expect.arrayContaining(['fingerprint', 'prepare:config', 'prepare:decoder', 'hash:decoder']));
     expect(await readPreparedManifest(r.preparedDir, true)).toEqual(m);
 
+    // A stale folder a killed publish moved aside (and never deleted) is freed by a reuse too.
+    const aside = join(cacheDir, `.${basename(r.preparedDir)}.old-0badf00d`);
+    mkdirSync(join(aside, 'decoder'), { recursive: true });
+    writeFileSync(join(aside, 'decoder', 'weights.bin'), 'stale');
     const again = await prepareModel(src, { precision: 'int4', blockSize: 128, cacheDir, artifacts });
     expect(again.reused).toBe(true);
     expect(again.preparedDir).toBe(r.preparedDir);
+    expect(readdirSync(cacheDir).filter((n) => n.startsWith('.'))).toEqual([]);
     // Other options get their own folder.
     const fp32 = await prepareModel(src, { precision: 'fp32', cacheDir, artifacts });
     expect(fp32.preparedDir).not.toBe(r.preparedDir);

@@ -5,7 +5,7 @@ import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { emitLinear } from '../../electron/engine/onnx/emit-linear.js';
 import { GraphBuilder } from '../../electron/engine/onnx/graph-builder.js';
-import { dequantizeInt8, quantizeInt8PerChannel } from '../../electron/engine/quant/int8-quantize.js';
+import { dequantizeInt8, INT8_WEIGHT_MAX, quantizeInt8PerChannel } from '../../electron/engine/quant/int8-quantize.js';
 import { buildConnectorGraph, type FusionInputs } from '../../electron/engine/vision/connector-graph.js';
 import { buildInternVideoGraph } from '../../electron/engine/vision/internvideo-graph.js';
 import { buildSiglipGraph } from '../../electron/engine/vision/siglip-graph.js';
@@ -40,7 +40,7 @@ async function run(g: GraphBuilder, feeds: Record<string, { data: Float32Array; 
 }
 
 describe('int8 per-channel quantizer', () => {
-  it('uses the full range per output channel and dequantizes within half a step', () => {
+  it('uses its whole 7-bit range per output channel and dequantizes within half a step', () => {
     const n = 7;
     const k = 33;
     const rand = mulberry32(5);
@@ -55,7 +55,7 @@ describe('int8 per-channel quantizer', () => {
         maxQ = Math.max(maxQ, Math.abs(q.data[j * n + row]!));
         expect(Math.abs(back[row * k + j]! - w[row * k + j]!)).toBeLessThanOrEqual(q.scales[row]! / 2 + 1e-9);
       }
-      expect(maxQ).toBe(row === 6 ? 0 : 127);
+      expect(maxQ).toBe(row === 6 ? 0 : INT8_WEIGHT_MAX);
     }
     expect(q.scales[3]! / q.scales[0]!).toBeGreaterThan(10);
   });
@@ -116,6 +116,26 @@ describe('DynamicQuantizeMatMul linear', () => {
     expect(relativeError(got, exact)).toBeLessThan(2e-2);
   });
 
+  it('stays exact where 8-bit weights overflow a non-VNNI kernel (AVX2 sums u8·s8 pairs in int16)', async () => {
+    // Every activation quantizes to 255 and every weight to ±INT8_WEIGHT_MAX: each pair of
+    // products is 2 · 255 · 64 = 32,640, just inside int16 (with 127 it would be 64,770). On a CPU
+    // with VNNI any range is exact; on an AVX2-only one this fails if the weights were 8-bit.
+    const m = 3;
+    const k = 96;
+    const n = 16;
+    const a = new Float32Array(m * k).fill(1.5);
+    a[0] = 0; // the per-tensor minimum: zero point 0, so 1.5 quantizes to 255
+    const w = new Float32Array(n * k);
+    for (let c = 0; c < n; c++) for (let j = 0; j < k; j++) w[c * k + j] = (c % 2 === 0 ? 1 : -1) * 0.01 * (c + 1);
+    const bias = new Float32Array(n);
+    const q = quantizeInt8PerChannel(w, n, k);
+    expect(Math.max(...Array.from(q.data, Math.abs))).toBe(INT8_WEIGHT_MAX);
+    const g = new GraphBuilder({ name: 'int8-saturation' });
+    g.output(emitLinear(g, g.input('a', 'float32', [m, k]), 'lin', { kind: 'int8', quantized: q, bias }, 'float32'), 'y', 'float32', [m, n]);
+    const got = await run(g, { a: { data: a, dims: [m, k] } });
+    expect(relativeError(got, naiveDynamicQuantizeMatMul(a, m, k, q, bias))).toBeLessThan(1e-5);
+  });
+
   it('refuses a float16 graph', () => {
     const g = new GraphBuilder({ name: 'int8-f16' });
     const q = quantizeInt8PerChannel(new Float32Array(4), 2, 2);
@@ -125,8 +145,9 @@ describe('DynamicQuantizeMatMul linear', () => {
 
 /**
  * Tolerances of the int8 graphs on the tiny random models: max |int8 − ref| / max |ref| (measured
- * 4.4e-2 SigLIP, 1.3e-2 InternVideo2, 6.7e-3 connector; widths of 8–20 channels make a per-tensor
- * activation step large) and cosine (measured ≥ 0.9998). The real-width figures, which decide the
+ * with 7-bit weights 7.8e-2 SigLIP, 1.6e-2 InternVideo2, 7.8e-3 connector, where 8-bit weights gave
+ * 4.4e-2, 1.3e-2, 6.7e-3; widths of 8–20 channels make a per-tensor activation step large) and
+ * cosine (measured ≥ 0.9995). The real-width figures, which decide the
  * default, come from bench/vision-encode.bench.ts.
  */
 const INT8_MAX_RELATIVE_ERROR = 1e-1;

@@ -101,6 +101,8 @@ describe('vision graphs as prepare artifacts', () => {
     const cacheDir = join(dir, 'cache-int8');
     const r = await prepareModel(modelDir, { precision: 'int4', cacheDir, artifacts: visionGraphArtifacts(['float32', 'int8']) });
     expect(Object.keys(r.manifest.artifacts)).toEqual(['siglip-float32', 'internvideo2-float32', 'connector-float32', 'siglip-int8', 'internvideo2-int8']);
+    // int8 graphs of version 1 (8-bit weights, wrong on AVX2-only CPUs) are never reused
+    expect(r.manifest.builderVersion).toBe('prepare-1+siglip-float32-1+internvideo2-float32-1+connector-float32-1+siglip-int8-2+internvideo2-int8-2');
     expect(visionGraphPaths(r, 'int8').connector).toBe(visionGraphPaths(r, 'float32').connector);
     const int8Graph = readFileSync(visionGraphPaths(r, 'int8').internVideo);
     expect(int8Graph.includes(Buffer.from('DynamicQuantizeMatMul'))).toBe(true);

@@ -127,7 +127,8 @@ async function fsyncTree(dir: string): Promise<void> {
 /** A killed `--force` rebuild leaves a partial copy nobody will resume once the folder is reused: free its disk. */
 async function removeAbandonedPartial(root: string, name: string): Promise<void> {
   const partialDir = join(root, `.${name}.partial`);
-  if (!(await pathExists(partialDir)) && !(await pathExists(join(root, `.${name}.lock`)))) return;
+  const asides = (await readdir(root)).filter((e) => e.startsWith(`.${name}.old-`));
+  if (asides.length === 0 && !(await pathExists(partialDir)) && !(await pathExists(join(root, `.${name}.lock`)))) return;
   let release: ReleaseLock | undefined;
   try {
     release = await acquirePrepareLock(join(root, `.${name}.lock`));
@@ -136,9 +137,16 @@ async function removeAbandonedPartial(root: string, name: string): Promise<void>
   }
   try {
     await rm(partialDir, { recursive: true, force: true });
+    // A run killed between moving a stale folder aside and deleting it leaves `.old-*` behind.
+    await removeAsides(root, name);
   } finally {
     await release();
   }
+}
+
+/** Stale folders a publish moved aside (under the lock: no run of this name is publishing). */
+async function removeAsides(root: string, name: string): Promise<void> {
+  for (const e of await readdir(root)) if (e.startsWith(`.${name}.old-`)) await rm(join(root, e), { recursive: true, force: true });
 }
 
 const stampsSchema = z.record(z.string(), z.object({ dev: z.number(), ino: z.number(), size: z.number(), mtimeMs: z.number(), ctimeMs: z.number() }));
@@ -193,8 +201,7 @@ export async function prepareModel(sourceDir: string, options: PrepareModelOptio
 
   const release = await acquirePrepareLock(join(root, `.${name}.lock`));
   try {
-    // A run killed between moving a stale folder aside and deleting it leaves `.old-*` behind.
-    for (const e of await readdir(root)) if (e.startsWith(`.${name}.old-`)) await rm(join(root, e), { recursive: true, force: true });
+    await removeAsides(root, name);
     const partialDir = join(root, `.${name}.partial`);
     const key = buildKey(fp, builder, record);
     await mkdir(partialDir, { recursive: true });

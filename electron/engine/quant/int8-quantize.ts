@@ -1,8 +1,16 @@
 // int8 weights for com.microsoft DynamicQuantizeMatMul: a PyTorch Linear W [n, k] (out, in) becomes
 // B int8 [k, n] (MatMul's layout) with one float32 scale per output column, symmetric (no zero
-// point): q = round(W / scale) with scale = max|W[row]| / 127, so every column uses the full
-// [-127, 127] range and dequant(B) = q · scale. Activations are quantized by the operator itself
-// at run time (uint8, per tensor, asymmetric), which is what VNNI's u8·s8 dot products take.
+// point): q = round(W / scale) with scale = max|W[row]| / 64, so every column uses the range
+// [-64, 64] and dequant(B) = q · scale. Activations are quantized by the operator itself at run
+// time (uint8, per tensor, asymmetric).
+//
+// Why 7 bits and not [-127, 127]: on x86 CPUs without VNNI (AVX2 only: e.g. AMD before Zen 4 and
+// Intel desktop CPUs before 2021) onnxruntime's u8·s8 kernel sums pairs of products with
+// VPMADDUBSW, which saturates at int16: 2 · 255 · 127 = 64,770 overflows, 2 · 255 · 64 = 32,640
+// does not. With 8-bit weights the tiny int8 towers came out 27–65% off their
+// reference on an AVX2 EPYC (test/unit/vision-int8); with 7-bit ones every kernel (VNNI, AVX2, ARM's dot products) computes the
+// exact integer sums, so one prepared graph is right on every CPU (onnxruntime's quantizer
+// offers the same remedy as `reduce_range`).
 export interface Int8Quantized {
   /** Output features (columns of B). */
   n: number;
@@ -14,6 +22,9 @@ export interface Int8Quantized {
   scales: Float32Array;
 }
 
+/** The largest |q|: 2 · 255 · INT8_WEIGHT_MAX must stay within int16 (see above). */
+export const INT8_WEIGHT_MAX = 64;
+
 /** Quantizes W [n, k] (a Linear weight, row-major) per output channel. Ties round away from zero. */
 export function quantizeInt8PerChannel(weight: Float32Array, n: number, k: number): Int8Quantized {
   if (weight.length !== n * k) throw new RangeError(`weight has ${weight.length} values, expected ${n} x ${k}`);
@@ -24,12 +35,12 @@ export function quantizeInt8PerChannel(weight: Float32Array, n: number, k: numbe
     const base = row * k;
     for (let j = 0; j < k; j++) max = Math.max(max, Math.abs(weight[base + j]!));
     // the stored float32 scale is the one the operator multiplies by: quantize against it
-    const scale = Math.fround(max > 0 ? max / 127 : 1);
+    const scale = Math.fround(max > 0 ? max / INT8_WEIGHT_MAX : 1);
     scales[row] = scale;
     for (let j = 0; j < k; j++) {
       const x = weight[base + j]! / scale;
       const q = Math.sign(x) * Math.floor(Math.abs(x) + 0.5);
-      data[j * n + row] = Math.max(-127, Math.min(127, q));
+      data[j * n + row] = Math.max(-INT8_WEIGHT_MAX, Math.min(INT8_WEIGHT_MAX, q));
     }
   }
   return { n, k, data, scales };

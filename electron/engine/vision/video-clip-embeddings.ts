@@ -16,7 +16,7 @@ import { clipCacheKey, partialClipCacheKey, type CachedClipEmbeddings, type Clip
 import { encodeOrder, type EncodeOrder } from './encode-order.js';
 import { encodeVideoClips, newEncodeState, type EncodedChunk, type EncodeFallback, type EncodeState } from './encode-video-clips.js';
 import type { VisionDtype } from './vision-graph-parts.js';
-import { visionGraphPaths } from './vision-prepare-artifact.js';
+import { visionEmbeddingTag, visionGraphPaths } from './vision-prepare-artifact.js';
 import { openVisionSessions, type VisionRunner, type VisionSessionOptions } from './vision-sessions.js';
 import { visionShapesOf } from './vision-shapes-from-config.js';
 import type { VisionShapes } from './vision-shapes.js';
@@ -174,8 +174,8 @@ export interface VideoToEmbed {
   planned: () => Promise<PlannedVideo>;
 }
 
-function cacheKeyOf(video: VideoToEmbed, model: VisionModel, dtype: string): string {
-  return clipCacheKey({ videoFingerprint: video.key, modelId: model.modelId, sampling: video.settings, precision: dtype });
+function cacheKeyOf(video: VideoToEmbed, model: VisionModel, dtype: VisionDtype): string {
+  return clipCacheKey({ videoFingerprint: video.key, modelId: model.modelId, sampling: video.settings, precision: visionEmbeddingTag(dtype) });
 }
 
 /** The clips a partial entry holds, when it fits this video's clip count and model. */
@@ -246,7 +246,7 @@ export async function videoClipEmbeddings(video: VideoToEmbed, model: VisionMode
  * What is encoded of a video so far, without encoding anything: the whole entry, or the partial
  * one (`encodedClips` set), or undefined when no clip is encoded yet.
  */
-export async function videoClipsSoFar(video: VideoToEmbed, model: VisionModel, cache: ClipEmbeddingCache, dtype: string): Promise<VideoEmbeddingsResult | undefined> {
+export async function videoClipsSoFar(video: VideoToEmbed, model: VisionModel, cache: ClipEmbeddingCache, dtype: VisionDtype): Promise<VideoEmbeddingsResult | undefined> {
   const key = cacheKeyOf(video, model, dtype);
   const full = await cache.get(key);
   if (full !== undefined) return { entry: full, fromCache: true, key, fallbacks: [] };

@@ -25,8 +25,21 @@ import { MissingWeightError } from './vision-weights.js';
 export type VisionGraphPart = 'siglip' | 'internVideo' | 'connector';
 export const VISION_GRAPH_PARTS: readonly VisionGraphPart[] = ['siglip', 'internVideo', 'connector'];
 export const VISION_GRAPH_FILES: Record<VisionGraphPart, string> = { siglip: 'siglip.onnx', internVideo: 'internvideo2.onnx', connector: 'connector.onnx' };
-/** Bump when a vision graph changes for the same weights. */
+/**
+ * Bump when a vision graph changes for the same weights. int8 is at 2: its weights became 7-bit
+ * (quant/int8-quantize.ts), so int8 graphs prepared before are rebuilt; float graphs are kept.
+ */
 export const VISION_GRAPH_VERSION = '1';
+const INT8_VISION_GRAPH_VERSION = '2';
+
+/**
+ * What the clip-embedding cache keys a dtype's embeddings by: the dtype, and for int8 its graph
+ * version too, so that embeddings of int8 graphs before version 2 (wrong on AVX2-only CPUs) are
+ * never reused; float embeddings keep their keys.
+ */
+export function visionEmbeddingTag(dtype: VisionDtype): string {
+  return dtype === 'int8' ? `int8-v${INT8_VISION_GRAPH_VERSION}` : dtype;
+}
 
 export type VisionGraphSources = Record<VisionGraphPart, WeightFetcher>;
 /** The .onnx file of each vision graph. */
@@ -98,7 +111,7 @@ const LABELS: Record<VisionGraphPart, string> = { siglip: 'SigLIP', internVideo:
 export function visionGraphArtifact(part: VisionGraphPart, dtype: VisionDtype): PrepareArtifact {
   return {
     name: visionArtifactName(part, dtype),
-    version: VISION_GRAPH_VERSION,
+    version: dtype === 'int8' ? INT8_VISION_GRAPH_VERSION : VISION_GRAPH_VERSION,
     applies: (sourceDir) => existsSync(join(sourceDir, 'vision_tower', 'config.json')),
     async build(ctx) {
       const config = await loadApolloCheckpointConfig(ctx.sourceDir);

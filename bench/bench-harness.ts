@@ -1,4 +1,4 @@
-// Shared pieces of the benchmarks: timing with warm-up, machine facts, and the JSON result file
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 // that docs/benchmarks.md is regenerated from (npm run bench:docs).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -19,16 +19,29 @@ export interface Measurement {
 export interface BenchResult {
   bench: string;
   date: string;
-  machine: { cpu: string; cores: number; memoryGiB: number; node: string; platform: string };
+  /** `simd`: the CPU's vector extensions that change which kernels run (int8 on AVX2 vs VNNI); absent in older results. */
+  machine: { cpu: string; cores: number; memoryGiB: number; node: string; platform: string; simd?: string };
   measurements: Measurement[];
   summary: Record<string, unknown>;
   /** Raw series kept with the result for a closer look (not rendered into the docs). */
   traces?: Record<string, unknown>;
 }
 
+/** The x86 vector extensions that pick onnxruntime's and the addon's kernels, from /proc/cpuinfo (Linux). */
+function simdFlags(): string | undefined {
+  try {
+    const flags = new Set(/^flags\s*:(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1]?.trim().split(/\s+/) ?? []);
+    const known = ['avx2', 'fma', 'f16c', 'avx512f', 'avx512_vnni', 'avx_vnni', 'avx512_bf16'].filter((f) => flags.has(f));
+    return known.length > 0 ? known.join(' ') : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export function machineFacts(): BenchResult['machine'] {
   const cpu = cpus();
-  return { cpu: cpu[0]?.model ?? 'unknown', cores: cpu.length, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, platform: `${process.platform}-${process.arch}` };
+  const simd = simdFlags();
+  return { cpu: cpu[0]?.model ?? 'unknown', cores: cpu.length, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, platform: `${process.platform}-${process.arch}`, ...(simd !== undefined ? { simd } : {}) };
 }
 
 export function timeMedian(fn: () => void, options: { warmup?: number; runs?: number } = {}): { seconds: number; runs: number } {

@@ -14,7 +14,7 @@ function fmt(v: unknown): string {
 export function renderTable(result: BenchResult): string {
   const keys = [...new Set(result.measurements.flatMap((m) => Object.keys(m)))];
   const lines = [
-    `Measured ${result.date.slice(0, 10)} on ${result.machine.cpu} (${result.machine.cores} cores, ${result.machine.memoryGiB} GiB), Node ${result.machine.node}.`,
+    `Measured ${result.date.slice(0, 10)} on ${result.machine.cpu} (${result.machine.cores} cores, ${result.machine.memoryGiB} GiB${result.machine.simd !== undefined ? `; ${result.machine.simd}` : ''}), Node ${result.machine.node}.`,
     '',
     `| ${keys.join(' | ')} |`,
     `| ${keys.map(() => '---').join(' | ')} |`,

@@ -7,10 +7,10 @@
 // Why 7 bits and not [-127, 127]: on x86 CPUs without VNNI (AVX2 only: e.g. AMD before Zen 4 and
 // Intel desktop CPUs before 2021) onnxruntime's u8·s8 kernel sums pairs of products with
 // VPMADDUBSW, which saturates at int16: 2 · 255 · 127 = 64,770 overflows, 2 · 255 · 64 = 32,640
-// does not. With 8-bit weights the tiny int8 towers came out 27–65% off their
-// reference on an AVX2 EPYC (test/unit/vision-int8); with 7-bit ones every kernel (VNNI, AVX2, ARM's dot products) computes the
-// exact integer sums, so one prepared graph is right on every CPU (onnxruntime's quantizer
-// offers the same remedy as `reduce_range`).
+// does not. With 8-bit weights the tiny int8 towers came out 27–65% off their reference on an
+// AVX2 EPYC (test/unit/vision-int8); with 7-bit ones every kernel (VNNI, AVX2, ARM's dot
+// products) computes the exact integer sums, so one prepared graph is right on every CPU
+// (onnxruntime's quantizer offers the same remedy as `reduce_range`).
 export interface Int8Quantized {
   /** Output features (columns of B). */
   n: number;

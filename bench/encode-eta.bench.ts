@@ -25,7 +25,7 @@ import { ClipEmbeddingCache } from '../electron/engine/vision/clip-embedding-cac
 import type { EncodeRate } from '../electron/shared/engine-protocol.js';
 import { EtaEstimator, type ProgressEvent } from '../electron/shared/progress.js';
 import { machineFacts, writeResult, type Measurement } from './bench-harness.js';
-import { etaErrors } from './eta-errors.js';
+import { etaErrorColumns, etaErrors } from './eta-errors.js';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 120);
 const precision = (process.env.BENCH_PRECISION ?? 'int4') as 'fp32' | 'int4';
@@ -78,14 +78,7 @@ async function main(): Promise<void> {
           seconds: actualSeconds,
           runs: 1,
           clips,
-          firstEtaAtClip: errors.first?.atDone,
-          firstEtaAfterSeconds: errors.first?.atSeconds,
-          firstEtaSeconds: errors.first?.predictedSeconds,
-          firstEtaActualSeconds: errors.first?.actualSeconds,
-          firstEtaError: errors.first?.error,
-          meanAbsEtaError: errors.meanAbsError,
-          meanAbsEtaErrorOfRun: errors.meanAbsErrorOfRun,
-          etas: errors.etas,
+          ...etaErrorColumns(errors),
         });
       }
       // every event of the run, for a look at where the estimate went wrong (kept in the JSON, not the table)

@@ -36,3 +36,17 @@ export function etaErrors(samples: EtaSample[]): EtaErrors {
     etas: rows.length,
   };
 }
+
+/** The errors as a benchmark measurement's columns (the same names in every ETA benchmark). */
+export function etaErrorColumns(e: EtaErrors) {
+  return {
+    firstEtaAtClip: e.first?.atDone,
+    firstEtaAfterSeconds: e.first?.atSeconds,
+    firstEtaSeconds: e.first?.predictedSeconds,
+    firstEtaActualSeconds: e.first?.actualSeconds,
+    firstEtaError: e.first?.error,
+    meanAbsEtaError: e.meanAbsError,
+    meanAbsEtaErrorOfRun: e.meanAbsErrorOfRun,
+    etas: e.etas,
+  };
+}

@@ -72,7 +72,7 @@ import { internVideoBlocksToRun, siglipLayersToRun } from '../electron/engine/vi
 import type { ProgressEvent } from '../electron/shared/progress.js';
 import { qwen25Tokenizer } from '../test/unit/chat-tokenizer-fixture.js';
 import { benchDir, machineFacts, writeResult, type Measurement } from './bench-harness.js';
-import { etaErrors, type EtaErrors } from './eta-errors.js';
+import { etaErrorColumns, etaErrors, type EtaErrors } from './eta-errors.js';
 import { ensureOrtModel, loadConfig } from './llm-bench-models.js';
 import { APOLLO_3B_SIZES, randomVisionFetcher } from './random-vision-weights.js';
 
@@ -289,14 +289,7 @@ async function main(): Promise<void> {
       seconds: encodeA,
       runs: 1,
       clips: encodedA,
-      firstEtaAtClip: e.first?.atDone,
-      firstEtaAfterSeconds: e.first?.atSeconds,
-      firstEtaSeconds: e.first?.predictedSeconds,
-      firstEtaActualSeconds: e.first?.actualSeconds,
-      firstEtaError: e.first?.error,
-      meanAbsEtaError: e.meanAbsError,
-      meanAbsEtaErrorOfRun: e.meanAbsErrorOfRun,
-      etas: e.etas,
+      ...etaErrorColumns(e),
     });
   }
   Object.assign(summary, {

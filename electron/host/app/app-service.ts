@@ -552,7 +552,8 @@ export class AppService {
   }
 
   private onAskEvent(videoId: string, turn: ChatTurn | undefined, e: RuntimeEvent): void {
-    if (e.type === 'delta' && turn !== undefined) {
+    // A turn that has ended (stopped, failed) takes no more text.
+    if (e.type === 'delta' && turn !== undefined && (turn.status === 'pending' || turn.status === 'streaming')) {
       if (turn.status !== 'streaming') {
         turn.status = 'streaming';
         this.emit({ type: 'turn', videoId, turn: { ...turn } });

@@ -3,7 +3,7 @@
 // react-markdown's URL filter, and links open outside the app. Times the answer names become
 // links inside the rendered text (never inside code): a click seeks the player and highlights the
 // clip, or every clip of a range. A time past the end of the video stays plain text.
-import { useRef, useState, type ReactNode } from 'react';
+import { memo, useDeferredValue, useRef, useState, type ReactNode } from 'react';
 import Markdown, { type Components } from 'react-markdown';
 import remarkGfm from 'remark-gfm';
 import type { Root, RootContent, PhrasingContent, Text } from 'mdast';
@@ -136,12 +136,28 @@ const components: Components = {
   },
 };
 
-export function AnswerText({ text }: { text: string }) {
+const plugins = [remarkGfm, remarkTimeLinks];
+
+const RenderedMarkdown = memo(function RenderedMarkdown({ text }: { text: string }) {
+  return (
+    <Markdown remarkPlugins={plugins} components={components} skipHtml={false}>
+      {text}
+    </Markdown>
+  );
+});
+
+/**
+ * A streaming (`live`) answer grows by a token at a time; parsing it anew for each would keep the
+ * page busy (a long answer is tens of kilobytes, at tens of tokens per second). While live, the
+ * parse follows the text as the page has time for it (React's deferred value: a stale render is
+ * abandoned, never queued); a finished answer is shown exactly, in the same render as its status.
+ */
+export const AnswerText = memo(function AnswerText({ text, live = false }: { text: string; live?: boolean }) {
+  const deferred = useDeferredValue(text);
+  const shown = live ? deferred : text;
   return (
     <div className="markdown">
-      <Markdown remarkPlugins={[remarkGfm, remarkTimeLinks]} components={components} skipHtml={false}>
-        {text}
-      </Markdown>
+      <RenderedMarkdown text={shown} />
     </div>
   );
-}
+});

@@ -1,6 +1,6 @@
 // The conversation about the open video: questions and streaming answers with time links, and
 // the composer (Enter sends, Shift+Enter breaks the line, Esc stops the answer).
-import { useEffect, useRef, useState } from 'react';
+import { memo, useEffect, useRef, useState } from 'react';
 import type { ChatTurn } from '../../../electron/shared/app-api';
 import { LIMITS } from '../../../electron/shared/limits';
 import { getApi } from '../stores/api-instance';
@@ -52,7 +52,8 @@ function ClipsUsedLabel({ turn }: { turn: ChatTurn }) {
   );
 }
 
-function TurnView({ turn, isLast, busy }: { turn: ChatTurn; isLast: boolean; busy: boolean }) {
+// Memoized: a streaming answer changes one turn per token, and the others must not re-render.
+const TurnView = memo(function TurnView({ turn, isLast, busy }: { turn: ChatTurn; isLast: boolean; busy: boolean }) {
   const edit = useChatStore((s) => s.edit);
   const regenerate = useChatStore((s) => s.regenerate);
   const [editing, setEditing] = useState(false);
@@ -102,7 +103,7 @@ function TurnView({ turn, isLast, busy }: { turn: ChatTurn; isLast: boolean; bus
           ) : turn.answer === '' ? (
             <span className="italic text-zinc-500">{turn.status === 'error' ? 'No answer.' : turn.status === 'stopped' ? 'Stopped before any text.' : 'An empty answer.'}</span>
           ) : (
-            <AnswerText text={turn.answer} />
+            <AnswerText text={turn.answer} live={turn.status === 'streaming'} />
           )}
           {turn.status === 'streaming' && <span className="ml-0.5 inline-block h-4 w-1.5 animate-pulse bg-zinc-400 align-middle" />}
         </div>
@@ -137,7 +138,7 @@ function TurnView({ turn, isLast, busy }: { turn: ChatTurn; isLast: boolean; bus
       </div>
     </li>
   );
-}
+});
 
 export function ChatPanel() {
   const history = useChatStore((s) => s.history);

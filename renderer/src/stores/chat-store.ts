@@ -177,7 +177,10 @@ export const useChatStore = create<ChatStore>((set, get) => {
     applyDelta(id, turnId, delta) {
       set((s) => {
         if (s.history?.videoId !== id) return {};
-        return { history: { ...s.history, turns: s.history.turns.map((t) => (t.id === turnId ? { ...t, status: 'streaming', answer: t.answer + delta } : t)) } };
+        // Text for a turn that has ended (a late event) never reopens it.
+        const turn = s.history.turns.find((t) => t.id === turnId);
+        if (turn === undefined || (turn.status !== 'pending' && turn.status !== 'streaming')) return {};
+        return { history: { ...s.history, turns: s.history.turns.map((t) => (t === turn ? { ...t, status: 'streaming', answer: t.answer + delta } : t)) } };
       });
     },
   };

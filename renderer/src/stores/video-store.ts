@@ -71,6 +71,8 @@ export function clipAt(clips: ClipSummary[], time: number): number | null {
 
 /** The video whose work the user cancelled, until the host confirms it (see cancel). */
 let cancelling: string | null = null;
+/** Counts re-plans (see reanalyze): only the latest one's outcome is shown. */
+let reanalyses = 0;
 
 export const useVideoStore = create<VideoStore>((set, get) => ({
   video: null,
@@ -119,6 +121,7 @@ export const useVideoStore = create<VideoStore>((set, get) => ({
     }
   },
   async openVideo(video) {
+    reanalyses++;
     set({ video, analysis: null, phase: 'analyzing', error: null, progress: null, currentTime: 0, focusedClips: null, encodeCancelled: false, clipsWatched: null, startingEncode: false });
     void useChatStore.getState().load(video.id);
     try {
@@ -175,14 +178,20 @@ export const useVideoStore = create<VideoStore>((set, get) => ({
   async reanalyze() {
     const video = get().video;
     if (video === null || get().phase === 'uploading') return;
+    // A newer re-plan (the ratio changed again) cancels this one in the host: its outcome, the
+    // cancellation included, is not this video's state any more.
+    const generation = ++reanalyses;
+    const current = () => generation === reanalyses && get().video?.id === video.id && get().phase !== 'uploading';
     try {
       // The result also arrives as an 'analysis' event (applyAnalysis); this keeps errors visible.
-      get().applyAnalysis(await getApi().analyzeVideo(video.id));
+      const analysis = await getApi().analyzeVideo(video.id);
+      if (!current()) return;
+      get().applyAnalysis(analysis);
       // The encoding restarts with the new plan: the old one's progress no longer applies.
       const connection = useAppStore.getState().connection;
-      if (get().video?.id === video.id && connection.status === 'ready' && connection.info.modelReady) set({ progress: null, encodeCancelled: false, startingEncode: true });
+      if (connection.status === 'ready' && connection.info.modelReady) set({ progress: null, encodeCancelled: false, startingEncode: true });
     } catch (error) {
-      if (get().video?.id === video.id) set({ phase: 'error', error: errorMessage(error), progress: null });
+      if (current()) set({ phase: 'error', error: errorMessage(error), progress: null });
     }
   },
   setProgress(progress) {

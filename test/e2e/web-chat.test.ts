@@ -94,6 +94,16 @@ describe('chat in web mode on the tiny model', () => {
     await page.getByTestId('composer').fill('Describe every detail.');
     await page.getByTestId('send').click();
     await page.locator('[data-testid=turn]:nth-child(3)[data-status=streaming]').waitFor({ timeout: 60_000 });
+    // Scrolled up to read while the answer is written: the chat stays there.
+    const list = page.getByTestId('turns');
+    const answer = turns(page).nth(2).getByTestId('answer');
+    await expect.poll(() => list.evaluate((el) => el.scrollHeight - el.clientHeight), { timeout: 60_000 }).toBeGreaterThan(400);
+    await list.evaluate((el) => (el.scrollTop = 0));
+    const before = (await answer.textContent())?.length ?? 0;
+    await expect.poll(async () => (await answer.textContent())?.length ?? 0, { timeout: 30_000 }).toBeGreaterThan(before + 20);
+    // (not pulled back to the end; the browser's scroll anchoring may still move it a line)
+    expect(await list.evaluate((el) => el.scrollTop)).toBeLessThan(100);
+    expect(await list.evaluate((el) => el.scrollHeight - el.scrollTop - el.clientHeight)).toBeGreaterThan(200);
     await page.keyboard.press('Escape');
     await page.locator('[data-testid=turn]:nth-child(3)[data-status=stopped]').waitFor({ timeout: 30_000 });
     const chat = await chatJson(page);
@@ -110,6 +120,8 @@ describe('chat in web mode on the tiny model', () => {
     const prefill = chat.turns[3]!.timings?.prefillTokens ?? Infinity;
     // The video alone is 12 × 128 positions; a follow-up prefills a few dozen at most.
     expect(prefill).toBeLessThan(64);
+    // A question sent shows the end of the chat, and it follows the answer to its last line.
+    await expect.poll(() => page.getByTestId('turns').evaluate((el) => el.scrollHeight - el.scrollTop - el.clientHeight), { timeout: 5_000 }).toBeLessThan(2);
     await page.screenshot({ path: screenshotPath('web-chat-answers'), fullPage: true });
   });
 

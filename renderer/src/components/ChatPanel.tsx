@@ -157,11 +157,28 @@ export function ChatPanel() {
   const length = question.trim().length;
   const tooLong = length > LIMITS.questionChars;
   const list = useRef<HTMLOListElement>(null);
-  const lastAnswer = history?.turns.at(-1)?.answer;
+  // The chat follows the answer being written while its end is in view; a user who scrolls up to
+  // read is left there until they scroll back down (or send the next question).
+  const followEnd = useRef(true);
+  const turnCount = history?.turns.length ?? 0;
 
   useEffect(() => {
-    list.current?.lastElementChild?.scrollIntoView?.({ block: 'end' });
-  }, [history?.turns.length, lastAnswer]);
+    const el = list.current;
+    followEnd.current = true;
+    if (el) el.scrollTop = el.scrollHeight;
+  }, [turnCount, history?.videoId, history?.chatId]);
+
+  useEffect(() => {
+    const el = list.current;
+    const last = el?.lastElementChild;
+    if (!el || !last || typeof ResizeObserver === 'undefined') return;
+    // The last turn grows (text, its Markdown rendered later, cited clips, the footer at the end).
+    const observer = new ResizeObserver(() => {
+      if (followEnd.current) el.scrollTop = el.scrollHeight;
+    });
+    observer.observe(last);
+    return () => observer.disconnect();
+  }, [turnCount, history?.videoId, history?.chatId]);
 
   // Esc reads the chat as it is at the key press: a listener tied to a render would miss a press
   // that lands between the answer appearing on screen and React's effects catching up.
@@ -210,7 +227,15 @@ export function ChatPanel() {
           Export Markdown
         </button>
       </div>
-      <ol ref={list} data-testid="turns" className="flex flex-1 flex-col gap-5 overflow-y-auto p-4">
+      <ol
+        ref={list}
+        data-testid="turns"
+        onScroll={(e) => {
+          const el = e.currentTarget;
+          followEnd.current = el.scrollHeight - el.scrollTop - el.clientHeight < 48;
+        }}
+        className="flex flex-1 flex-col gap-5 overflow-y-auto p-4"
+      >
         {history?.turns.length === 0 && !unreadable && <li className="m-auto max-w-xs text-center text-sm text-zinc-500">Ask anything about this video: what happens, when, who, why. Times in answers are links.</li>}
         {history?.turns.map((turn, i) => <TurnView key={turn.id} turn={turn} isLast={i === history.turns.length - 1} busy={busy} />)}
       </ol>

@@ -4,11 +4,11 @@
 // phone recordings, repeated 60× by stream copy) into a cache folder outside the repository.
 // Run: flock /tmp/apollo-heavy.lock npx tsx bench/video-extract.bench.ts   (BENCH_VIDEO=path to use another file)
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { extractClipFrames } from '../electron/engine/video/extract-clip-frames.js';
+import { extractClipFrames, type ExtractOptions } from '../electron/engine/video/extract-clip-frames.js';
 import { resolveFfmpeg } from '../electron/common/platform/ffmpeg-locate.js';
 import { planVideo } from '../electron/engine/video/plan-video.js';
 import { DEFAULT_SAMPLING_SETTINGS } from '../electron/engine/video/sampling-settings.js';
@@ -34,8 +34,18 @@ function ensureHourVideo(): string {
   return path;
 }
 
+/** CPU seconds of the child processes waited for (the ffmpeg runs), from /proc (Linux); NaN elsewhere. */
+function childCpuSeconds(): number {
+  try {
+    const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[13]) + Number(fields[14])) / 100; // cutime + cstime, in clock ticks of 1/100 s
+  } catch {
+    return Number.NaN;
+  }
+}
+
 /** The measured candidate, in its own process so that its peak RSS is its own. */
-async function measureCandidate(path: string, clipsPerRun: number | undefined): Promise<void> {
+async function measureCandidate(path: string, options: ExtractOptions): Promise<void> {
   const t0 = performance.now();
   const planned = await planVideo(path, DEFAULT_SAMPLING_SETTINGS);
   const t1 = performance.now();
@@ -48,7 +58,10 @@ async function measureCandidate(path: string, clipsPerRun: number | undefined): 
   let firstRunMs = 0;
   let damagedFrames = 0;
   let missingFrames = 0;
-  for await (const clip of extractClipFrames(planned.probe, planned.plan.clips, clipsPerRun === undefined ? {} : { clipsPerRun })) {
+  let skippedClips = 0;
+  const cpu0 = childCpuSeconds();
+  for await (const clip of extractClipFrames(planned.probe, planned.plan.clips, options)) {
+    if (clip.attempts[0]!.skippedNonReference) skippedClips++;
     frames += clip.frames.length;
     // a run shared by several clips' first seeks counts once
     runs += clip.attempts.reduce((a, t) => a + 1 / t.clipsInRun, 0);
@@ -59,7 +72,7 @@ async function measureCandidate(path: string, clipsPerRun: number | undefined): 
     missingFrames += clip.missingTimes.length;
   }
   const t2 = performance.now();
-  process.stdout.write(JSON.stringify({ decodeRunsExact: runs, planSeconds: (t1 - t0) / 1000, extractSeconds: (t2 - t1) / 1000, frames, decodeRuns: Math.round(runs), retriedClips, firstRunSeconds: firstRunMs / 1000, retrySeconds: retryMs / 1000, damagedFrames, missingFrames, clips: planned.plan.clips.length, frameCount: planned.probe.frameCount, width: planned.probe.width, height: planned.probe.height, nodeMaxRssMiB: process.resourceUsage().maxRSS / 1024 }));
+  process.stdout.write(JSON.stringify({ decodeRunsExact: runs, planSeconds: (t1 - t0) / 1000, extractSeconds: (t2 - t1) / 1000, frames, decodeRuns: Math.round(runs), retriedClips, firstRunSeconds: firstRunMs / 1000, retrySeconds: retryMs / 1000, damagedFrames, missingFrames, skippedClips, ffmpegCpuSeconds: childCpuSeconds() - cpu0, clips: planned.plan.clips.length, frameCount: planned.probe.frameCount, width: planned.probe.width, height: planned.probe.height, nodeMaxRssMiB: process.resourceUsage().maxRSS / 1024 }));
 }
 
 /** Runs a command under GNU time: wall seconds and the peak RSS of the process or any child it waited for. */
@@ -73,26 +86,28 @@ function timed(command: string, args: string[]): { seconds: number; maxRssMiB: n
 }
 
 async function main(): Promise<void> {
-  if (process.argv[2] === '--candidate') return measureCandidate(process.argv[3]!, process.argv[4] === undefined ? undefined : Number(process.argv[4]));
+  if (process.argv[2] === '--candidate') return measureCandidate(process.argv[3]!, JSON.parse(process.argv[4] ?? '{}') as ExtractOptions);
   const path = process.env.BENCH_VIDEO ?? ensureHourVideo();
   const { ffmpeg } = resolveFfmpeg();
   const self = fileURLToPath(import.meta.url);
   const tsx = join(fileURLToPath(new URL('..', import.meta.url)), 'node_modules', '.bin', 'tsx');
 
-  type Candidate = { planSeconds: number; extractSeconds: number; frames: number; decodeRuns: number; retriedClips: number; firstRunSeconds: number; retrySeconds: number; damagedFrames: number; missingFrames: number; clips: number; frameCount: number; width: number; height: number; nodeMaxRssMiB: number };
+  type Candidate = { planSeconds: number; extractSeconds: number; frames: number; decodeRuns: number; retriedClips: number; firstRunSeconds: number; retrySeconds: number; damagedFrames: number; missingFrames: number; skippedClips: number; ffmpegCpuSeconds: number; clips: number; frameCount: number; width: number; height: number; nodeMaxRssMiB: number };
   const load = () => loadavg()[0]!;
-  // The app's extraction (clips' first seeks grouped into shared ffmpeg runs), then one ffmpeg run
-  // per clip (as before), then the whole-file decode, then the app's again: side by side, with the
-  // 1-minute load average before each (a shared 2-core machine).
-  const candidate = (clipsPerRun?: number) => {
+  // The app's extraction (clips' first seeks grouped into shared ffmpeg runs, non-reference pictures
+  // skipped where every wanted one is a reference picture), then the same without skipping, then
+  // one ffmpeg run per clip (as before both), then the whole-file decode, then the app's again: side
+  // by side, with the 1-minute load average before each (a shared 2-core machine).
+  const candidate = (options: ExtractOptions = {}) => {
     const loadBefore = load();
-    console.error(`candidate${clipsPerRun === undefined ? '' : ` (${clipsPerRun} clip per run)`}: plan + extraction… (load ${loadBefore.toFixed(2)})`);
-    const run = timed(tsx, [self, '--candidate', path, ...(clipsPerRun === undefined ? [] : [String(clipsPerRun)])]);
+    console.error(`candidate ${JSON.stringify(options)}: plan + extraction… (load ${loadBefore.toFixed(2)})`);
+    const run = timed(tsx, [self, '--candidate', path, JSON.stringify(options)]);
     console.error(`  ${run.seconds.toFixed(1)} s, peak RSS ${run.maxRssMiB.toFixed(0)} MiB`);
     return { run, c: JSON.parse(run.stdout) as Candidate, loadBefore };
   };
   const first = candidate();
-  const perClip = candidate(1);
+  const noSkip = candidate({ skipNonReference: false });
+  const perClip = candidate({ clipsPerRun: 1, skipNonReference: false });
   const loadBeforeWhole = load();
   console.error(`baseline: decoding the whole file with ffmpeg… (load ${loadBeforeWhole.toFixed(2)})`);
   const decodeOnly = timed(ffmpeg, ['-v', 'error', '-nostdin', '-i', path, '-map', '0:v:0', '-f', 'null', '-']);
@@ -100,10 +115,11 @@ async function main(): Promise<void> {
   const second = candidate();
   const c = first.c;
 
-  const row = (name: string, { run, c, loadBefore }: ReturnType<typeof candidate>): Measurement => ({ name, seconds: run.seconds, runs: 1, loadBefore, planSeconds: c.planSeconds, extractSeconds: c.extractSeconds, framesDecodedOut: c.frames, peakRssMiB: run.maxRssMiB, nodePeakRssMiB: c.nodeMaxRssMiB, decodeRuns: c.decodeRuns, retriedClips: c.retriedClips, firstRunSeconds: c.firstRunSeconds, retrySeconds: c.retrySeconds, damagedFrames: c.damagedFrames, missingFrames: c.missingFrames });
+  const row = (name: string, { run, c, loadBefore }: ReturnType<typeof candidate>): Measurement => ({ name, seconds: run.seconds, runs: 1, loadBefore, planSeconds: c.planSeconds, extractSeconds: c.extractSeconds, framesDecodedOut: c.frames, peakRssMiB: run.maxRssMiB, nodePeakRssMiB: c.nodeMaxRssMiB, decodeRuns: c.decodeRuns, retriedClips: c.retriedClips, firstRunSeconds: c.firstRunSeconds, retrySeconds: c.retrySeconds, damagedFrames: c.damagedFrames, missingFrames: c.missingFrames, skippedClips: c.skippedClips, ffmpegCpuSeconds: c.ffmpegCpuSeconds });
   const measurements: Measurement[] = [
     row('plan + extraction (apollo), run 1', first),
-    row('plan + extraction, one ffmpeg run per clip', perClip),
+    row('plan + extraction, no picture skipped', noSkip),
+    row('plan + extraction, one ffmpeg run per clip, no picture skipped', perClip),
     { name: 'ffmpeg decodes the whole file', seconds: decodeOnly.seconds, runs: 1, loadBefore: loadBeforeWhole, framesDecodedOut: c.frameCount, peakRssMiB: decodeOnly.maxRssMiB },
     row('plan + extraction (apollo), run 2', second),
   ];
@@ -119,7 +135,9 @@ async function main(): Promise<void> {
       // the app's mean over its two runs
       speedupVsWholeDecode: decodeOnly.seconds / appSeconds,
       speedupOneRunPerClip: decodeOnly.seconds / perClip.run.seconds,
-      sharedRunsGain: perClip.run.seconds / appSeconds,
+      speedupNoSkip: decodeOnly.seconds / noSkip.run.seconds,
+      sharedRunsGain: perClip.run.seconds / noSkip.run.seconds,
+      skipGain: noSkip.run.seconds / appSeconds,
       // first runs and retries are summed over clips decoded two runs at a time, so they exceed the wall time
       verification: { decodeRuns: c.decodeRuns, retriedClips: c.retriedClips, firstRunSeconds: c.firstRunSeconds, retrySeconds: c.retrySeconds },
       goalSpeedup: '>= 20',

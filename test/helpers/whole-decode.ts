@@ -37,3 +37,19 @@ export function shownFrameMd5(whole: Map<number, string>, pts: number): string |
   const at = before ?? after;
   return at === undefined ? undefined : whole.get(at);
 }
+
+/**
+ * The pts of the pictures FFmpeg's own decoder keeps when told to skip non-reference ones (whole
+ * file, no seek): the oracle for h264-reference-pictures.ts.
+ */
+export function decoderReferencePts(path: string, streamIndex = 0): Set<number> {
+  const { ffmpeg } = resolveFfmpeg();
+  const run = spawnSync(ffmpeg, ['-v', 'error', '-nostdin', '-copyts', '-threads', '1', '-skip_frame', 'noref', '-i', path, '-map', `0:${streamIndex}`, '-fps_mode', 'passthrough', '-enc_time_base', '-1', '-f', 'framemd5', 'pipe:1'], { encoding: 'utf8', maxBuffer: 1 << 28 });
+  if (run.status !== 0) throw new Error(`decode of ${path} skipping non-reference pictures failed: ${run.stderr.slice(-500)}`);
+  return new Set(
+    run.stdout
+      .split('\n')
+      .filter((l) => l.trim() !== '' && !l.startsWith('#'))
+      .map((l) => Number(l.split(',')[2])),
+  );
+}

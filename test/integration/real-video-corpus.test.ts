@@ -8,12 +8,13 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { renderThumbnail } from '../../electron/host/app/clip-thumbnails.js';
 import { decodeFrameIndex, planApolloClips } from '../../electron/engine/video/apollo-clip-plan.js';
 import { clipPictureSeconds, extractClipFrames } from '../../electron/engine/video/extract-clip-frames.js';
+import { h264PacketsReadable } from '../../electron/engine/video/h264-reference-pictures.js';
 import { probeVideo } from '../../electron/engine/video/probe-video.js';
 import { DEFAULT_SAMPLING_SETTINGS } from '../../electron/engine/video/sampling-settings.js';
 import { buildVideoText } from '../../electron/engine/video/video-text.js';
 import { type CorpusVideo, DEBIAN_VIDEO_CORPUS, fetchDebianVideoCorpus, localPathOf } from '../helpers/debian-video-corpus.js';
 import { referenceSampling } from '../helpers/reference-apollo.js';
-import { md5, shownFrameMd5, wholeDecodeMd5ByPts } from '../helpers/whole-decode.js';
+import { decoderReferencePts, md5, shownFrameMd5, wholeDecodeMd5ByPts } from '../helpers/whole-decode.js';
 
 let unavailable: string | undefined;
 let changed = new Map<CorpusVideo, string>();
@@ -79,9 +80,17 @@ describe('real videos made by others', () => {
       const damaged: number[] = [];
       const missing: number[] = [];
       let frames = 0;
+      // non-reference pictures are skipped exactly for the clips whose planned pictures FFmpeg's
+      // decoder itself keeps when skipping (H.264 in MP4/MOV only; in a damaged file a packet that
+      // does not parse is never taken for a reference picture), and the frames are still exact
+      const references = h264PacketsReadable(probe) ? decoderReferencePts(path, probe.streamIndex) : undefined;
+      let skipped = 0;
       for await (const clip of extractClipFrames(probe, plan.clips)) {
         damaged.push(...clip.damagedTimes);
         missing.push(...clip.missingTimes);
+        const allReference = references !== undefined && clip.frameIndices.every((i) => references.has(probe.packets.pts[decodeFrameIndex(i, probe.frameCount)]!));
+        if (video.warns === undefined || !allReference) expect(clip.attempts[0]!.skippedNonReference, `clip ${clip.clipIndex} skipped non-reference pictures`).toBe(allReference);
+        if (clip.attempts[0]!.skippedNonReference) skipped++;
         clip.frameIndices.forEach((index, j) => {
           const pts = probe.packets.pts[decodeFrameIndex(index, probe.frameCount)]!;
           expect(md5(clip.frames[j]!.data), `clip ${clip.clipIndex} frame ${index}`).toBe(shownFrameMd5(whole, pts));
@@ -91,7 +100,7 @@ describe('real videos made by others', () => {
       expect(frames).toBe(plan.allIndices.length);
       // damage and missing frames are exactly those the file really has (named, never silent)
       expect({ damaged: damaged.length > 0, missing: missing.length > 0 }).toEqual({ damaged: video.warns?.includes('damaged') ?? false, missing: video.warns?.includes('missing') ?? false });
-      console.info(`${video.path.split("/").pop()}: ${probe.codec} (${probe.frameRateSource}) ${probe.width}x${probe.height} ${probe.frameCount} frames at ${probe.fps.toFixed(3)} fps, ${plan.clips.length} clips; damaged at [${damaged.join(', ')}], missing at [${missing.join(', ')}]`);
+      console.info(`${video.path.split("/").pop()}: ${probe.codec} (${probe.frameRateSource}) ${probe.width}x${probe.height} ${probe.frameCount} frames at ${probe.fps.toFixed(3)} fps, ${plan.clips.length} clips (${skipped} skipping non-reference pictures); damaged at [${damaged.join(', ')}], missing at [${missing.join(', ')}]`);
 
       // the filmstrip's thumbnails (first, middle and last clip) show a picture
       const picks = [...new Set([0, plan.clips.length >> 1, plan.clips.length - 1])];

@@ -8,7 +8,7 @@ import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'nod
 import { join } from 'node:path';
 import { decodeFrameIndex, planApolloClips } from '../../electron/engine/video/apollo-clip-plan.js';
 import { DEFAULT_SAMPLING_SETTINGS } from '../../electron/engine/video/sampling-settings.js';
-import { clipPictureSeconds, clipsPerRun, extractClipFrames, readDecodeLog, timestampsRepeat, type ClipRequest, type ExtractedClip } from '../../electron/engine/video/extract-clip-frames.js';
+import { clipPictureSeconds, clipsPerRun, defaultExtractConcurrency, extractClipFrames, readDecodeLog, timestampsRepeat, type ClipRequest, type ExtractedClip } from '../../electron/engine/video/extract-clip-frames.js';
 import { probeVideo, type VideoProbe } from '../../electron/engine/video/probe-video.js';
 import { makeTestVideo, readFrameNumber, setMp4Rotation } from '../helpers/make-test-video.js';
 import { makeTempDir } from '../helpers/paths.js';
@@ -206,6 +206,10 @@ describe('clips decoded together', () => {
     expect(clipsPerRun({ width: 320, height: 180, packets }, [clip])).toBe(4);
     const repeated = { ...packets, pts: [0, 1, 1, 2] } as VideoProbe['packets'];
     expect(clipsPerRun({ width: 320, height: 180, packets: repeated }, [clip])).toBe(1);
+  });
+
+  it('runs side by side: half the cores, at least 2, at most 4', () => {
+    expect([1, 2, 3, 4, 6, 8, 16, 64].map((cores) => defaultExtractConcurrency(cores))).toEqual([2, 2, 2, 2, 3, 4, 4, 4]);
   });
 });
 

@@ -74,9 +74,12 @@ describe('probeVideo', () => {
     expect(decordRotation({ side_data_list: [{ side_data_type: 'Display Matrix', rotation: 180 }] })).toBe(180);
     expect(decordRotation({ tags: { rotate: '90' }, side_data_list: [{ side_data_type: 'Display Matrix', rotation: 90 }] })).toBe(90);
     expect(decordRotation({ side_data_list: [{ side_data_type: 'Display Matrix', rotation: -45 }] })).toBe(0);
-    const index = buildPacketIndex('0,-2,K_\n3,-1,__\n1,0,__\n2,1,__\n6,2,K_\nN/A,3,__\n', { num: 1, den: 30 }, 0);
+    const listing = ['0,-2,90,48,K_', '3,-1,30,138,__', '1,0,10,168,__', '2,1,11,N/A,__', '6,2,70,190,K_', 'N/A,3,12,260,__', 'N/A,N/A,12,272,__'].join('\n');
+    const index = buildPacketIndex(listing + '\n', { num: 1, den: 30 }, 0);
     expect(index.pts).toEqual([0, 1, 2, 3, 3, 6]);
     expect(index.keyframes).toEqual([0, 5]);
+    expect(index.offsets).toEqual([48, 168, -1, 138, 260, 190]);
+    expect(index.sizes).toEqual([90, 10, 11, 30, 12, 70]);
     expect(isVariableFrameRate([0, 1001, 2002, 3003])).toBe(false);
     expect(isVariableFrameRate([0, 1001, 2002, 4004])).toBe(true);
   });

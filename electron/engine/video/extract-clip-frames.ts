@@ -3,12 +3,13 @@
 // keyframe at or before the clip's first frame, decodes forward, and keeps the frames whose pts
 // are wanted. Frames come out upright (rotation as decord and players apply it), RGB, 8-bit.
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApolloError } from '../../shared/errors.js';
 import type { ProgressListener } from '../../shared/progress.js';
 import { decodeFrameIndex } from './apollo-clip-plan.js';
 import { cancelled, spawnGuarded } from './child-process-run.js';
+import { h264PacketsReadable, h264ReferencePictures } from './h264-reference-pictures.js';
 import { resolveFfmpeg } from '../../common/platform/ffmpeg-locate.js';
 import type { VideoProbe } from './probe-video.js';
 import type { RgbFrame } from './rgb-frame.js';
@@ -42,6 +43,8 @@ export interface ExtractAttempt {
   ms: number;
   /** Clips whose first seeks this run decoded (1: the clip's own run). */
   clipsInRun: number;
+  /** The decoder skipped non-reference pictures (every wanted picture is a reference picture; h264-reference-pictures.ts). */
+  skippedNonReference: boolean;
   /** Wanted frames the run did not deliver, and those it delivered damaged. */
   missing: number;
   damaged: number;
@@ -54,12 +57,14 @@ export interface ExtractOptions {
   onProgress?: ProgressListener;
   /** Time limit per clip's ffmpeg run. */
   clipTimeoutMs?: number;
-  /** ffmpeg runs at the same time (default 2), each decoding a group of clips; at most this many groups + 1 clip are in memory. */
+  /** ffmpeg runs at the same time (default: defaultExtractConcurrency()), each decoding a group of clips; at most this many groups + 1 clip are in memory. */
   concurrency?: number;
   /** Clips whose first seeks share one ffmpeg run (default: clipsPerRun); 1 decodes each clip in its own run. */
   clipsPerRun?: number;
   /** Decoder threads per ffmpeg (0 = ffmpeg chooses); one each decodes short runs fastest when clips run side by side. */
   decoderThreads?: number;
+  /** false: never skip non-reference pictures (benchmarks compare; the frames are the same either way). */
+  skipNonReference?: boolean;
 }
 
 /** decord's filter for a rotation (threaded_decoder.cc SetCodecContext), before scaling. */
@@ -178,10 +183,14 @@ export function timestampsRepeat(packets: VideoProbe['packets']): boolean {
   return known;
 }
 
-/** One seek-and-select decode: the pts wanted, from the keyframe with pts `keyPts` (undefined: from the beginning). */
+/**
+ * One seek-and-select decode: the pts wanted, from the keyframe with pts `keyPts` (undefined: from
+ * the beginning), skipping non-reference pictures when every wanted one is a reference picture.
+ */
 interface DecodeJob {
   wantedPts: number[];
   keyPts: number | undefined;
+  skipNonReference: boolean;
 }
 
 /** What one job's decode gave: its frames by pts, what the log says of them, and the run's time. */
@@ -191,6 +200,7 @@ interface DecodeRun extends DecodedFrames {
   decodedPts: number[];
   ms: number;
   clipsInRun: number;
+  skippedNonReference: boolean;
 }
 
 /**
@@ -208,10 +218,11 @@ function jobArgs(probe: VideoProbe, job: DecodeJob, i: number, options: ExtractO
   const outName = `showinfo@out${i}`;
   // Every decoded frame passes a 4×4 crop (no copy; 4 keeps 4:1:0 chroma whole) into a showinfo, so the log says which frames
   // were decoded after a decoder error and whether each is a keyframe; the wanted ones go on.
-  const watch = ['crop=4:4:0:0', allName, 'nullsink'];
-  const filters = [...(toEnd ? [] : [`trim=end_pts=${last + 1}`]), select, ...rotationFilters(probe.rotation), `scale=${probe.width}:${probe.height}`, 'format=rgb24', outName];
+  // (showinfo without its checksums: they are not read, and on the 6 MB of a 1080p frame they cost time)
+  const watch = ['crop=4:4:0:0', `${allName}=checksum=0`, 'nullsink'];
+  const filters = [...(toEnd ? [] : [`trim=end_pts=${last + 1}`]), select, ...rotationFilters(probe.rotation), `scale=${probe.width}:${probe.height}`, 'format=rgb24', `${outName}=checksum=0`];
   const graph = `split[watch][out];[watch]${watch.join(',')};[out]${filters.join(',')}`;
-  const input = ['-noautorotate', '-threads', String(options.decoderThreads ?? 1)];
+  const input = ['-noautorotate', '-threads', String(options.decoderThreads ?? 1), ...(job.skipNonReference ? ['-skip_frame', 'noref'] : [])];
   let fromStart = true;
   if (job.keyPts !== undefined && !toEnd) {
     const ss = seekSeconds(job.keyPts, probe);
@@ -225,11 +236,16 @@ function jobArgs(probe: VideoProbe, job: DecodeJob, i: number, options: ExtractO
   return { input, output, fromStart, allName, outName };
 }
 
+/**
+ * One run's output, cut into its frames by pts. The frames are views of the clip's own buffer (a
+ * clip's frames are used together; copying them cost a tenth of the extraction's own CPU time), so
+ * a buffer shared with anything else (Node's small-buffer pool) is copied first.
+ */
 function framesByPts(data: Uint8Array, outPts: number[], frameBytes: number): Map<number, Uint8Array> {
   const byPts = new Map<number, Uint8Array>();
   const count = Math.min(outPts.length, Math.floor(data.length / frameBytes));
-  // each frame owns its memory, so a consumer may keep or transfer one without pinning the others
-  for (let i = 0; i < count; i++) if (!byPts.has(outPts[i]!)) byPts.set(outPts[i]!, new Uint8Array(data.subarray(i * frameBytes, (i + 1) * frameBytes)));
+  const own = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength ? data : new Uint8Array(data.subarray(0, count * frameBytes));
+  for (let i = 0; i < count; i++) if (!byPts.has(outPts[i]!)) byPts.set(outPts[i]!, own.subarray(i * frameBytes, (i + 1) * frameBytes));
   return byPts;
 }
 
@@ -242,10 +258,10 @@ function decodeFailure(probe: VideoProbe, stderr: string): ApolloError {
 }
 
 /** One ffmpeg run, one job: frames come through stdout. */
-async function decodeWanted(probe: VideoProbe, wantedPts: number[], keyPts: number | undefined, options: ExtractOptions): Promise<DecodeRun> {
+async function decodeWanted(probe: VideoProbe, decode: DecodeJob, options: ExtractOptions): Promise<DecodeRun> {
   const { ffmpeg } = resolveFfmpeg();
   const started = performance.now();
-  const job = jobArgs(probe, { wantedPts, keyPts }, 0, options, 'pipe:1');
+  const job = jobArgs(probe, decode, 0, options, 'pipe:1');
   const args = ['-hide_banner', '-nostdin', '-nostats', '-loglevel', 'level+info', '-copyts', ...job.input, ...job.output];
   const { child, done } = spawnGuarded(ffmpeg, args, { signal: options.signal, timeoutMs: options.clipTimeoutMs ?? 120_000, maxStderr: 4 << 20 });
   const chunks: Buffer[] = [];
@@ -254,7 +270,7 @@ async function decodeWanted(probe: VideoProbe, wantedPts: number[], keyPts: numb
   if (code !== 0) throw decodeFailure(probe, stderr);
   const { outPts, decodedPts, damagedPts, damageLines } = readDecodeLog(stderr, { decoder: decoderNameFromLog(stderr) ?? probe.codec, allName: job.allName, outName: job.outName });
   const byPts = framesByPts(Buffer.concat(chunks), outPts, probe.width * probe.height * 3);
-  return { byPts, damagedPts, fromStart: job.fromStart, damageLines, decodedPts, ms: performance.now() - started, clipsInRun: 1 };
+  return { byPts, damagedPts, fromStart: job.fromStart, damageLines, decodedPts, ms: performance.now() - started, clipsInRun: 1, skippedNonReference: decode.skipNonReference };
 }
 
 /**
@@ -299,7 +315,7 @@ async function decodeTogether(probe: VideoProbe, jobs: DecodeJob[], options: Ext
       } catch {
         return undefined;
       }
-      runs.push({ byPts: framesByPts(data, log.outPts, frameBytes), damagedPts: log.damagedPts, fromStart: parts[i]!.fromStart, damageLines: [], decodedPts: log.decodedPts, ms, clipsInRun: jobs.length });
+      runs.push({ byPts: framesByPts(data, log.outPts, frameBytes), damagedPts: log.damagedPts, fromStart: parts[i]!.fromStart, damageLines: [], decodedPts: log.decodedPts, ms, clipsInRun: jobs.length, skippedNonReference: jobs[i]!.skipNonReference });
     }
     return runs;
   } finally {
@@ -323,11 +339,19 @@ export function clipPictureSeconds(probe: Pick<VideoProbe, 'packets' | 'frameCou
   return Math.max(0, ptsSeconds(probe.packets.pts[decodeFrameIndex(middle, probe.frameCount)]!, probe));
 }
 
+/** Where one attempt starts (a position in `keyframes`; -1 = from the beginning), and whether it skips non-reference pictures. */
+interface AttemptPlan {
+  start: number;
+  skipNonReference: boolean;
+}
+
 /**
- * A clip's planned positions, its distinct wanted pts in order, and the keyframes (positions in
- * `keyframes`; -1 = from the beginning) its decode starts from, in the order they are tried.
+ * A clip's planned positions, its distinct wanted pts in order, and its attempts in the order they
+ * are tried. `allReference`: every wanted picture is known to be a reference picture, so the first
+ * attempt skips the non-reference ones (and, should a frame be missing, the same start is tried
+ * again without skipping).
  */
-function clipJob(probe: VideoProbe, clip: ClipRequest): { positions: number[]; wanted: number[]; starts: number[] } {
+function clipJob(probe: VideoProbe, clip: ClipRequest, allReference = false): { positions: number[]; wanted: number[]; attempts: AttemptPlan[] } {
   const { pts, keyframes } = probe.packets;
   const positions = clip.frameIndices.map((i) => decodeFrameIndex(i, probe.frameCount));
   for (const p of positions) {
@@ -342,35 +366,57 @@ function clipJob(probe: VideoProbe, clip: ClipRequest): { positions: number[]; w
   // then decodes from the beginning. Damage that a decode from the beginning still shows is real:
   // the frames are kept and named in `damagedTimes`.
   const starts = [k, k - 1, k - 2, -1].filter((v, i, a) => (v >= 0 || v === -1) && a.indexOf(v) === i);
-  return { positions, wanted, starts };
+  const attempts = starts.map((start) => ({ start, skipNonReference: false }));
+  if (allReference) attempts.unshift({ start: starts[0]!, skipNonReference: true });
+  return { positions, wanted, attempts };
 }
 
-/** The first decode job of a clip (its own keyframe). */
-function firstJob(probe: VideoProbe, clip: ClipRequest): DecodeJob {
-  const { wanted, starts } = clipJob(probe, clip);
-  return { wantedPts: wanted, keyPts: starts[0]! >= 0 ? probe.packets.pts[probe.packets.keyframes[starts[0]!]!] : undefined };
-}
-
-/** `firstRun`: the clip's first attempt, already decoded with other clips' (decodeTogether). */
-async function extractOne(probe: VideoProbe, clip: ClipRequest, options: ExtractOptions, firstRun?: DecodeRun): Promise<ExtractedClip> {
+/** The decode job of one attempt. */
+function attemptJob(probe: VideoProbe, wanted: number[], attempt: AttemptPlan): DecodeJob {
   const { pts, keyframes } = probe.packets;
-  const { positions, wanted, starts } = clipJob(probe, clip);
+  return { wantedPts: wanted, keyPts: attempt.start >= 0 ? pts[keyframes[attempt.start]!] : undefined, skipNonReference: attempt.skipNonReference };
+}
+
+/**
+ * For each clip, whether every wanted picture is a reference picture (H.264 in MP4 only; false
+ * elsewhere): the packets of the wanted frames are read from the file, a few kB each.
+ */
+async function clipsAllReference(probe: VideoProbe, clips: readonly ClipRequest[]): Promise<boolean[]> {
+  if (!h264PacketsReadable(probe) || timestampsRepeat(probe.packets)) return clips.map(() => false);
+  const perClip = clips.map((c) => [...new Set(c.frameIndices.map((i) => decodeFrameIndex(i, probe.frameCount)))]);
+  const known = await h264ReferencePictures(probe, perClip.flat());
+  let at = 0;
+  return perClip.map((positions) => {
+    const all = positions.every((_, j) => known[at + j]);
+    at += positions.length;
+    return all;
+  });
+}
+
+/**
+ * `allReference`: every wanted picture is a reference picture (clipsAllReference); `firstRun`: the
+ * clip's first attempt, already decoded with other clips' (decodeTogether).
+ */
+async function extractOne(probe: VideoProbe, clip: ClipRequest, options: ExtractOptions, allReference: boolean, firstRun?: DecodeRun): Promise<ExtractedClip> {
+  const { pts } = probe.packets;
+  const { positions, wanted, attempts } = clipJob(probe, clip, allReference);
   let missing: number[] = wanted;
   let decodedFromStart: number[] = [];
   const tries: ExtractAttempt[] = [];
-  for (const [n, attempt] of starts.entries()) {
-    const keyPts = attempt >= 0 ? pts[keyframes[attempt]!] : undefined;
-    const { byPts, damagedPts, fromStart, damageLines, decodedPts, ms, clipsInRun } = n === 0 && firstRun !== undefined ? firstRun : await decodeWanted(probe, wanted, keyPts, options);
-    if (fromStart) decodedFromStart = decodedPts;
+  for (const [n, attempt] of attempts.entries()) {
+    const job = attemptJob(probe, wanted, attempt);
+    const { byPts, damagedPts, fromStart, damageLines, decodedPts, ms, clipsInRun, skippedNonReference } = n === 0 && firstRun !== undefined ? firstRun : await decodeWanted(probe, job, options);
+    // (a run that skipped pictures did not decode them all: only a full one says what a player shows)
+    if (fromStart && !skippedNonReference) decodedFromStart = decodedPts;
     missing = wanted.filter((p) => !byPts.has(p));
     const damaged = wanted.filter((p) => byPts.has(p) && damagedPts.has(p));
-    tries.push({ fromSeconds: keyPts === undefined || fromStart ? 0 : ptsSeconds(keyPts, probe), ms, clipsInRun, missing: missing.length, damaged: damaged.length, ...(damageLines.length > 0 ? { log: damageLines.slice(0, 3) } : {}) });
-    if (missing.length === 0 && (damaged.length === 0 || fromStart)) {
+    tries.push({ fromSeconds: job.keyPts === undefined || fromStart ? 0 : ptsSeconds(job.keyPts, probe), ms, clipsInRun, skippedNonReference, missing: missing.length, damaged: damaged.length, ...(damageLines.length > 0 ? { log: damageLines.slice(0, 3) } : {}) });
+    if (missing.length === 0 && (damaged.length === 0 || (fromStart && !skippedNonReference))) {
       const frames = positions.map((p) => ({ width: probe.width, height: probe.height, data: byPts.get(pts[p]!)! }));
       const damagedTimes = damaged.map((p) => ptsSeconds(p, probe));
       return { clipIndex: clip.index, frameIndices: clip.frameIndices, frames, damagedTimes, missingTimes: [], attempts: tries };
     }
-    if (fromStart) break; // a decode from the beginning that still misses frames: nothing earlier to try
+    if (fromStart && !skippedNonReference) break; // a decode from the beginning that still misses frames: nothing earlier to try
   }
   // The container lists frames the decoder never outputs with that pts (DivX packed B-frames and
   // their placeholder packets, a damaged frame the decoder dropped): take the frame a player shows
@@ -391,9 +437,9 @@ async function extractOne(probe: VideoProbe, clip: ClipRequest, options: Extract
   if (decoded.length > 0 && shown.size === missing.length) {
     const present = wanted.filter((p) => !shown.has(p));
     const stand = [...new Set([...present, ...shown.values()])].sort((a, b) => a - b);
-    const { byPts, damagedPts, damageLines, ms } = await decodeWanted(probe, stand, undefined, options);
+    const { byPts, damagedPts, damageLines, ms } = await decodeWanted(probe, { wantedPts: stand, keyPts: undefined, skipNonReference: false }, options);
     const still = stand.filter((p) => !byPts.has(p));
-    tries.push({ fromSeconds: 0, ms, clipsInRun: 1, missing: still.length, damaged: stand.filter((p) => damagedPts.has(p)).length, ...(damageLines.length > 0 ? { log: damageLines.slice(0, 3) } : {}) });
+    tries.push({ fromSeconds: 0, ms, clipsInRun: 1, skippedNonReference: false, missing: still.length, damaged: stand.filter((p) => damagedPts.has(p)).length, ...(damageLines.length > 0 ? { log: damageLines.slice(0, 3) } : {}) });
     if (still.length === 0) {
       const source = (p: number) => shown.get(p) ?? p;
       const frames = positions.map((i) => ({ width: probe.width, height: probe.height, data: byPts.get(source(pts[i]!))! }));
@@ -404,6 +450,15 @@ async function extractOne(probe: VideoProbe, clip: ClipRequest, options: Extract
   }
   const at = ptsSeconds(missing[0]!, probe);
   throw new ApolloError('VIDEO_DECODE_FAILED', `The frame at ${at.toFixed(3)} s of ${probe.path} could not be decoded (the file may be damaged there); re-encode it or download it again.`, { details: { clip: clip.index, missingPts: missing } });
+}
+
+/**
+ * ffmpeg runs at the same time: each decodes on one core, so half the cores, at least 2 (on two
+ * cores two runs keep both busy; a third gained 0–5% when measured, within the noise) and at most
+ * 4 (each run of four 1080p clips holds ~270 MB).
+ */
+export function defaultExtractConcurrency(cores = availableParallelism()): number {
+  return Math.max(2, Math.min(4, Math.floor(cores / 2)));
 }
 
 /** Frames of one run's clips held at once: 128 MiB, e.g. four 1080p clips of 4 frames. */
@@ -423,9 +478,14 @@ export function clipsPerRun(probe: Pick<VideoProbe, 'width' | 'height' | 'packet
 
 /** A group of clips: their first seeks in one run, then each clip's retries (if any) on its own. */
 async function extractGroup(probe: VideoProbe, group: readonly ClipRequest[], options: ExtractOptions): Promise<ExtractedClip[]> {
-  const runs = group.length > 1 ? await decodeTogether(probe, group.map((c) => firstJob(probe, c)), options) : undefined;
+  const allReference = options.skipNonReference === false ? group.map(() => false) : await clipsAllReference(probe, group);
+  const firstJobs = group.map((clip, i) => {
+    const { wanted, attempts } = clipJob(probe, clip, allReference[i]);
+    return attemptJob(probe, wanted, attempts[0]!);
+  });
+  const runs = group.length > 1 ? await decodeTogether(probe, firstJobs, options) : undefined;
   const out: ExtractedClip[] = [];
-  for (const [i, clip] of group.entries()) out.push(await extractOne(probe, clip, options, runs?.[i]));
+  for (const [i, clip] of group.entries()) out.push(await extractOne(probe, clip, options, allReference[i]!, runs?.[i]));
   return out;
 }
 
@@ -437,7 +497,7 @@ async function extractGroup(probe: VideoProbe, group: readonly ClipRequest[], op
  */
 export async function* extractClipFrames(probe: VideoProbe, clips: readonly ClipRequest[], options: ExtractOptions = {}): AsyncGenerator<ExtractedClip> {
   if (!probe.hasVideo) throw new ApolloError('NO_VIDEO_STREAM', `${probe.path} has no video stream; choose a file that contains video.`);
-  const concurrency = Math.max(1, options.concurrency ?? 2);
+  const concurrency = Math.max(1, options.concurrency ?? defaultExtractConcurrency());
   const perRun = Math.max(1, Math.floor(options.clipsPerRun ?? clipsPerRun(probe, clips)));
   options.onProgress?.({ stage: 'extract', done: 0, total: clips.length, unit: 'clips' });
   // Decode ahead by up to `concurrency` groups; an abandoned or failed run aborts the rest.

@@ -31,6 +31,9 @@ export interface PacketIndex {
   keyframes: number[];
   /** The container's start time in microseconds (ffmpeg's -ss is relative to it). */
   formatStartUs: number;
+  /** Byte offset and size of each packet's data in the file (same order as `pts`); -1 where the container gives none. */
+  offsets?: number[];
+  sizes?: number[];
 }
 
 export interface VideoProbe {
@@ -149,20 +152,26 @@ export function deriveFrameRate(rFrameRate: Rational, packets: Pick<PacketIndex,
 /** ffmpeg's still-picture demuxers (image2, png_pipe, jpeg_pipe, …); animated formats (gif, apng) are videos. */
 const IMAGE_FORMAT = /(^|,)(image2|[a-z0-9]+_pipe)(,|$)/;
 
-/** Packet listing (pts, dts, flags as csv) → decord's sorted frame index. */
+/**
+ * The packet scan's output (`-of csv=p=0`, fields in ffprobe's fixed print order: pts, dts, size,
+ * pos, flags) as the pts-sorted index.
+ */
 export function buildPacketIndex(csv: string, timeBase: Rational, formatStartUs: number): PacketIndex {
-  const entries: { pts: number; key: boolean }[] = [];
+  const entries: { pts: number; key: boolean; offset: number; size: number }[] = [];
+  const number = (text: string | undefined): number => (text === undefined || text === '' || text === 'N/A' ? Number.NaN : Number(text));
   for (const line of csv.split('\n')) {
     if (line === '') continue;
-    const [ptsText, dtsText, flags] = line.split(',');
-    const pts = Number(ptsText === 'N/A' || ptsText === undefined || ptsText === '' ? dtsText : ptsText);
+    const [ptsText, dtsText, sizeText, posText, flags] = line.split(',');
+    const pts = Number.isFinite(number(ptsText)) ? number(ptsText) : number(dtsText);
     if (!Number.isFinite(pts)) continue; // a packet without any timestamp cannot be addressed
-    entries.push({ pts, key: (flags ?? '').startsWith('K') });
+    const offset = number(posText);
+    const size = number(sizeText);
+    entries.push({ pts, key: (flags ?? '').startsWith('K'), offset: Number.isFinite(offset) ? offset : -1, size: Number.isFinite(size) ? size : -1 });
   }
   entries.sort((a, b) => a.pts - b.pts);
   const keyframes: number[] = [];
   entries.forEach((e, i) => e.key && keyframes.push(i));
-  return { timeBase, pts: entries.map((e) => e.pts), keyframes, formatStartUs };
+  return { timeBase, pts: entries.map((e) => e.pts), keyframes, formatStartUs, offsets: entries.map((e) => e.offset), sizes: entries.map((e) => e.size) };
 }
 
 /** VFR when frame-to-frame pts steps (the last packet excluded) differ by more than 1% or one tick. */
@@ -251,7 +260,7 @@ export async function probeVideo(path: string, options: ProbeOptions = {}): Prom
 
   // decord's IndexKeyframes: read every packet of the stream; N is their count.
   const scanTimeoutMs = Math.max(timeoutMs * 2, 60_000 + sizeBytes / 20_000); // ~20 MB/s worst case
-  const scan = await runChildProcess(ffprobe, ['-v', 'error', '-hide_banner', '-select_streams', String(stream.index), '-show_entries', 'packet=pts,dts,flags', '-of', 'csv=p=0', '--', path], { signal, timeoutMs: scanTimeoutMs });
+  const scan = await runChildProcess(ffprobe, ['-v', 'error', '-hide_banner', '-select_streams', String(stream.index), '-show_entries', 'packet=pts,dts,size,pos,flags', '-of', 'csv=p=0', '--', path], { signal, timeoutMs: scanTimeoutMs });
   const truncated = /partial file|truncat/i.test(scan.stderr);
   if (scan.code !== 0 || truncated) {
     if (!truncated) throw headerFailure(path, scan.stderr);

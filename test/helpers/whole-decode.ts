@@ -6,6 +6,8 @@ import { createHash } from 'node:crypto';
 import { rotationFilters } from '../../electron/engine/video/extract-clip-frames.js';
 import { resolveFfmpeg } from '../../electron/common/platform/ffmpeg-locate.js';
 import type { VideoProbe } from '../../electron/engine/video/probe-video.js';
+import { decodeFrameIndex } from '../../electron/engine/video/apollo-clip-plan.js';
+import type { ExtractedClip } from '../../electron/engine/video/extract-clip-frames.js';
 
 export function wholeDecodeMd5ByPts(probe: VideoProbe): Map<number, string> {
   const { ffmpeg } = resolveFfmpeg();
@@ -52,4 +54,17 @@ export function decoderReferencePts(path: string, streamIndex = 0): Set<number> 
       .filter((l) => l.trim() !== '' && !l.startsWith('#'))
       .map((l) => Number(l.split(',')[2])),
   );
+}
+
+/** The planned frames of these clips that differ from a whole-file decode's frame with their pts ("clip C frame I"); empty when all are equal. */
+export function framesUnlikeWholeDecode(probe: VideoProbe, clips: readonly ExtractedClip[]): string[] {
+  const whole = wholeDecodeMd5ByPts(probe);
+  const unlike: string[] = [];
+  for (const clip of clips) {
+    clip.frameIndices.forEach((index, j) => {
+      const pts = probe.packets.pts[decodeFrameIndex(index, probe.frameCount)]!;
+      if (md5(clip.frames[j]!.data) !== whole.get(pts)) unlike.push(`clip ${clip.clipIndex} frame ${index}`);
+    });
+  }
+  return unlike;
 }
